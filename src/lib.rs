@@ -1,0 +1,16 @@
+//! # bedrock-stream
+//!
+//! A small, blocking, runtime-free client for Amazon Bedrock Runtime's
+//! `InvokeModelWithResponseStream`, with a stable C ABI.
+//!
+//! The response is read incrementally: bytes off the socket → event-stream frame decoder
+//! ([`eventstream`]) → Bedrock event ([`Event`]) → the caller's iterator item or callback.
+#![deny(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+mod error;
+#[forbid(unsafe_code)]
+pub mod eventstream;
+
+pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
