@@ -4,13 +4,21 @@
 //! `InvokeModelWithResponseStream`, with a stable C ABI.
 //!
 //! The response is read incrementally: bytes off the socket → event-stream frame decoder
-//! ([`eventstream`]) → Bedrock event ([`Event`]) → the caller's iterator item or callback.
+//! ([`eventstream`]) → Bedrock event → the caller's iterator item or callback.
 #![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod credentials;
+mod endpoint;
 mod error;
+mod event;
 #[forbid(unsafe_code)]
 pub mod eventstream;
+pub mod extract;
 
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
+pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
