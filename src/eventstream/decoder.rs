@@ -366,11 +366,14 @@ impl Decoder {
     /// Read once from `reader` straight into the buffer (no intermediate copy). Returns the
     /// number of bytes read; 0 means end of input (then call [`Decoder::finish`]).
     ///
-    /// The buffer grows only to hold a message whose prelude has been verified, so it stays
-    /// at most one message plus one read.
+    /// The buffer grows only to hold a message whose prelude has been verified, and then at
+    /// most geometrically (to twice the bytes buffered, or 64 KiB): a declared length is never
+    /// reserved before its bytes arrive, so the buffer stays below about twice one message
+    /// plus one read, and a stalled or lying peer costs at most about twice what it sent.
     pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
         self.release_handed_out();
-        let want = self.wanted().max(MIN_READ);
+        let buffered = self.end - self.start;
+        let want = self.wanted().min(buffered.max(INITIAL_BUFFER)).max(MIN_READ);
         self.reserve(want);
         let n = reader.read(&mut self.buf[self.end..])?;
         self.end += n;
