@@ -373,7 +373,10 @@ impl Decoder {
     pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
         self.release_handed_out();
         let buffered = self.end - self.start;
-        let want = self.wanted().min(buffered.max(INITIAL_BUFFER)).max(MIN_READ);
+        let want = self
+            .wanted()
+            .min(buffered.max(INITIAL_BUFFER))
+            .max(MIN_READ);
         self.reserve(want);
         let n = reader.read(&mut self.buf[self.end..])?;
         self.end += n;
@@ -512,7 +515,10 @@ fn parse_headers(
         if name_len == 0 {
             return Err((
                 DecodeErrorKind::InvalidHeaderName,
-                format!("header name of length 0 at header byte {}", pos - 1 - PRELUDE_LEN),
+                format!(
+                    "header name of length 0 at header byte {}",
+                    pos - 1 - PRELUDE_LEN
+                ),
             ));
         }
         if pos + name_len > end {
@@ -571,9 +577,7 @@ fn parse_headers(
         if pos + val_len > end {
             return Err((
                 DecodeErrorKind::InvalidHeaderValue,
-                format!(
-                    "the {val_len}-byte value of header {shown:?} runs past the headers block"
-                ),
+                format!("the {val_len}-byte value of header {shown:?} runs past the headers block"),
             ));
         }
         if ty == TYPE_STRING && std::str::from_utf8(&frame[pos..pos + val_len]).is_err() {

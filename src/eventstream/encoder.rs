@@ -52,7 +52,9 @@ impl Message {
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         encode_frame(
             out,
-            self.headers.iter().map(|h| (h.name.as_str(), h.value.as_ref())),
+            self.headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_ref())),
             &self.payload,
         )
     }
@@ -155,7 +157,10 @@ mod tests {
         );
         let b = m.encode().unwrap();
         assert_eq!(b.len(), 135);
-        assert_eq!(&b[..12], &[0, 0, 0, 0x87, 0, 0, 0, 0x4b, 0x87, 0xea, 0x2b, 0xf3]);
+        assert_eq!(
+            &b[..12],
+            &[0, 0, 0, 0x87, 0, 0, 0, 0x4b, 0x87, 0xea, 0x2b, 0xf3]
+        );
         assert_eq!(&b[131..], &[0xba, 0x48, 0xab, 0x22]);
     }
 
@@ -163,10 +168,15 @@ mod tests {
     fn refuses_bad_headers_and_leaves_output_unchanged() {
         let mut out = vec![1, 2, 3];
         let long = "x".repeat(256);
-        assert!(encode_frame(&mut out, [(long.as_str(), HeaderValueRef::Bool(true))], b"").is_err());
+        assert!(
+            encode_frame(&mut out, [(long.as_str(), HeaderValueRef::Bool(true))], b"").is_err()
+        );
         assert!(encode_frame(
             &mut out,
-            [("a", HeaderValueRef::Bool(true)), ("a", HeaderValueRef::Bool(false))],
+            [
+                ("a", HeaderValueRef::Bool(true)),
+                ("a", HeaderValueRef::Bool(false))
+            ],
             b""
         )
         .is_err());
