@@ -1,0 +1,366 @@
+//! The Bedrock event model on top of event-stream messages (the `ResponseStream` union of the
+//! service model): chunks, unknown events for forward compatibility, and typed errors for
+//! `exception` and `error` messages.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::error::{self, Error, ErrorKind, Phase, Result};
+use crate::eventstream::{Header, MessageRef};
+
+/// One event of the response stream.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A `chunk` event: the model's own output document (base64-decoded `bytes`).
+    Chunk(Chunk),
+    /// An event type this library does not know (a newer member of the union). Never fatal.
+    Unknown(UnknownEvent),
+}
+
+impl Event {
+    /// The chunk, if this is one.
+    pub fn as_chunk(&self) -> Option<&Chunk> {
+        match self {
+            Event::Chunk(c) => Some(c),
+            Event::Unknown(_) => None,
+        }
+    }
+
+    /// The `:event-type` header value (`chunk` for chunks).
+    pub fn event_type(&self) -> &str {
+        match self {
+            Event::Chunk(_) => "chunk",
+            Event::Unknown(u) => &u.event_type,
+        }
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Chunk(c) => c.fmt(f),
+            Event::Unknown(u) => u.fmt(f),
+        }
+    }
+}
+
+/// A `chunk` event (`PayloadPart`): the decoded bytes of the model's JSON document.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Chunk {
+    bytes: Vec<u8>,
+}
+
+impl Chunk {
+    /// A chunk with these (already decoded) bytes.
+    pub fn new(bytes: Vec<u8>) -> Chunk {
+        Chunk { bytes }
+    }
+
+    /// The model's output document, exactly as the model produced it.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Take the bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The bytes as UTF-8 text (model documents are JSON, hence UTF-8).
+    pub fn as_str(&self) -> std::result::Result<&str, std::str::Utf8Error> {
+        std::str::from_utf8(&self.bytes)
+    }
+
+    /// Parse the bytes as JSON.
+    pub fn json(&self) -> std::result::Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_slice(&self.bytes)
+    }
+}
+
+impl fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `PayloadPart` is `sensitive` in the service model: show the size only.
+        write!(f, "Chunk(<{} bytes>)", self.bytes.len())
+    }
+}
+
+/// An event whose `:event-type` this library does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEvent {
+    event_type: String,
+    headers: Vec<Header>,
+    payload: Vec<u8>,
+}
+
+impl UnknownEvent {
+    /// The `:event-type` header value.
+    pub fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    /// All headers of the message.
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
+    }
+
+    /// The raw payload.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+}
+
+/// What one message means, borrowing the message (decoding a chunk writes into `scratch`).
+pub(crate) enum Decoded<'a> {
+    /// A chunk whose decoded bytes are in the scratch buffer.
+    Chunk,
+    Unknown(&'a str),
+}
+
+#[derive(Deserialize)]
+struct PayloadPart<'a> {
+    #[serde(borrow, default)]
+    bytes: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ExceptionBody {
+    #[serde(default, alias = "Message")]
+    message: Option<String>,
+    #[serde(default)]
+    original_status_code: Option<i32>,
+    #[serde(default)]
+    original_message: Option<String>,
+    #[serde(default)]
+    resource_name: Option<String>,
+}
+
+/// Interpret one message. A chunk's decoded bytes are written into `scratch` (cleared first),
+/// so the hot path allocates nothing once the scratch buffer has grown.
+pub(crate) fn decode_message<'a>(
+    msg: &MessageRef<'a>,
+    scratch: &mut Vec<u8>,
+    events_delivered: u64,
+) -> Result<Decoded<'a>> {
+    let protocol = |m: String| {
+        Error::protocol(m)
+            .with_phase(Phase::InStream)
+            .with_events_delivered(events_delivered)
+    };
+    let message_type = msg.header_str(":message-type").ok_or_else(|| {
+        protocol(format!(
+            "the message at byte {} has no :message-type string header",
+            msg.offset()
+        ))
+    })?;
+    match message_type {
+        "event" => {
+            let event_type = msg.header_str(":event-type").ok_or_else(|| {
+                protocol(format!(
+                    "the event at byte {} has no :event-type string header",
+                    msg.offset()
+                ))
+            })?;
+            if event_type != "chunk" {
+                return Ok(Decoded::Unknown(event_type));
+            }
+            let part: PayloadPart<'_> = serde_json::from_slice(msg.payload()).map_err(|e| {
+                protocol(format!(
+                    "the chunk at byte {} is not the documented JSON {{\"bytes\": ...}}: {e}",
+                    msg.offset()
+                ))
+            })?;
+            scratch.clear();
+            if let Some(b64) = part.bytes {
+                base64::engine::general_purpose::STANDARD
+                    .decode_vec(b64.as_bytes(), scratch)
+                    .map_err(|e| {
+                        protocol(format!(
+                            "the chunk at byte {} has invalid base64 in \"bytes\": {e}",
+                            msg.offset()
+                        ))
+                    })?;
+            }
+            Ok(Decoded::Chunk)
+        }
+        "exception" => {
+            let name = msg.header_str(":exception-type").ok_or_else(|| {
+                protocol(format!(
+                    "the exception at byte {} has no :exception-type header",
+                    msg.offset()
+                ))
+            })?;
+            let body: ExceptionBody = serde_json::from_slice(msg.payload()).unwrap_or_default();
+            let message = body.message.unwrap_or_else(|| {
+                let raw = String::from_utf8_lossy(msg.payload());
+                if raw.trim().is_empty() {
+                    format!("the service sent a {name} without a message")
+                } else {
+                    raw.chars().take(512).collect()
+                }
+            });
+            let (kind, status, retryable) = match error::modeled_by_stream_member(name) {
+                Some(m) => (
+                    m.kind,
+                    Some(m.status),
+                    error::stream_exception_retryable(m.kind),
+                ),
+                None => (ErrorKind::UnmodeledService, None, false),
+            };
+            let mut e = Error::new(kind, message)
+                .with_phase(Phase::InStream)
+                .with_code(name)
+                .with_retryable(retryable)
+                .with_events_delivered(events_delivered)
+                .with_original(body.original_status_code, body.original_message)
+                .with_resource_name(body.resource_name);
+            if let Some(s) = status {
+                e = e.with_http_status(s);
+            }
+            Err(e)
+        }
+        "error" => {
+            let code = msg.header_str(":error-code").unwrap_or("UnknownError");
+            let message = msg
+                .header_str(":error-message")
+                .map(str::to_owned)
+                .unwrap_or_else(|| String::from_utf8_lossy(msg.payload()).into_owned());
+            let retryable = code.contains("Throttl")
+                || code.contains("InternalFailure")
+                || code.contains("ServiceUnavailable")
+                || code.contains("InternalServer");
+            Err(Error::new(ErrorKind::StreamError, message)
+                .with_phase(Phase::InStream)
+                .with_code(code)
+                .with_retryable(retryable)
+                .with_events_delivered(events_delivered))
+        }
+        other => Err(protocol(format!(
+            "the message at byte {} has the unknown :message-type {other:?}",
+            msg.offset()
+        ))),
+    }
+}
+
+/// Build an owned [`Event`] from a message (allocating path used by the Rust iterator).
+pub(crate) fn to_event(
+    msg: &MessageRef<'_>,
+    scratch: &mut Vec<u8>,
+    events_delivered: u64,
+) -> Result<Event> {
+    match decode_message(msg, scratch, events_delivered)? {
+        Decoded::Chunk => Ok(Event::Chunk(Chunk {
+            bytes: std::mem::take(scratch),
+        })),
+        Decoded::Unknown(t) => Ok(Event::Unknown(UnknownEvent {
+            event_type: t.to_owned(),
+            headers: msg.to_message().headers,
+            payload: msg.payload().to_vec(),
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eventstream::{Decoder, Header, Message};
+
+    fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
+        Message::new(
+            headers.iter().map(|(k, v)| Header::new(*k, *v)).collect(),
+            payload.to_vec(),
+        )
+        .encode()
+        .unwrap()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Event> {
+        let mut d = Decoder::new();
+        d.feed(bytes);
+        let m = d.next_message().unwrap().unwrap();
+        let mut scratch = Vec::new();
+        to_event(&m, &mut scratch, 2)
+    }
+
+    #[test]
+    fn chunk_bytes_are_base64_decoded_and_padding_ignored() {
+        let b = frame(
+            &[(":event-type", "chunk"), (":content-type", "application/json"), (":message-type", "event")],
+            br#"{"bytes":"eyJ0eXBlIjoibWVzc2FnZV9zdG9wIn0=","p":"abcdefgh","other":1}"#,
+        );
+        let e = decode(&b).unwrap();
+        assert_eq!(e.as_chunk().unwrap().bytes(), br#"{"type":"message_stop"}"#);
+        let empty = frame(&[(":event-type", "chunk"), (":message-type", "event")], b"{}");
+        assert_eq!(decode(&empty).unwrap().as_chunk().unwrap().bytes(), b"");
+    }
+
+    #[test]
+    fn unknown_event_types_are_surfaced_not_turned_into_chunks() {
+        let b = frame(&[(":event-type", "metadataEvent"), (":message-type", "event")], b"{\"x\":1}");
+        match decode(&b).unwrap() {
+            Event::Unknown(u) => {
+                assert_eq!(u.event_type(), "metadataEvent");
+                assert_eq!(u.payload(), b"{\"x\":1}");
+                assert_eq!(u.headers().len(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_stream_exception_is_typed_with_its_status_and_retryability() {
+        let table = [
+            ("internalServerException", ErrorKind::InternalServer, 500, true),
+            ("modelStreamErrorException", ErrorKind::ModelStreamError, 424, true),
+            ("validationException", ErrorKind::Validation, 400, false),
+            ("throttlingException", ErrorKind::Throttling, 429, true),
+            ("modelTimeoutException", ErrorKind::ModelTimeout, 408, false),
+            ("serviceUnavailableException", ErrorKind::ServiceUnavailable, 503, true),
+        ];
+        for (name, kind, status, retryable) in table {
+            let b = frame(
+                &[(":exception-type", name), (":content-type", "application/json"), (":message-type", "exception")],
+                br#"{"message":"it broke","originalStatusCode":502,"originalMessage":"upstream"}"#,
+            );
+            let e = decode(&b).unwrap_err();
+            assert_eq!(e.kind(), kind, "{name}");
+            assert_eq!(e.code(), Some(name));
+            assert_eq!(e.http_status(), Some(status));
+            assert_eq!(e.is_retryable(), retryable, "{name}");
+            assert_eq!(e.message(), "it broke");
+            assert_eq!(e.events_delivered(), 2);
+            assert_eq!(e.class(), crate::ErrorClass::Stream);
+            assert_eq!(e.original_status_code(), Some(502));
+        }
+        let b = frame(&[(":exception-type", "brandNewException"), (":message-type", "exception")], b"{\"message\":\"m\"}");
+        let e = decode(&b).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnmodeledService);
+        assert_eq!(e.code(), Some("brandNewException"));
+    }
+
+    #[test]
+    fn error_messages_and_protocol_violations_are_errors() {
+        let b = frame(
+            &[(":message-type", "error"), (":error-code", "InternalFailure"), (":error-message", "An internal error occurred.")],
+            b"",
+        );
+        let e = decode(&b).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StreamError);
+        assert_eq!(e.code(), Some("InternalFailure"));
+        assert_eq!(e.message(), "An internal error occurred.");
+        for (headers, payload) in [
+            (vec![(":event-type", "chunk")], &b"{}"[..]),
+            (vec![(":message-type", "event")], &b"{}"[..]),
+            (vec![(":message-type", "bogus")], &b"{}"[..]),
+            (vec![(":message-type", "event"), (":event-type", "chunk")], &b"not json"[..]),
+            (vec![(":message-type", "event"), (":event-type", "chunk")], &br#"{"bytes":"!!!"}"#[..]),
+        ] {
+            let e = decode(&frame(&headers, payload)).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Protocol, "{headers:?}");
+        }
+    }
+}

@@ -9,6 +9,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod auth;
 pub mod credentials;
 mod endpoint;
 mod error;
@@ -16,9 +17,12 @@ mod event;
 #[forbid(unsafe_code)]
 pub mod eventstream;
 pub mod extract;
+mod request;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
 pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
+pub use event::{Chunk, Event, UnknownEvent};
+pub use request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace};
