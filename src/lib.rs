@@ -14,6 +14,7 @@ pub mod credentials;
 mod endpoint;
 mod error;
 mod event;
+mod profile;
 #[forbid(unsafe_code)]
 pub mod eventstream;
 pub mod extract;
