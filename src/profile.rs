@@ -106,7 +106,7 @@ impl Env {
                 .or_else(|| path.strip_prefix("~\\").filter(|_| cfg!(windows)))
         };
         match (rest, self.home_dir()) {
-            (Some(rest), Some(home)) if rest.is_empty() => home,
+            (Some(""), Some(home)) => home,
             (Some(rest), Some(home)) => home.join(rest),
             _ => PathBuf::from(path),
         }
@@ -431,11 +431,12 @@ struct RawSection {
     keys: Vec<(String, usize, Vec<String>)>,
 }
 
+/// A parsed section: its header and its properties.
+pub(crate) type ParsedSection = (String, HashMap<String, Property>);
+
 /// Parse one file into `(section header, properties)` in file order. `[DEFAULT]` values are
 /// merged into every other section.
-pub(crate) fn parse_ini(
-    text: &str,
-) -> std::result::Result<Vec<(String, HashMap<String, Property>)>, ParseError> {
+pub(crate) fn parse_ini(text: &str) -> std::result::Result<Vec<ParsedSection>, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut sections: Vec<RawSection> = Vec::new();
     let mut defaults: Option<RawSection> = None;
