@@ -97,6 +97,14 @@ pub struct UnknownEvent {
 }
 
 impl UnknownEvent {
+    pub(crate) fn from_message(event_type: &str, msg: &MessageRef<'_>) -> UnknownEvent {
+        UnknownEvent {
+            event_type: event_type.to_owned(),
+            headers: msg.to_message().headers,
+            payload: msg.payload().to_vec(),
+        }
+    }
+
     /// The `:event-type` header value.
     pub fn event_type(&self) -> &str {
         &self.event_type

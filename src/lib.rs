@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod client;
 pub mod credentials;
 mod endpoint;
 mod error;
@@ -19,11 +20,18 @@ mod profile;
 pub mod eventstream;
 pub mod extract;
 mod request;
+mod tls;
+mod transport;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
+pub use client::{
+    Client, ClientBuilder, EventStream, InvokeSummary, RetryConfig, Timeouts, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_READ_IDLE_TIMEOUT, DEFAULT_RESPONSE_HEADERS_TIMEOUT,
+};
 pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
 pub use event::{Chunk, Event, UnknownEvent};
+pub use transport::CancelHandle;
 pub use request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace};

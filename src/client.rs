@@ -1,0 +1,1040 @@
+//! The blocking client: signed request, incremental response, Rust iterator and callback forms.
+
+use std::fmt;
+use std::io;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::auth::{Auth, Secret};
+use crate::credentials::{Credentials, ProvideCredentials};
+use crate::error::{self, Error, ErrorKind, Phase, Result, Timer};
+use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
+use crate::eventstream::{DecodeErrorKind, Decoder, DEFAULT_MAX_MESSAGE_LEN};
+use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
+use crate::transport::{CancelHandle, CancellableConnector, CurrentCancel};
+
+/// The media type of an event-stream body.
+pub(crate) const EVENTSTREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+
+/// Default connect timeout (TCP + TLS + proxy).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time allowed from sending the request to the response headers.
+pub const DEFAULT_RESPONSE_HEADERS_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default longest silence allowed on an open stream (no byte at all). Long generations are
+/// never cut while bytes flow.
+pub const DEFAULT_READ_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default number of attempts (the first one included), as in the AWS SDKs' standard mode.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// The four separate timers of a call. `None` switches a timer off (only when set so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing the connection (TCP, proxy CONNECT and TLS).
+    pub connect: Option<Duration>,
+    /// From sending the request to receiving the status line and headers.
+    pub response_headers: Option<Duration>,
+    /// The longest gap between two bytes of an open response (also applies while waiting for
+    /// the response headers).
+    pub read_idle: Option<Duration>,
+    /// An overall deadline for the whole call, retries included. Off by default: generations
+    /// can legitimately run for an hour.
+    pub deadline: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: Some(DEFAULT_CONNECT_TIMEOUT),
+            response_headers: Some(DEFAULT_RESPONSE_HEADERS_TIMEOUT),
+            read_idle: Some(DEFAULT_READ_IDLE_TIMEOUT),
+            deadline: None,
+        }
+    }
+}
+
+/// Retry settings (standard mode): bounded attempts, exponential backoff with full jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Attempts in all, the first one included (1 = no retry).
+    pub max_attempts: u32,
+    /// Upper bound of the first backoff; doubles per attempt.
+    pub initial_backoff: Duration,
+    /// Cap of any single backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> RetryConfig {
+        RetryConfig {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Builds a [`Client`]. Anything not set is resolved from the environment the way the AWS
+/// SDKs resolve it when [`ClientBuilder::build`] runs.
+#[derive(Default)]
+pub struct ClientBuilder {
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    bearer_token: Option<Secret>,
+    ignore_env_bearer_token: bool,
+    timeouts: Timeouts,
+    retry: RetryConfig,
+    max_message_len: Option<u32>,
+    proxy: Option<String>,
+    no_proxy: bool,
+    ca_bundle_pem: Option<Vec<u8>>,
+    user_agent_suffix: Option<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("region", &self.region)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("credentials", &self.credentials)
+            .field("bearer_token", &self.bearer_token)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("proxy", &self.proxy.as_ref().map(|p| redact_url(p)))
+            .finish()
+    }
+}
+
+/// Hide `user:password@` in a URL.
+pub(crate) fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://** redacted **@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+impl ClientBuilder {
+    /// The AWS region (also the SigV4 signing region).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// A custom endpoint URL (VPC endpoint, proxy, the local emulator), e.g.
+    /// `http://127.0.0.1:8080`. Requests are still signed for `bedrock` in the region.
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Static credentials (take precedence over `AWS_BEARER_TOKEN_BEDROCK`).
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(Arc::new(credentials));
+        self
+    }
+
+    /// Any credentials provider.
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// A Bedrock API key, sent as `Authorization: Bearer` (highest precedence).
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(Secret(token.into()));
+        self
+    }
+
+    /// Do not use `AWS_BEARER_TOKEN_BEDROCK` even when it is set.
+    pub fn ignore_env_bearer_token(mut self, ignore: bool) -> Self {
+        self.ignore_env_bearer_token = ignore;
+        self
+    }
+
+    /// All four timers at once.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The connect timeout (`None` = off).
+    pub fn connect_timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeouts.connect = t;
+        self
+    }
+
+    /// The response-headers timeout (`None` = off).
+    pub fn response_headers_timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeouts.response_headers = t;
+        self
+    }
+
+    /// The read-idle timeout (`None` = off).
+    pub fn read_idle_timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeouts.read_idle = t;
+        self
+    }
+
+    /// The overall deadline of a call, retries included (`None` = off, the default).
+    pub fn deadline(mut self, t: Option<Duration>) -> Self {
+        self.timeouts.deadline = t;
+        self
+    }
+
+    /// Attempts in all (1 = never retry). Values below 1 count as 1.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.retry.max_attempts = n.max(1);
+        self
+    }
+
+    /// Backoff bounds: the first retry waits a random time below `initial`, doubling per
+    /// attempt, never more than `max`.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max.max(initial);
+        self
+    }
+
+    /// The cap on one event-stream message (default 24 MiB + 128 KiB + 16 bytes).
+    pub fn max_message_len(mut self, n: u32) -> Self {
+        self.max_message_len = Some(n);
+        self
+    }
+
+    /// An HTTP(S) proxy URL (`http://user:pass@host:port`), instead of `HTTPS_PROXY` & co.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Ignore the proxy environment variables.
+    pub fn no_proxy(mut self) -> Self {
+        self.no_proxy = true;
+        self
+    }
+
+    /// Trust the CA certificates of this PEM bundle in addition to the built-in roots.
+    pub fn ca_bundle_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_bundle_pem = Some(pem.into());
+        self
+    }
+
+    /// Text appended to the `User-Agent` header.
+    pub fn user_agent_suffix(mut self, s: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(s.into());
+        self
+    }
+
+    /// Resolve everything and build the client.
+    pub fn build(self) -> Result<Client> {
+        let region = match self.region.filter(|r| !r.is_empty()) {
+            Some(r) => r,
+            None => env_nonempty("AWS_REGION")
+                .or_else(|| env_nonempty("AWS_DEFAULT_REGION"))
+                .ok_or_else(|| {
+                    Error::config(
+                        "no region: set it on the builder, or set AWS_REGION or \
+                         AWS_DEFAULT_REGION",
+                    )
+                })?,
+        };
+        validate_region(&region)?;
+        let endpoint = match self.endpoint_url {
+            Some(u) => u,
+            None => env_nonempty("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
+                .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
+                .unwrap_or_else(|| format!("https://bedrock-runtime.{region}.amazonaws.com")),
+        };
+        let base_url = validate_endpoint(&endpoint)?;
+
+        // Precedence (INVOKE_MODEL_WITH_RESPONSE_STREAM.md §8.4): explicit bearer token >
+        // explicit credentials > AWS_BEARER_TOKEN_BEDROCK > credentials from the environment.
+        let env_bearer = if self.ignore_env_bearer_token {
+            None
+        } else {
+            std::env::var("AWS_BEARER_TOKEN_BEDROCK").ok()
+        };
+        let auth = match (self.bearer_token, self.credentials, env_bearer) {
+            (Some(t), _, _) => Auth::Bearer(t),
+            (None, Some(c), _) => Auth::SigV4(c),
+            (None, None, Some(t)) => Auth::Bearer(Secret(t)),
+            (None, None, None) => {
+                Auth::SigV4(Arc::new(crate::credentials::EnvironmentProvider::new()))
+            }
+        };
+        if let Auth::Bearer(t) = &auth {
+            crate::request::header_value("bearer token", &t.0)
+                .map_err(|_| Error::credentials("the bearer token contains characters not allowed in an HTTP header"))?;
+        }
+
+        let mut ua = format!(
+            "bedrock-stream/{} (rust; {})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS
+        );
+        if let Some(s) = &self.user_agent_suffix {
+            ua.push(' ');
+            ua.push_str(&crate::request::header_value("user agent", s)?);
+        }
+
+        let mut cfg = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(ua.as_str())
+            .timeout_connect(self.timeouts.connect)
+            .timeout_recv_response(self.timeouts.response_headers)
+            .timeout_per_read(self.timeouts.read_idle)
+            .max_idle_connections(256)
+            .max_idle_connections_per_host(256);
+        if self.no_proxy {
+            cfg = cfg.proxy(None);
+        } else if let Some(p) = &self.proxy {
+            let proxy = ureq::Proxy::new(p).map_err(|e| {
+                Error::config(format!("invalid proxy URL {}: {e}", redact_url(p)))
+            })?;
+            cfg = cfg.proxy(Some(proxy));
+        }
+        if let Some(pem) = &self.ca_bundle_pem {
+            cfg = cfg.tls_config(crate::tls::tls_config_with_bundle(pem)?);
+        }
+        let agent = ureq::Agent::with_parts(
+            cfg.build(),
+            CancellableConnector::default(),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        );
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agent,
+                base_url,
+                region,
+                auth,
+                timeouts: self.timeouts,
+                retry: self.retry,
+                max_message_len: self.max_message_len.unwrap_or(DEFAULT_MAX_MESSAGE_LEN),
+            }),
+        })
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn validate_region(region: &str) -> Result<()> {
+    let ok = !region.is_empty()
+        && region.len() <= 63
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "{region:?} is not a valid region name (lower-case letters, digits and '-')"
+        )))
+    }
+}
+
+/// Check an endpoint URL and return it without a trailing `/`.
+fn validate_endpoint(url: &str) -> Result<String> {
+    let bad = |why: &str| Error::config(format!("invalid endpoint URL {url:?}: {why}"));
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| bad("it must start with https:// or http://"))?;
+    if url.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(bad("it contains a space or control character"));
+    }
+    if rest.contains('?') || rest.contains('#') {
+        return Err(bad("it must not have a query or fragment"));
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        return Err(bad("it needs a host (and no user info)"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+struct Inner {
+    agent: ureq::Agent,
+    base_url: String,
+    region: String,
+    auth: Auth,
+    timeouts: Timeouts,
+    retry: RetryConfig,
+    max_message_len: u32,
+}
+
+/// A Bedrock Runtime client. `Send + Sync`, cheap to clone (clones share one connection pool).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.base_url)
+            .field("region", &self.inner.region)
+            .field("auth", &self.inner.auth)
+            .field("timeouts", &self.inner.timeouts)
+            .field("retry", &self.inner.retry)
+            .finish()
+    }
+}
+
+/// What [`Client::invoke_with`] reports when the stream ended or the callback stopped it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvokeSummary {
+    /// Events delivered to the callback.
+    pub events: u64,
+    /// True when the callback returned `ControlFlow::Break`.
+    pub stopped_early: bool,
+    /// The request id of the response.
+    pub request_id: Option<String>,
+    /// HTTP attempts made.
+    pub attempts: u32,
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured entirely from the environment (region, endpoint, credentials).
+    pub fn from_env() -> Result<Client> {
+        ClientBuilder::default().build()
+    }
+
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// The endpoint URL requests go to.
+    pub fn endpoint_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// Send the request and return once the response headers are in; read the events by
+    /// iterating over the returned [`EventStream`].
+    pub fn invoke_model_with_response_stream(&self, request: &InvokeRequest) -> Result<EventStream> {
+        self.invoke_model_with_response_stream_cancellable(request, CancelHandle::new())
+    }
+
+    /// As [`Client::invoke_model_with_response_stream`], cancellable through `cancel` from any
+    /// thread, from the moment the call starts.
+    pub fn invoke_model_with_response_stream_cancellable(
+        &self,
+        request: &InvokeRequest,
+        cancel: CancelHandle,
+    ) -> Result<EventStream> {
+        let started = Instant::now();
+        let deadline = self.inner.timeouts.deadline.map(|d| started + d);
+        let mut stream = EventStream {
+            client: self.clone(),
+            request: request.clone(),
+            reader: None,
+            decoder: Decoder::with_max_message_len(self.inner.max_message_len),
+            scratch: Vec::new(),
+            cancel,
+            meta: ResponseMeta::default(),
+            events_delivered: 0,
+            attempts: 0,
+            deadline,
+            done: false,
+            last_unknown: None,
+        };
+        stream.open()?;
+        Ok(stream)
+    }
+
+    /// Stream with a callback, on this thread: `f` sees each event as it arrives and returns
+    /// `ControlFlow::Break(())` to stop (the connection is then closed, not pooled).
+    pub fn invoke_with<F>(&self, request: &InvokeRequest, mut f: F) -> Result<InvokeSummary>
+    where
+        F: FnMut(&Event) -> ControlFlow<()>,
+    {
+        let mut stream = self.invoke_model_with_response_stream(request)?;
+        let mut stopped_early = false;
+        for event in &mut stream {
+            let event = event?;
+            if f(&event).is_break() {
+                stopped_early = true;
+                break;
+            }
+        }
+        Ok(InvokeSummary {
+            events: stream.events_delivered,
+            stopped_early,
+            request_id: stream.meta.request_id.clone(),
+            attempts: stream.attempts,
+        })
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let r = &self.inner.retry;
+        let exp = r
+            .initial_backoff
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
+        exp.min(r.max_backoff).mul_f64(fastrand::f64())
+    }
+
+    /// One HTTP attempt, up to the response headers.
+    fn send_once(
+        &self,
+        request: &InvokeRequest,
+        cancel: &CancelHandle,
+        deadline: Option<Instant>,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
+        let inner = &self.inner;
+        let url = format!("{}{}", inner.base_url, request.path()?);
+        let mut headers: Vec<(String, String)> = request
+            .validate_and_headers()?
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        inner
+            .auth
+            .apply(&url, &inner.region, &mut headers, request.body(), SystemTime::now())?;
+        let mut rb = inner.agent.post(&url);
+        for (k, v) in &headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::timeout(Timer::Deadline, inner.timeouts.deadline));
+            }
+            rb = rb.config().timeout_global(Some(left)).build();
+        }
+        let _current = CurrentCancel::enter(cancel);
+        rb.send(request.body())
+            .map_err(|e| self.map_ureq(e, cancel, Phase::BeforeHeaders))
+    }
+
+    fn map_ureq(&self, e: ureq::Error, cancel: &CancelHandle, phase: Phase) -> Error {
+        if cancel.is_cancelled() {
+            return Error::cancelled();
+        }
+        let t = &self.inner.timeouts;
+        let mapped = match e {
+            ureq::Error::Timeout(kind) => {
+                use ureq::Timeout as U;
+                let (timer, limit) = match kind {
+                    U::Connect | U::Resolve => (Timer::Connect, t.connect),
+                    U::Global | U::PerCall => (Timer::Deadline, t.deadline),
+                    U::PerRead | U::RecvBody => (Timer::ReadIdle, t.read_idle),
+                    _ => (Timer::ResponseHeaders, t.response_headers),
+                };
+                Error::timeout(timer, limit)
+            }
+            ureq::Error::Io(io) => return self.map_io(io, cancel, phase),
+            ureq::Error::HostNotFound => Error::transport("the endpoint host name could not be resolved"),
+            ureq::Error::ConnectionFailed => Error::transport("could not connect to the endpoint"),
+            ureq::Error::Tls(m) => Error::transport(format!("TLS failed: {m}")).with_retryable(false),
+            ureq::Error::Rustls(r) => {
+                Error::transport(format!("TLS failed: {r}")).with_retryable(false)
+            }
+            ureq::Error::InvalidProxyUrl => {
+                Error::config("the proxy URL is invalid").with_retryable(false)
+            }
+            other => Error::transport(format!("HTTP failure: {other}")),
+        };
+        mapped.with_phase(phase)
+    }
+
+    fn map_io(&self, e: io::Error, cancel: &CancelHandle, phase: Phase) -> Error {
+        if cancel.is_cancelled() {
+            return Error::cancelled();
+        }
+        if e.get_ref().is_some_and(|i| i.is::<ureq::Error>()) {
+            if let Ok(inner) = e.into_inner().unwrap().downcast::<ureq::Error>() {
+                return self.map_ureq(*inner, cancel, phase);
+            }
+            return Error::transport("HTTP failure").with_phase(phase);
+        }
+        let in_body = phase == Phase::InStream;
+        let err = match e.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                Error::timeout(Timer::ReadIdle, self.inner.timeouts.read_idle)
+            }
+            io::ErrorKind::UnexpectedEof if in_body => Error::new(
+                ErrorKind::Truncated,
+                "the connection closed before the response body ended",
+            )
+            .with_retryable(true),
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+                if in_body =>
+            {
+                Error::new(
+                    ErrorKind::Truncated,
+                    format!("the connection was reset mid-stream ({e})"),
+                )
+                .with_retryable(true)
+            }
+            io::ErrorKind::ConnectionRefused => {
+                Error::transport(format!("the endpoint refused the connection ({e})"))
+            }
+            _ => Error::transport(format!("I/O error: {e}")),
+        };
+        err.with_phase(phase).with_source(e)
+    }
+}
+
+/// Response members of `InvokeModelWithResponseStreamResponse` and protocol headers.
+#[derive(Debug, Clone, Default)]
+struct ResponseMeta {
+    status: u16,
+    request_id: Option<String>,
+    content_type: Option<String>,
+    performance_config_latency: Option<String>,
+    service_tier: Option<String>,
+}
+
+fn header(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// An event borrowed from the stream (the allocation-free path, used by the C ABI).
+pub(crate) enum EventRef<'a> {
+    Chunk(&'a [u8]),
+    Unknown(&'a UnknownEvent),
+}
+
+/// The events of one response, read incrementally off the socket as they arrive.
+///
+/// Iterate to get `Result<Event>` items: each event is delivered as soon as its last byte
+/// arrives. After an error the iterator yields nothing more. Dropping the stream before its
+/// end closes the connection (no paying for tokens nobody reads).
+pub struct EventStream {
+    client: Client,
+    request: InvokeRequest,
+    reader: Option<ureq::BodyReader<'static>>,
+    decoder: Decoder,
+    scratch: Vec<u8>,
+    cancel: CancelHandle,
+    meta: ResponseMeta,
+    events_delivered: u64,
+    attempts: u32,
+    deadline: Option<Instant>,
+    done: bool,
+    last_unknown: Option<UnknownEvent>,
+}
+
+impl fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStream")
+            .field("request_id", &self.meta.request_id)
+            .field("events_delivered", &self.events_delivered)
+            .field("attempts", &self.attempts)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.reader = None;
+        self.cancel.finish();
+    }
+}
+
+impl EventStream {
+    /// `X-Amzn-Bedrock-Content-Type`: the MIME type of the chunks' documents.
+    pub fn content_type(&self) -> Option<&str> {
+        self.meta.content_type.as_deref()
+    }
+
+    /// `x-amzn-RequestId` of the response.
+    pub fn request_id(&self) -> Option<&str> {
+        self.meta.request_id.as_deref()
+    }
+
+    /// `X-Amzn-Bedrock-PerformanceConfig-Latency` of the response (the mode applied).
+    pub fn performance_config_latency(&self) -> Option<PerformanceConfigLatency> {
+        self.meta.performance_config_latency.as_deref()?.parse().ok()
+    }
+
+    /// `X-Amzn-Bedrock-Service-Tier` of the response (the tier used).
+    pub fn service_tier(&self) -> Option<ServiceTier> {
+        self.meta.service_tier.as_deref()?.parse().ok()
+    }
+
+    /// The HTTP status of the response (200).
+    pub fn http_status(&self) -> u16 {
+        self.meta.status
+    }
+
+    /// HTTP attempts made so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Events delivered so far.
+    pub fn events_delivered(&self) -> u64 {
+        self.events_delivered
+    }
+
+    /// A handle that cancels this stream from any thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    /// The model id of the request.
+    pub fn model_id(&self) -> &str {
+        self.request.model_id()
+    }
+
+    fn fail(&mut self, e: Error) -> Error {
+        self.done = true;
+        self.reader = None;
+        self.cancel.finish();
+        let e = e
+            .with_events_delivered(self.events_delivered)
+            .with_attempts(self.attempts);
+        if e.request_id().is_none() {
+            e.with_request_id(self.meta.request_id.clone())
+        } else {
+            e
+        }
+    }
+
+    /// Send (with retries) until a 2xx event-stream response is in.
+    fn open(&mut self) -> Result<()> {
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(self.fail(Error::cancelled()));
+            }
+            self.attempts += 1;
+            let result = self
+                .client
+                .send_once(&self.request, &self.cancel, self.deadline)
+                .and_then(|resp| self.accept_response(resp));
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) => self.retry_or_fail(e)?,
+            }
+        }
+    }
+
+    /// After a failure before any event was delivered: wait and return `Ok` to try again, or
+    /// return the final error.
+    fn retry_or_fail(&mut self, e: Error) -> Result<()> {
+        let can_retry = e.is_retryable()
+            && self.events_delivered == 0
+            && self.attempts < self.client.inner.retry.max_attempts
+            && !matches!(e.kind(), ErrorKind::Cancelled);
+        if !can_retry {
+            return Err(self.fail(e));
+        }
+        let wait = self.client.backoff(self.attempts);
+        if let Some(d) = self.deadline {
+            if Instant::now() + wait >= d {
+                return Err(self.fail(e));
+            }
+        }
+        self.reader = None;
+        self.decoder = Decoder::with_max_message_len(self.client.inner.max_message_len);
+        if !self.cancel.sleep(wait) {
+            return Err(self.fail(Error::cancelled()));
+        }
+        Ok(())
+    }
+
+    fn accept_response(&mut self, resp: ureq::http::Response<ureq::Body>) -> Result<()> {
+        let status = resp.status().as_u16();
+        self.meta = ResponseMeta {
+            status,
+            request_id: header(&resp, "x-amzn-requestid"),
+            content_type: header(&resp, "x-amzn-bedrock-content-type"),
+            performance_config_latency: header(&resp, "x-amzn-bedrock-performanceconfig-latency"),
+            service_tier: header(&resp, "x-amzn-bedrock-service-tier"),
+        };
+        let request_id = self.meta.request_id.clone();
+        let http_ct = header(&resp, "content-type");
+        if !(200..300).contains(&status) {
+            let error_type = header(&resp, "x-amzn-errortype");
+            let body = self.read_small_body(resp);
+            return Err(error_from_response(status, error_type.as_deref(), &body)
+                .with_request_id(request_id));
+        }
+        let is_eventstream = http_ct
+            .as_deref()
+            .map(|c| {
+                c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(EVENTSTREAM_CONTENT_TYPE)
+            })
+            .unwrap_or(false);
+        if !is_eventstream {
+            let body = self.read_small_body(resp);
+            return Err(unexpected_body(status, http_ct.as_deref(), &body)
+                .with_request_id(request_id));
+        }
+        self.reader = Some(resp.into_body().into_reader());
+        Ok(())
+    }
+
+    /// Read at most 64 KiB of an error body (with the call's timers still applying).
+    fn read_small_body(&self, resp: ureq::http::Response<ureq::Body>) -> Vec<u8> {
+        use std::io::Read;
+        let _current = CurrentCancel::enter(&self.cancel);
+        let mut out = Vec::new();
+        let mut reader = resp.into_body().into_reader().take(64 * 1024);
+        let _ = reader.read_to_end(&mut out);
+        out
+    }
+
+    /// The next event without allocating for chunks: the chunk's bytes stay valid until the
+    /// next call. `Ok(None)` at the clean end of the stream.
+    pub(crate) fn next_ref(&mut self) -> Result<Option<EventRef<'_>>> {
+        match self.step()? {
+            None => Ok(None),
+            Some(Step::Chunk) => Ok(Some(EventRef::Chunk(&self.scratch))),
+            Some(Step::Unknown(u)) => {
+                self.unknown_slot(u);
+                Ok(Some(EventRef::Unknown(self.last_unknown())))
+            }
+        }
+    }
+
+    fn unknown_slot(&mut self, u: UnknownEvent) {
+        self.scratch.clear();
+        self.last_unknown = Some(u);
+    }
+
+    fn last_unknown(&self) -> &UnknownEvent {
+        self.last_unknown.as_ref().expect("set just before")
+    }
+
+    fn step(&mut self) -> Result<Option<Step>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            match self.read_step() {
+                Ok(Some(step)) => {
+                    self.events_delivered += 1;
+                    return Ok(Some(step));
+                }
+                Ok(None) => {
+                    self.done = true;
+                    self.reader = None;
+                    self.cancel.finish();
+                    return Ok(None);
+                }
+                Err(e) => {
+                    // Nothing reached the caller yet: a transient failure may be retried.
+                    self.retry_or_fail(e)?;
+                    self.open()?;
+                }
+            }
+        }
+    }
+
+    /// Decode the next event from buffered bytes, reading more as needed.
+    fn read_step(&mut self) -> Result<Option<Step>> {
+        loop {
+            let delivered = self.events_delivered;
+            let step = match self.decoder.next_message() {
+                Ok(Some(msg)) => Some(match event::decode_message(&msg, &mut self.scratch, delivered)? {
+                    Decoded::Chunk => Step::Chunk,
+                    Decoded::Unknown(t) => Step::Unknown(UnknownEvent::from_message(t, &msg)),
+                }),
+                Ok(None) => None,
+                Err(e) => {
+                    let kind = if e.kind() == DecodeErrorKind::Truncated {
+                        ErrorKind::Truncated
+                    } else {
+                        ErrorKind::Protocol
+                    };
+                    return Err(Error::new(kind, e.to_string())
+                        .with_decode(e.kind())
+                        .with_phase(Phase::InStream));
+                }
+            };
+            if let Some(step) = step {
+                return Ok(Some(step));
+            }
+            if self.cancel.is_cancelled() {
+                return Err(Error::cancelled());
+            }
+            if let Some(d) = self.deadline {
+                if Instant::now() >= d {
+                    return Err(Error::timeout(Timer::Deadline, self.client.inner.timeouts.deadline)
+                        .with_phase(Phase::InStream));
+                }
+            }
+            let Some(reader) = self.reader.as_mut() else {
+                return Ok(None);
+            };
+            let read = {
+                let _current = CurrentCancel::enter(&self.cancel);
+                self.decoder.read_from(reader)
+            };
+            match read {
+                Ok(0) => {
+                    return match self.decoder.finish() {
+                        Ok(()) => Ok(None),
+                        Err(e) => Err(Error::new(ErrorKind::Truncated, e.to_string())
+                            .with_decode(e.kind())
+                            .with_retryable(true)
+                            .with_phase(Phase::InStream)),
+                    };
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted
+                    && !e.get_ref().is_some_and(|i| i.is::<crate::transport::CancelledMarker>()) => {}
+                Err(e) => return Err(self.client.map_io(e, &self.cancel, Phase::InStream)),
+            }
+        }
+    }
+}
+
+enum Step {
+    Chunk,
+    Unknown(UnknownEvent),
+}
+
+impl Iterator for EventStream {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        match self.step() {
+            Ok(None) => None,
+            Ok(Some(Step::Chunk)) => Some(Ok(Event::Chunk(Chunk::new(std::mem::take(
+                &mut self.scratch,
+            ))))),
+            Ok(Some(Step::Unknown(u))) => Some(Ok(Event::Unknown(u))),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// Sanitize an error type: text before the first `:`, after the last `#`.
+fn sanitize_error_type(t: &str) -> &str {
+    let t = t.split(':').next().unwrap_or(t);
+    t.rsplit('#').next().unwrap_or(t).trim()
+}
+
+/// Build the typed error of a non-2xx response (restJson1 rules, §6.2).
+pub(crate) fn error_from_response(status: u16, error_type: Option<&str>, body: &[u8]) -> Error {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let field = |names: &[&str]| -> Option<String> {
+        let j = json.as_ref()?;
+        names
+            .iter()
+            .find_map(|n| j.get(*n).and_then(|v| v.as_str()).map(str::to_owned))
+    };
+    let raw_type = error_type
+        .map(str::to_owned)
+        .or_else(|| field(&["__type", "code", "Code"]));
+    let code = raw_type
+        .as_deref()
+        .map(sanitize_error_type)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    let message = field(&["message", "Message"]).unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        if text.is_empty() {
+            format!("HTTP {status} with an empty body")
+        } else {
+            text.chars().take(512).collect()
+        }
+    });
+    let modeled = code.as_deref().and_then(error::modeled_by_shape);
+    let kind = modeled.map(|m| m.kind).unwrap_or(ErrorKind::UnmodeledService);
+    let original_status = json
+        .as_ref()
+        .and_then(|j| j.get("originalStatusCode"))
+        .and_then(|v| v.as_i64())
+        .map(|v| v as i32);
+    let mut e = Error::new(kind, message)
+        .with_phase(Phase::HttpResponse)
+        .with_http_status(status)
+        .with_code(code.unwrap_or_else(|| status.to_string()))
+        .with_retryable(error::http_error_retryable(kind, status))
+        .with_original(original_status, field(&["originalMessage"]))
+        .with_resource_name(field(&["resourceName"]));
+    if kind == ErrorKind::ModelNotReady {
+        e = e.with_retryable(true);
+    }
+    e
+}
+
+/// A 2xx response whose body is not an event stream: surface what it says.
+fn unexpected_body(status: u16, content_type: Option<&str>, body: &[u8]) -> Error {
+    let inner = error_from_response(status, None, body);
+    let ct = content_type.unwrap_or("none");
+    let detail = match inner.code() {
+        Some(c) if c != status.to_string() => format!("{c}: {}", inner.message()),
+        _ => inner.message().to_owned(),
+    };
+    Error::new(
+        ErrorKind::UnexpectedContentType,
+        format!(
+            "HTTP {status} with Content-Type {ct} instead of {EVENTSTREAM_CONTENT_TYPE}; the body says: {detail}"
+        ),
+    )
+    .with_phase(Phase::HttpResponse)
+    .with_http_status(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync_and_stream_is_send() {
+        fn ss<T: Send + Sync>() {}
+        fn s<T: Send>() {}
+        ss::<Client>();
+        ss::<CancelHandle>();
+        s::<EventStream>();
+    }
+
+    #[test]
+    fn error_responses_map_to_modeled_kinds() {
+        let e = error_from_response(
+            429,
+            Some("ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+            br#"{"message":"Too many requests"}"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::Throttling);
+        assert_eq!(e.code(), Some("ThrottlingException"));
+        assert!(e.is_retryable());
+        assert_eq!(e.class(), crate::ErrorClass::Service);
+        let e = error_from_response(400, None, br#"{"__type":"com.amazon.bedrock#ValidationException","Message":"bad"}"#);
+        assert_eq!(e.kind(), ErrorKind::Validation);
+        assert_eq!(e.message(), "bad");
+        assert!(!e.is_retryable());
+        let e = error_from_response(424, Some("ModelErrorException"), br#"{"message":"m","originalStatusCode":500,"resourceName":"r"}"#);
+        assert_eq!((e.original_status_code(), e.resource_name()), (Some(500), Some("r")));
+        let e = error_from_response(403, Some("ExpiredTokenException"), br#"{"message":"expired"}"#);
+        assert_eq!(e.kind(), ErrorKind::UnmodeledService);
+        assert!(!e.is_retryable());
+        let e = error_from_response(502, None, b"<html><body>Bad Gateway</body></html>");
+        assert_eq!(e.code(), Some("502"));
+        assert!(e.message().contains("Bad Gateway"));
+        assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn endpoint_and_region_validation() {
+        assert!(validate_endpoint("ftp://x").is_err());
+        assert!(validate_endpoint("http://").is_err());
+        assert!(validate_endpoint("https://h/p?q").is_err());
+        assert!(validate_endpoint("https://u:p@h").is_err());
+        assert_eq!(validate_endpoint("http://127.0.0.1:9/").unwrap(), "http://127.0.0.1:9");
+        assert!(validate_region("us-east-1").is_ok());
+        assert!(validate_region("us-east-1/../x").is_err());
+        assert_eq!(redact_url("http://u:secret@proxy:3128"), "http://** redacted **@proxy:3128");
+    }
+}
