@@ -8,6 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::auth::{Auth, Secret};
 use crate::credentials::{Credentials, ProvideCredentials};
+use crate::endpoint;
+use crate::profile::{Env, ProfileSet};
 use crate::error::{self, Error, ErrorKind, Phase, Result, Timer};
 use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
 use crate::eventstream::{DecodeErrorKind, Decoder, DEFAULT_MAX_MESSAGE_LEN};
@@ -90,6 +92,9 @@ pub struct ClientBuilder {
     no_proxy: bool,
     ca_bundle_pem: Option<Vec<u8>>,
     user_agent_suffix: Option<String>,
+    profile: Option<String>,
+    use_fips: Option<bool>,
+    use_dual_stack: Option<bool>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -220,6 +225,25 @@ impl ClientBuilder {
         self
     }
 
+    /// The shared-config profile to read (instead of `AWS_PROFILE` / `default`).
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
+        self
+    }
+
+    /// Use the FIPS endpoint (instead of `AWS_USE_FIPS_ENDPOINT` / `use_fips_endpoint`).
+    pub fn use_fips(mut self, on: bool) -> Self {
+        self.use_fips = Some(on);
+        self
+    }
+
+    /// Use the dual-stack endpoint (instead of `AWS_USE_DUALSTACK_ENDPOINT` /
+    /// `use_dualstack_endpoint`).
+    pub fn use_dual_stack(mut self, on: bool) -> Self {
+        self.use_dual_stack = Some(on);
+        self
+    }
+
     /// Text appended to the `User-Agent` header.
     pub fn user_agent_suffix(mut self, s: impl Into<String>) -> Self {
         self.user_agent_suffix = Some(s.into());
@@ -228,25 +252,25 @@ impl ClientBuilder {
 
     /// Resolve everything and build the client.
     pub fn build(self) -> Result<Client> {
-        let region = match self.region.filter(|r| !r.is_empty()) {
+        let env = Env::real();
+        let profiles = ProfileSet::load(&env, self.profile.as_deref())?;
+        let params = endpoint::endpoint_params(
+            &env,
+            &endpoint::EndpointOverrides {
+                region: self.region.as_deref().filter(|r| !r.is_empty()),
+                endpoint: self.endpoint_url.as_deref(),
+                use_fips: self.use_fips,
+                use_dual_stack: self.use_dual_stack,
+            },
+            &profiles,
+        )?;
+        let base_url = endpoint::resolve_endpoint(&params)?;
+        // The signing region is needed even with a custom endpoint.
+        let region = match params.region.clone() {
             Some(r) => r,
-            None => env_nonempty("AWS_REGION")
-                .or_else(|| env_nonempty("AWS_DEFAULT_REGION"))
-                .ok_or_else(|| {
-                    Error::config(
-                        "no region: set it on the builder, or set AWS_REGION or \
-                         AWS_DEFAULT_REGION",
-                    )
-                })?,
+            None => endpoint::resolve_region(None, &profiles)?,
         };
-        validate_region(&region)?;
-        let endpoint = match self.endpoint_url {
-            Some(u) => u,
-            None => env_nonempty("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
-                .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
-                .unwrap_or_else(|| format!("https://bedrock-runtime.{region}.amazonaws.com")),
-        };
-        let base_url = validate_endpoint(&endpoint)?;
+        endpoint::validate_region(&region)?;
 
         // Precedence (INVOKE_MODEL_WITH_RESPONSE_STREAM.md §8.4): explicit bearer token >
         // explicit credentials > AWS_BEARER_TOKEN_BEDROCK > credentials from the environment.
@@ -317,44 +341,6 @@ impl ClientBuilder {
     }
 }
 
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn validate_region(region: &str) -> Result<()> {
-    let ok = !region.is_empty()
-        && region.len() <= 63
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::config(format!(
-            "{region:?} is not a valid region name (lower-case letters, digits and '-')"
-        )))
-    }
-}
-
-/// Check an endpoint URL and return it without a trailing `/`.
-fn validate_endpoint(url: &str) -> Result<String> {
-    let bad = |why: &str| Error::config(format!("invalid endpoint URL {url:?}: {why}"));
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| bad("it must start with https:// or http://"))?;
-    if url.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(bad("it contains a space or control character"));
-    }
-    if rest.contains('?') || rest.contains('#') {
-        return Err(bad("it must not have a query or fragment"));
-    }
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() || host.contains('@') {
-        return Err(bad("it needs a host (and no user info)"));
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
 
 struct Inner {
     agent: ureq::Agent,
@@ -1027,14 +1013,7 @@ mod tests {
     }
 
     #[test]
-    fn endpoint_and_region_validation() {
-        assert!(validate_endpoint("ftp://x").is_err());
-        assert!(validate_endpoint("http://").is_err());
-        assert!(validate_endpoint("https://h/p?q").is_err());
-        assert!(validate_endpoint("https://u:p@h").is_err());
-        assert_eq!(validate_endpoint("http://127.0.0.1:9/").unwrap(), "http://127.0.0.1:9");
-        assert!(validate_region("us-east-1").is_ok());
-        assert!(validate_region("us-east-1/../x").is_err());
+    fn proxy_passwords_are_redacted() {
         assert_eq!(redact_url("http://u:secret@proxy:3128"), "http://** redacted **@proxy:3128");
     }
 }
