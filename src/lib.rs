@@ -15,6 +15,7 @@ pub mod credentials;
 mod endpoint;
 mod error;
 mod event;
+mod ffi;
 mod profile;
 #[forbid(unsafe_code)]
 pub mod eventstream;
