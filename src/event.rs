@@ -37,6 +37,13 @@ impl Event {
             Event::Unknown(u) => &u.event_type,
         }
     }
+
+    /// Interprets one decoded event-stream message exactly as [`EventStream`](crate::EventStream)
+    /// does: a `chunk` event, an unknown event, or the typed [`Error`] of an `exception` or
+    /// `error` message or of a protocol violation (for tools that read captured streams).
+    pub fn from_message(msg: &MessageRef<'_>) -> Result<Event> {
+        to_event(msg, &mut Vec::new(), 0)
+    }
 }
 
 impl fmt::Debug for Event {
