@@ -148,6 +148,7 @@ impl ModelFamily {
     ///   `cohere.embed…` are not text-streaming families and give `Unknown`).
     ///
     /// Matching ignores ASCII case and surrounding whitespace.
+    #[must_use]
     pub fn from_model_id(model_id: &str) -> ModelFamily {
         let id = model_id.trim();
         match resource_model_id(id) {
@@ -157,6 +158,7 @@ impl ModelFamily {
     }
 
     /// The stable name of the family, for example `"anthropic-claude"`.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             ModelFamily::AnthropicClaude => "anthropic-claude",
@@ -188,6 +190,7 @@ pub struct ParseModelFamilyError {
 
 impl ParseModelFamilyError {
     /// The rejected input.
+    #[must_use]
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -405,33 +408,39 @@ pub struct ChunkInfo {
 
 impl ChunkInfo {
     /// The text to append to the output, if any.
+    #[must_use]
     pub fn text(&self) -> Option<&str> {
         self.text.as_deref()
     }
 
     /// Takes the text out of the info (no copy).
+    #[must_use]
     pub fn into_text(self) -> Option<String> {
         self.text
     }
 
     /// The stop reason (`end_turn`, `stop`, `FINISH`, `COMPLETE`, …) when this chunk ends the
     /// generation; the value is the model's own, unnormalized.
+    #[must_use]
     pub fn stop_reason(&self) -> Option<&str> {
         self.stop_reason.as_deref()
     }
 
     /// Token counts the model reported in this chunk, if any (see [`Usage`]).
+    #[must_use]
     pub fn usage(&self) -> Option<Usage> {
         self.usage
     }
 
     /// The `amazon-bedrock-invocationMetrics` object, when this chunk has one (normally the
     /// last chunk of a successful stream).
+    #[must_use]
     pub fn metrics(&self) -> Option<InvocationMetrics> {
         self.metrics
     }
 
     /// `true` when the chunk contributed nothing (no text, stop reason, usage or metrics).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.text.is_none()
             && self.stop_reason.is_none()
@@ -463,6 +472,7 @@ pub struct TextExtractor {
 
 impl TextExtractor {
     /// An extractor for chunks of the given family.
+    #[must_use]
     pub fn new(family: ModelFamily) -> Self {
         TextExtractor {
             family,
@@ -472,11 +482,13 @@ impl TextExtractor {
     }
 
     /// An extractor for the family of `model_id` (see [`ModelFamily::from_model_id`]).
+    #[must_use]
     pub fn for_model_id(model_id: &str) -> Self {
         Self::new(ModelFamily::from_model_id(model_id))
     }
 
     /// The family this extractor was created for.
+    #[must_use]
     pub fn family(&self) -> ModelFamily {
         self.family
     }
@@ -484,6 +496,7 @@ impl TextExtractor {
     /// Interprets one decoded chunk document (the model's JSON, already base64-decoded).
     ///
     /// Never panics; bytes that are not a JSON object give an empty [`ChunkInfo`].
+    #[must_use]
     pub fn process(&mut self, chunk: &[u8]) -> ChunkInfo {
         let Some(parts) = parse_parts(self.family, chunk) else {
             return ChunkInfo::default();
@@ -1986,7 +1999,8 @@ mod tests {
 
         // Claude's stop reason arrives in message_delta without text.
         let mut ex = TextExtractor::new(AnthropicClaude);
-        ex.process(br#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\ud83d"}}"#);
+        let held = ex.process(br#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\ud83d"}}"#);
+        assert_eq!(held, ChunkInfo::default());
         let stop = ex.process(br#"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":1}}"#);
         assert_eq!(
             stop,
