@@ -429,13 +429,9 @@ mod tests {
             }
             f.issue(n)
         }));
-        // Prime with credentials that are already expired.
-        fake.now.store(0, Ordering::SeqCst);
         cache.provide_credentials().unwrap();
-        fake.now.store(0, Ordering::SeqCst);
-        // Move the clock past AK1's expiry.
-        let clock_now = fake.now.clone();
-        clock_now.store(7200, Ordering::SeqCst);
+        // Move the clock past AK1's expiry (3600).
+        fake.now.store(7200, Ordering::SeqCst);
         let threads: Vec<_> = (0..9)
             .map(|_| {
                 let c = cache.clone();

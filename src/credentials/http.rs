@@ -86,6 +86,16 @@ pub(crate) struct HttpResponse {
     pub(crate) body: Vec<u8>,
 }
 
+impl std::fmt::Debug for HttpResponse {
+    // The body may hold credentials: only its size.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 impl HttpResponse {
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()

@@ -244,7 +244,7 @@ fn fetch_token(http: &HttpClient, s: &ImdsSettings) -> Result<TokenOutcome> {
                 }
                 return Ok(TokenOutcome::Token(t));
             }
-            Ok(r) if matches!(r.status, 403 | 404 | 405) => {
+            Ok(r) if matches!(r.status, 403..=405) => {
                 return v1_or_error(
                     s,
                     &format!("the IMDSv2 token request answered {}", r.status),
