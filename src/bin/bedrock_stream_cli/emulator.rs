@@ -1,0 +1,129 @@
+//! `emulator`: the loopback Bedrock Runtime emulator in the foreground.
+
+use std::fs;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+
+use bedrock_stream::emulator::{
+    AuthOutcome, Emulator, RecordedRequest, Scenario, DEFAULT_BEARER_TOKEN, DEFAULT_REGION,
+};
+
+use super::args::{EmulatorArgs, GlobalArgs};
+use super::exit;
+
+/// Runs `emulator` until the process is stopped; returns the exit code if it cannot start.
+pub fn run(g: &GlobalArgs, a: &EmulatorArgs) -> u8 {
+    let region = g.region.as_deref().unwrap_or(DEFAULT_REGION);
+    let mut b = Emulator::builder()
+        .bind(SocketAddr::new(a.host, a.port))
+        .region(region)
+        .credentials(&a.access_key_id, &a.secret_access_key);
+    if a.accept_any_credentials {
+        b = b.accept_any_credentials();
+    }
+    if let Some(d) = a.chunk_delay {
+        b = b.chunk_delay(d.0.unwrap_or(Duration::ZERO));
+    }
+    if let Some(n) = a.chunks {
+        b = b.text_chunks(n);
+    }
+    if let Some(spec) = &a.fault {
+        match spec.parse::<Scenario>() {
+            Ok(s) => b = b.default_scenario(s),
+            Err(e) => {
+                eprintln!("bedrock-stream: --fault {spec:?}: {e}");
+                return exit::USAGE;
+            }
+        }
+    }
+    let emulator = match b.start() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!(
+                "bedrock-stream: the emulator cannot listen on {}: {e}",
+                SocketAddr::new(a.host, a.port)
+            );
+            return exit::LOCAL_IO;
+        }
+    };
+    let url = emulator.endpoint_url();
+    let banner = format!(
+        "Bedrock Runtime emulator listening on {url} (region {region}; Ctrl-C stops it)\n\
+         Point a client at it:\n\
+         export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url}\n\
+         export AWS_REGION={region}\n\
+         export AWS_ACCESS_KEY_ID={}\n\
+         export AWS_SECRET_ACCESS_KEY={}\n\
+         # or, instead of the keys: export AWS_BEARER_TOKEN_BEDROCK={DEFAULT_BEARER_TOKEN}\n\
+         # then: bedrock-stream chat --model-id anthropic.claude-3-5-haiku-20241022-v1:0 'Hello'\n\
+         # faults: --model-id 'emulator-fault:exception=throttlingException:after=2' (see --help)\n",
+        a.access_key_id, a.secret_access_key
+    );
+    let mut stdout = io::stdout().lock();
+    if stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        // Nobody reads stdout (e.g. it was closed): keep serving anyway.
+    }
+    drop(stdout);
+    if let Some(path) = &a.endpoint_file {
+        if let Err(e) = write_atomically(path, &format!("{url}\n")) {
+            eprintln!(
+                "bedrock-stream: cannot write the endpoint to {}: {e}",
+                path.display()
+            );
+            return exit::LOCAL_IO;
+        }
+    }
+    let mut logged = 0usize;
+    loop {
+        thread::sleep(Duration::from_millis(100));
+        if a.quiet || emulator.request_count() as usize == logged {
+            continue;
+        }
+        let requests = emulator.requests();
+        for r in requests.iter().skip(logged) {
+            eprintln!("{}", log_line(r));
+        }
+        logged = logged.max(requests.len());
+    }
+}
+
+/// One line per request for the log: never a credential, signature or body.
+fn log_line(r: &RecordedRequest) -> String {
+    let auth = match &r.auth {
+        AuthOutcome::SigV4 { access_key_id, .. } => format!("sigv4 {access_key_id}"),
+        AuthOutcome::Bearer => "bearer".to_owned(),
+        AuthOutcome::AcceptedAny => "any".to_owned(),
+        AuthOutcome::NotChecked => "-".to_owned(),
+        AuthOutcome::Rejected { error_type, .. } => format!("rejected: {error_type}"),
+        _ => "?".to_owned(),
+    };
+    format!(
+        "emulator: {} {} -> {} [model {}; scenario {}; auth {auth}; request id {}]",
+        r.method,
+        r.path,
+        r.status,
+        r.model_id.as_deref().unwrap_or("-"),
+        r.scenario.as_deref().unwrap_or("-"),
+        if r.request_id.is_empty() {
+            "-"
+        } else {
+            &r.request_id
+        },
+    )
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it, so that a reader polling
+/// for `path` never sees it half written.
+fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    fs::write(&tmp, text)?;
+    fs::rename(&tmp, path)
+}

@@ -1,0 +1,10 @@
+//! The modules of the `bedrock-stream` command-line tool.
+
+pub mod args;
+pub mod chat;
+pub mod decode;
+pub mod emulator;
+pub mod exit;
+pub mod invoke;
+pub mod output;
+pub mod setup;
