@@ -403,7 +403,7 @@ impl IdentityServices {
             let code = match status {
                 403 => "AccessDenied",
                 400 => "ValidationError",
-                429 | 400..=499 => "Throttling",
+                401..=499 => "Throttling",
                 _ => "ServiceUnavailable",
             };
             return (
