@@ -25,8 +25,6 @@
 //! Credentials-file sections are profiles named exactly as written. For a profile present in
 //! both files, each key in the credentials file overrides the same key of the config file.
 
-// Used by the client and the credential providers as they land.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::fmt;
@@ -151,6 +149,7 @@ pub(crate) struct Property {
 
 impl Property {
     /// The value (for a property with sub-properties, the raw multi-line text).
+    #[allow(dead_code)]
     pub(crate) fn value(&self) -> &str {
         &self.value
     }
@@ -246,6 +245,7 @@ impl fmt::Debug for ProfileSet {
 
 impl ProfileSet {
     /// No files, profile `default`.
+    #[allow(dead_code)]
     pub(crate) fn empty() -> ProfileSet {
         ProfileSet {
             selected: "default".into(),
