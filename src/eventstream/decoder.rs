@@ -324,8 +324,9 @@ impl Decoder {
         }
     }
 
-    /// Make room for at least `extra` more bytes after `end`.
-    fn reserve(&mut self, extra: usize) {
+    /// Make room for at least `extra` more bytes after `end`; when the buffer must grow, it
+    /// grows to exactly `len` bytes (or `end + extra`, or the initial size, if larger).
+    fn reserve(&mut self, extra: usize, len: usize) {
         if self.buf.len() - self.end >= extra {
             return;
         }
@@ -335,15 +336,17 @@ impl Decoder {
             self.start = 0;
         }
         if self.buf.len() - self.end < extra {
-            let want = (self.end + extra).max(INITIAL_BUFFER);
-            self.buf.resize(want, 0);
+            let target = (self.end + extra).max(len).max(INITIAL_BUFFER);
+            self.buf.reserve_exact(target - self.buf.len());
+            self.buf.resize(target, 0);
         }
     }
 
     /// Append bytes (of any size, split anywhere) to the input.
     pub fn feed(&mut self, data: &[u8]) {
         self.release_handed_out();
-        self.reserve(data.len());
+        // Geometric growth, so that many small feeds of a big message stay linear.
+        self.reserve(data.len(), 2 * self.buf.len());
         self.buf[self.end..self.end + data.len()].copy_from_slice(data);
         self.end += data.len();
     }
@@ -369,15 +372,15 @@ impl Decoder {
     /// The buffer grows only to hold a message whose prelude has been verified, and then at
     /// most geometrically (to twice the bytes buffered, or 64 KiB): a declared length is never
     /// reserved before its bytes arrive, so the buffer stays below about twice one message
-    /// plus one read, and a stalled or lying peer costs at most about twice what it sent.
+    /// plus one read, and a stalled or lying peer costs about twice what it sent (three times
+    /// while a reallocation copies).
     pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
         self.release_handed_out();
+        // Grow only when less than MIN_READ is free: to twice what is buffered, but no more
+        // than the message being assembled still needs.
         let buffered = self.end - self.start;
-        let want = self
-            .wanted()
-            .min(buffered.max(INITIAL_BUFFER))
-            .max(MIN_READ);
-        self.reserve(want);
+        let grow_by = buffered.min(self.wanted()).max(MIN_READ);
+        self.reserve(MIN_READ, buffered + grow_by);
         let n = reader.read(&mut self.buf[self.end..])?;
         self.end += n;
         Ok(n)
