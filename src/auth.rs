@@ -118,8 +118,12 @@ mod tests {
     /// The four known answers of spec/vectors/sigv4_vectors.json (INVOKE...md §8.1).
     #[test]
     fn sigv4_known_answers() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/sigv4_vectors.json");
-        let text = std::fs::read_to_string(path).expect("../shared/spec/vectors/sigv4_vectors.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/spec/vectors/sigv4_vectors.json"
+        );
+        let text =
+            std::fs::read_to_string(path).expect("../shared/spec/vectors/sigv4_vectors.json");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let fixed = &v["fixed_inputs"];
         assert_eq!(fixed["x_amz_date"], "20250101T000000Z");
@@ -147,9 +151,16 @@ mod tests {
             assert_eq!(url, case["url"].as_str().unwrap());
             let body = fixed["body_utf8"].as_str().unwrap().as_bytes();
             sign_v4(&c, &url, "us-east-1", &mut headers, body, now).unwrap();
-            let auth = &headers.iter().find(|(k, _)| k == "authorization").unwrap().1;
+            let auth = &headers
+                .iter()
+                .find(|(k, _)| k == "authorization")
+                .unwrap()
+                .1;
             assert_eq!(auth, case["authorization"].as_str().unwrap());
-            let token = headers.iter().find(|(k, _)| k == "x-amz-security-token").map(|h| h.1.as_str());
+            let token = headers
+                .iter()
+                .find(|(k, _)| k == "x-amz-security-token")
+                .map(|h| h.1.as_str());
             assert_eq!(token, case["session_token"].as_str());
         }
     }
@@ -159,10 +170,24 @@ mod tests {
         let a = Auth::Bearer(Secret("bedrock-api-key-SECRET".into()));
         assert!(!format!("{a:?}").contains("SECRET"));
         let mut h = Vec::new();
-        a.apply("https://x/model/m/invoke-with-response-stream", "us-east-1", &mut h, b"", SystemTime::now())
-            .unwrap();
-        assert_eq!(h, vec![("authorization".to_owned(), "Bearer bedrock-api-key-SECRET".to_owned())]);
+        a.apply(
+            "https://x/model/m/invoke-with-response-stream",
+            "us-east-1",
+            &mut h,
+            b"",
+            SystemTime::now(),
+        )
+        .unwrap();
+        assert_eq!(
+            h,
+            vec![(
+                "authorization".to_owned(),
+                "Bearer bedrock-api-key-SECRET".to_owned()
+            )]
+        );
         let bad = Auth::Bearer(Secret("a\r\nb".into()));
-        assert!(bad.apply("https://x/", "r", &mut Vec::new(), b"", SystemTime::now()).is_err());
+        assert!(bad
+            .apply("https://x/", "r", &mut Vec::new(), b"", SystemTime::now())
+            .is_err());
     }
 }

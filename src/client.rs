@@ -9,10 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::auth::{Auth, Secret};
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::endpoint;
-use crate::profile::{Env, ProfileSet};
 use crate::error::{self, Error, ErrorKind, Phase, Result, Timer};
 use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
 use crate::eventstream::{DecodeErrorKind, Decoder, DEFAULT_MAX_MESSAGE_LEN};
+use crate::profile::{Env, ProfileSet};
 use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
 use crate::transport::{CancelHandle, CancellableConnector, CurrentCancel};
 
@@ -114,7 +114,9 @@ impl fmt::Debug for ClientBuilder {
 /// Hide `user:password@` in a URL.
 pub(crate) fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://** redacted **@{}", &url[..s], &url[at + 1..]),
+        (Some(s), Some(at)) if at > s => {
+            format!("{}://** redacted **@{}", &url[..s], &url[at + 1..])
+        }
         _ => url.to_owned(),
     }
 }
@@ -288,8 +290,11 @@ impl ClientBuilder {
             }
         };
         if let Auth::Bearer(t) = &auth {
-            crate::request::header_value("bearer token", &t.0)
-                .map_err(|_| Error::credentials("the bearer token contains characters not allowed in an HTTP header"))?;
+            crate::request::header_value("bearer token", &t.0).map_err(|_| {
+                Error::credentials(
+                    "the bearer token contains characters not allowed in an HTTP header",
+                )
+            })?;
         }
 
         let mut ua = format!(
@@ -314,9 +319,8 @@ impl ClientBuilder {
         if self.no_proxy {
             cfg = cfg.proxy(None);
         } else if let Some(p) = &self.proxy {
-            let proxy = ureq::Proxy::new(p).map_err(|e| {
-                Error::config(format!("invalid proxy URL {}: {e}", redact_url(p)))
-            })?;
+            let proxy = ureq::Proxy::new(p)
+                .map_err(|e| Error::config(format!("invalid proxy URL {}: {e}", redact_url(p))))?;
             cfg = cfg.proxy(Some(proxy));
         }
         if let Some(pem) = &self.ca_bundle_pem {
@@ -340,7 +344,6 @@ impl ClientBuilder {
         })
     }
 }
-
 
 struct Inner {
     agent: ureq::Agent,
@@ -406,7 +409,10 @@ impl Client {
 
     /// Send the request and return once the response headers are in; read the events by
     /// iterating over the returned [`EventStream`].
-    pub fn invoke_model_with_response_stream(&self, request: &InvokeRequest) -> Result<EventStream> {
+    pub fn invoke_model_with_response_stream(
+        &self,
+        request: &InvokeRequest,
+    ) -> Result<EventStream> {
         self.invoke_model_with_response_stream_cancellable(request, CancelHandle::new())
     }
 
@@ -417,6 +423,9 @@ impl Client {
         request: &InvokeRequest,
         cancel: CancelHandle,
     ) -> Result<EventStream> {
+        // Refuse bad input before anything is sent (and before counting an attempt).
+        request.path()?;
+        request.validate_and_headers()?;
         let started = Instant::now();
         let deadline = self.inner.timeouts.deadline.map(|d| started + d);
         let mut stream = EventStream {
@@ -482,9 +491,13 @@ impl Client {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-        inner
-            .auth
-            .apply(&url, &inner.region, &mut headers, request.body(), SystemTime::now())?;
+        inner.auth.apply(
+            &url,
+            &inner.region,
+            &mut headers,
+            request.body(),
+            SystemTime::now(),
+        )?;
         let mut rb = inner.agent.post(&url);
         for (k, v) in &headers {
             rb = rb.header(k.as_str(), v.as_str());
@@ -518,9 +531,13 @@ impl Client {
                 Error::timeout(timer, limit)
             }
             ureq::Error::Io(io) => return self.map_io(io, cancel, phase),
-            ureq::Error::HostNotFound => Error::transport("the endpoint host name could not be resolved"),
+            ureq::Error::HostNotFound => {
+                Error::transport("the endpoint host name could not be resolved")
+            }
             ureq::Error::ConnectionFailed => Error::transport("could not connect to the endpoint"),
-            ureq::Error::Tls(m) => Error::transport(format!("TLS failed: {m}")).with_retryable(false),
+            ureq::Error::Tls(m) => {
+                Error::transport(format!("TLS failed: {m}")).with_retryable(false)
+            }
             ureq::Error::Rustls(r) => {
                 Error::transport(format!("TLS failed: {r}")).with_retryable(false)
             }
@@ -646,7 +663,11 @@ impl EventStream {
 
     /// `X-Amzn-Bedrock-PerformanceConfig-Latency` of the response (the mode applied).
     pub fn performance_config_latency(&self) -> Option<PerformanceConfigLatency> {
-        self.meta.performance_config_latency.as_deref()?.parse().ok()
+        self.meta
+            .performance_config_latency
+            .as_deref()?
+            .parse()
+            .ok()
     }
 
     /// `X-Amzn-Bedrock-Service-Tier` of the response (the tier used).
@@ -755,13 +776,18 @@ impl EventStream {
         let is_eventstream = http_ct
             .as_deref()
             .map(|c| {
-                c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(EVENTSTREAM_CONTENT_TYPE)
+                c.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case(EVENTSTREAM_CONTENT_TYPE)
             })
             .unwrap_or(false);
         if !is_eventstream {
             let body = self.read_small_body(resp);
-            return Err(unexpected_body(status, http_ct.as_deref(), &body)
-                .with_request_id(request_id));
+            return Err(
+                unexpected_body(status, http_ct.as_deref(), &body).with_request_id(request_id)
+            );
         }
         self.reader = Some(resp.into_body().into_reader());
         Ok(())
@@ -829,10 +855,12 @@ impl EventStream {
         loop {
             let delivered = self.events_delivered;
             let step = match self.decoder.next_message() {
-                Ok(Some(msg)) => Some(match event::decode_message(&msg, &mut self.scratch, delivered)? {
-                    Decoded::Chunk => Step::Chunk,
-                    Decoded::Unknown(t) => Step::Unknown(UnknownEvent::from_message(t, &msg)),
-                }),
+                Ok(Some(msg)) => Some(
+                    match event::decode_message(&msg, &mut self.scratch, delivered)? {
+                        Decoded::Chunk => Step::Chunk,
+                        Decoded::Unknown(t) => Step::Unknown(UnknownEvent::from_message(t, &msg)),
+                    },
+                ),
                 Ok(None) => None,
                 Err(e) => {
                     let kind = if e.kind() == DecodeErrorKind::Truncated {
@@ -853,8 +881,11 @@ impl EventStream {
             }
             if let Some(d) = self.deadline {
                 if Instant::now() >= d {
-                    return Err(Error::timeout(Timer::Deadline, self.client.inner.timeouts.deadline)
-                        .with_phase(Phase::InStream));
+                    return Err(Error::timeout(
+                        Timer::Deadline,
+                        self.client.inner.timeouts.deadline,
+                    )
+                    .with_phase(Phase::InStream));
                 }
             }
             let Some(reader) = self.reader.as_mut() else {
@@ -875,8 +906,11 @@ impl EventStream {
                     };
                 }
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted
-                    && !e.get_ref().is_some_and(|i| i.is::<crate::transport::CancelledMarker>()) => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::Interrupted
+                        && !e
+                            .get_ref()
+                            .is_some_and(|i| i.is::<crate::transport::CancelledMarker>()) => {}
                 Err(e) => return Err(self.client.map_io(e, &self.cancel, Phase::InStream)),
             }
         }
@@ -936,7 +970,9 @@ pub(crate) fn error_from_response(status: u16, error_type: Option<&str>, body: &
         }
     });
     let modeled = code.as_deref().and_then(error::modeled_by_shape);
-    let kind = modeled.map(|m| m.kind).unwrap_or(ErrorKind::UnmodeledService);
+    let kind = modeled
+        .map(|m| m.kind)
+        .unwrap_or(ErrorKind::UnmodeledService);
     let original_status = json
         .as_ref()
         .and_then(|j| j.get("originalStatusCode"))
@@ -997,13 +1033,28 @@ mod tests {
         assert_eq!(e.code(), Some("ThrottlingException"));
         assert!(e.is_retryable());
         assert_eq!(e.class(), crate::ErrorClass::Service);
-        let e = error_from_response(400, None, br#"{"__type":"com.amazon.bedrock#ValidationException","Message":"bad"}"#);
+        let e = error_from_response(
+            400,
+            None,
+            br#"{"__type":"com.amazon.bedrock#ValidationException","Message":"bad"}"#,
+        );
         assert_eq!(e.kind(), ErrorKind::Validation);
         assert_eq!(e.message(), "bad");
         assert!(!e.is_retryable());
-        let e = error_from_response(424, Some("ModelErrorException"), br#"{"message":"m","originalStatusCode":500,"resourceName":"r"}"#);
-        assert_eq!((e.original_status_code(), e.resource_name()), (Some(500), Some("r")));
-        let e = error_from_response(403, Some("ExpiredTokenException"), br#"{"message":"expired"}"#);
+        let e = error_from_response(
+            424,
+            Some("ModelErrorException"),
+            br#"{"message":"m","originalStatusCode":500,"resourceName":"r"}"#,
+        );
+        assert_eq!(
+            (e.original_status_code(), e.resource_name()),
+            (Some(500), Some("r"))
+        );
+        let e = error_from_response(
+            403,
+            Some("ExpiredTokenException"),
+            br#"{"message":"expired"}"#,
+        );
         assert_eq!(e.kind(), ErrorKind::UnmodeledService);
         assert!(!e.is_retryable());
         let e = error_from_response(502, None, b"<html><body>Bad Gateway</body></html>");
@@ -1014,6 +1065,9 @@ mod tests {
 
     #[test]
     fn proxy_passwords_are_redacted() {
-        assert_eq!(redact_url("http://u:secret@proxy:3128"), "http://** redacted **@proxy:3128");
+        assert_eq!(
+            redact_url("http://u:secret@proxy:3128"),
+            "http://** redacted **@proxy:3128"
+        );
     }
 }

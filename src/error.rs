@@ -164,7 +164,9 @@ struct Inner {
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         let phase = match kind {
-            ErrorKind::InvalidInput | ErrorKind::Config | ErrorKind::Credentials => Phase::BeforeSend,
+            ErrorKind::InvalidInput | ErrorKind::Config | ErrorKind::Credentials => {
+                Phase::BeforeSend
+            }
             _ => Phase::InStream,
         };
         Error {
@@ -469,7 +471,11 @@ impl fmt::Display for Error {
             write!(f, ")")?;
         }
         if i.events_delivered > 0 {
-            write!(f, "; {} events were delivered before it", i.events_delivered)?;
+            write!(
+                f,
+                "; {} events were delivered before it",
+                i.events_delivered
+            )?;
         }
         if let Some(r) = &i.request_id {
             write!(f, " [request id {r}]")?;
@@ -501,17 +507,72 @@ pub(crate) struct ModeledError {
 
 /// The 11 modeled errors of InvokeModelWithResponseStream (service-2.json).
 pub(crate) const MODELED_ERRORS: &[ModeledError] = &[
-    ModeledError { kind: ErrorKind::AccessDenied, shape: "AccessDeniedException", stream_member: None, status: 403 },
-    ModeledError { kind: ErrorKind::ResourceNotFound, shape: "ResourceNotFoundException", stream_member: None, status: 404 },
-    ModeledError { kind: ErrorKind::Throttling, shape: "ThrottlingException", stream_member: Some("throttlingException"), status: 429 },
-    ModeledError { kind: ErrorKind::ModelTimeout, shape: "ModelTimeoutException", stream_member: Some("modelTimeoutException"), status: 408 },
-    ModeledError { kind: ErrorKind::InternalServer, shape: "InternalServerException", stream_member: Some("internalServerException"), status: 500 },
-    ModeledError { kind: ErrorKind::ServiceUnavailable, shape: "ServiceUnavailableException", stream_member: Some("serviceUnavailableException"), status: 503 },
-    ModeledError { kind: ErrorKind::ModelStreamError, shape: "ModelStreamErrorException", stream_member: Some("modelStreamErrorException"), status: 424 },
-    ModeledError { kind: ErrorKind::Validation, shape: "ValidationException", stream_member: Some("validationException"), status: 400 },
-    ModeledError { kind: ErrorKind::ServiceQuotaExceeded, shape: "ServiceQuotaExceededException", stream_member: None, status: 400 },
-    ModeledError { kind: ErrorKind::ModelNotReady, shape: "ModelNotReadyException", stream_member: None, status: 429 },
-    ModeledError { kind: ErrorKind::ModelError, shape: "ModelErrorException", stream_member: None, status: 424 },
+    ModeledError {
+        kind: ErrorKind::AccessDenied,
+        shape: "AccessDeniedException",
+        stream_member: None,
+        status: 403,
+    },
+    ModeledError {
+        kind: ErrorKind::ResourceNotFound,
+        shape: "ResourceNotFoundException",
+        stream_member: None,
+        status: 404,
+    },
+    ModeledError {
+        kind: ErrorKind::Throttling,
+        shape: "ThrottlingException",
+        stream_member: Some("throttlingException"),
+        status: 429,
+    },
+    ModeledError {
+        kind: ErrorKind::ModelTimeout,
+        shape: "ModelTimeoutException",
+        stream_member: Some("modelTimeoutException"),
+        status: 408,
+    },
+    ModeledError {
+        kind: ErrorKind::InternalServer,
+        shape: "InternalServerException",
+        stream_member: Some("internalServerException"),
+        status: 500,
+    },
+    ModeledError {
+        kind: ErrorKind::ServiceUnavailable,
+        shape: "ServiceUnavailableException",
+        stream_member: Some("serviceUnavailableException"),
+        status: 503,
+    },
+    ModeledError {
+        kind: ErrorKind::ModelStreamError,
+        shape: "ModelStreamErrorException",
+        stream_member: Some("modelStreamErrorException"),
+        status: 424,
+    },
+    ModeledError {
+        kind: ErrorKind::Validation,
+        shape: "ValidationException",
+        stream_member: Some("validationException"),
+        status: 400,
+    },
+    ModeledError {
+        kind: ErrorKind::ServiceQuotaExceeded,
+        shape: "ServiceQuotaExceededException",
+        stream_member: None,
+        status: 400,
+    },
+    ModeledError {
+        kind: ErrorKind::ModelNotReady,
+        shape: "ModelNotReadyException",
+        stream_member: None,
+        status: 429,
+    },
+    ModeledError {
+        kind: ErrorKind::ModelError,
+        shape: "ModelErrorException",
+        stream_member: None,
+        status: 424,
+    },
 ];
 
 /// Look up a modeled error by its shape name (HTTP errors).
@@ -521,7 +582,9 @@ pub(crate) fn modeled_by_shape(shape: &str) -> Option<&'static ModeledError> {
 
 /// Look up a modeled error by its `ResponseStream` member name (exception frames).
 pub(crate) fn modeled_by_stream_member(member: &str) -> Option<&'static ModeledError> {
-    MODELED_ERRORS.iter().find(|m| m.stream_member == Some(member))
+    MODELED_ERRORS
+        .iter()
+        .find(|m| m.stream_member == Some(member))
 }
 
 /// Whether re-sending may help, for an error reported by the service before the stream.
@@ -565,7 +628,9 @@ mod tests {
         assert_eq!(kinds.len(), 11);
         assert_eq!(modeled_by_shape("ModelErrorException").unwrap().status, 424);
         assert_eq!(
-            modeled_by_stream_member("throttlingException").unwrap().kind,
+            modeled_by_stream_member("throttlingException")
+                .unwrap()
+                .kind,
             ErrorKind::Throttling
         );
         assert!(modeled_by_stream_member("ThrottlingException").is_none());

@@ -304,18 +304,28 @@ mod tests {
     #[test]
     fn chunk_bytes_are_base64_decoded_and_padding_ignored() {
         let b = frame(
-            &[(":event-type", "chunk"), (":content-type", "application/json"), (":message-type", "event")],
+            &[
+                (":event-type", "chunk"),
+                (":content-type", "application/json"),
+                (":message-type", "event"),
+            ],
             br#"{"bytes":"eyJ0eXBlIjoibWVzc2FnZV9zdG9wIn0=","p":"abcdefgh","other":1}"#,
         );
         let e = decode(&b).unwrap();
         assert_eq!(e.as_chunk().unwrap().bytes(), br#"{"type":"message_stop"}"#);
-        let empty = frame(&[(":event-type", "chunk"), (":message-type", "event")], b"{}");
+        let empty = frame(
+            &[(":event-type", "chunk"), (":message-type", "event")],
+            b"{}",
+        );
         assert_eq!(decode(&empty).unwrap().as_chunk().unwrap().bytes(), b"");
     }
 
     #[test]
     fn unknown_event_types_are_surfaced_not_turned_into_chunks() {
-        let b = frame(&[(":event-type", "metadataEvent"), (":message-type", "event")], b"{\"x\":1}");
+        let b = frame(
+            &[(":event-type", "metadataEvent"), (":message-type", "event")],
+            b"{\"x\":1}",
+        );
         match decode(&b).unwrap() {
             Event::Unknown(u) => {
                 assert_eq!(u.event_type(), "metadataEvent");
@@ -329,16 +339,35 @@ mod tests {
     #[test]
     fn every_stream_exception_is_typed_with_its_status_and_retryability() {
         let table = [
-            ("internalServerException", ErrorKind::InternalServer, 500, true),
-            ("modelStreamErrorException", ErrorKind::ModelStreamError, 424, true),
+            (
+                "internalServerException",
+                ErrorKind::InternalServer,
+                500,
+                true,
+            ),
+            (
+                "modelStreamErrorException",
+                ErrorKind::ModelStreamError,
+                424,
+                true,
+            ),
             ("validationException", ErrorKind::Validation, 400, false),
             ("throttlingException", ErrorKind::Throttling, 429, true),
             ("modelTimeoutException", ErrorKind::ModelTimeout, 408, false),
-            ("serviceUnavailableException", ErrorKind::ServiceUnavailable, 503, true),
+            (
+                "serviceUnavailableException",
+                ErrorKind::ServiceUnavailable,
+                503,
+                true,
+            ),
         ];
         for (name, kind, status, retryable) in table {
             let b = frame(
-                &[(":exception-type", name), (":content-type", "application/json"), (":message-type", "exception")],
+                &[
+                    (":exception-type", name),
+                    (":content-type", "application/json"),
+                    (":message-type", "exception"),
+                ],
                 br#"{"message":"it broke","originalStatusCode":502,"originalMessage":"upstream"}"#,
             );
             let e = decode(&b).unwrap_err();
@@ -351,7 +380,13 @@ mod tests {
             assert_eq!(e.class(), crate::ErrorClass::Stream);
             assert_eq!(e.original_status_code(), Some(502));
         }
-        let b = frame(&[(":exception-type", "brandNewException"), (":message-type", "exception")], b"{\"message\":\"m\"}");
+        let b = frame(
+            &[
+                (":exception-type", "brandNewException"),
+                (":message-type", "exception"),
+            ],
+            b"{\"message\":\"m\"}",
+        );
         let e = decode(&b).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnmodeledService);
         assert_eq!(e.code(), Some("brandNewException"));
@@ -360,7 +395,11 @@ mod tests {
     #[test]
     fn error_messages_and_protocol_violations_are_errors() {
         let b = frame(
-            &[(":message-type", "error"), (":error-code", "InternalFailure"), (":error-message", "An internal error occurred.")],
+            &[
+                (":message-type", "error"),
+                (":error-code", "InternalFailure"),
+                (":error-message", "An internal error occurred."),
+            ],
             b"",
         );
         let e = decode(&b).unwrap_err();
@@ -371,8 +410,14 @@ mod tests {
             (vec![(":event-type", "chunk")], &b"{}"[..]),
             (vec![(":message-type", "event")], &b"{}"[..]),
             (vec![(":message-type", "bogus")], &b"{}"[..]),
-            (vec![(":message-type", "event"), (":event-type", "chunk")], &b"not json"[..]),
-            (vec![(":message-type", "event"), (":event-type", "chunk")], &br#"{"bytes":"!!!"}"#[..]),
+            (
+                vec![(":message-type", "event"), (":event-type", "chunk")],
+                &b"not json"[..],
+            ),
+            (
+                vec![(":message-type", "event"), (":event-type", "chunk")],
+                &br#"{"bytes":"!!!"}"#[..],
+            ),
         ] {
             let e = decode(&frame(&headers, payload)).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Protocol, "{headers:?}");

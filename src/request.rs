@@ -118,7 +118,10 @@ impl fmt::Debug for InvokeRequest {
             .field("trace", &self.trace)
             .field("guardrail_identifier", &self.guardrail_identifier)
             .field("guardrail_version", &self.guardrail_version)
-            .field("performance_config_latency", &self.performance_config_latency)
+            .field(
+                "performance_config_latency",
+                &self.performance_config_latency,
+            )
             .field("service_tier", &self.service_tier)
             .field(
                 "request_metadata",
@@ -287,14 +290,20 @@ impl InvokeRequest {
             (None, None) => {}
         }
         if let Some(p) = self.performance_config_latency {
-            h.push(("x-amzn-bedrock-performanceconfig-latency", p.as_str().to_owned()));
+            h.push((
+                "x-amzn-bedrock-performanceconfig-latency",
+                p.as_str().to_owned(),
+            ));
         }
         if let Some(s) = self.service_tier {
             h.push(("x-amzn-bedrock-service-tier", s.as_str().to_owned()));
         }
         if let Some(m) = &self.request_metadata {
             validate_request_metadata(m)?;
-            h.push(("x-amzn-bedrock-request-metadata", header_value("requestMetadata", m)?));
+            h.push((
+                "x-amzn-bedrock-request-metadata",
+                header_value("requestMetadata", m)?,
+            ));
         }
         if let Some(p) = &self.project_identifier {
             if p.is_empty() || p.len() > 2048 {
@@ -365,7 +374,10 @@ fn validate_request_metadata(m: &str) -> Result<()> {
 /// A header value must be visible ASCII or space/tab: CR, LF and other control characters
 /// could split or forge headers, and non-ASCII is not portable in HTTP/1.1 headers.
 pub(crate) fn header_value(member: &str, v: &str) -> Result<String> {
-    if let Some(c) = v.chars().find(|&c| c != '\t' && (c.is_control() || !c.is_ascii())) {
+    if let Some(c) = v
+        .chars()
+        .find(|&c| c != '\t' && (c.is_control() || !c.is_ascii()))
+    {
         let what = match c {
             '\r' => "a carriage return (CR)".to_owned(),
             '\n' => "a line feed (LF)".to_owned(),
@@ -445,7 +457,10 @@ mod tests {
                 "x-amzn-bedrock-projectidentifier: default",
             ]
         );
-        assert!(!format!("{r:?}").contains("team"), "requestMetadata is sensitive");
+        assert!(
+            !format!("{r:?}").contains("team"),
+            "requestMetadata is sensitive"
+        );
     }
 
     #[test]

@@ -13,7 +13,11 @@ pub(crate) fn certificates_from_pem(pem: &[u8]) -> Result<Vec<Certificate<'stati
         match item {
             Ok(PemItem::Certificate(c)) => certs.push(c),
             Ok(_) => {}
-            Err(e) => return Err(Error::config(format!("the CA bundle is not valid PEM: {e}"))),
+            Err(e) => {
+                return Err(Error::config(format!(
+                    "the CA bundle is not valid PEM: {e}"
+                )))
+            }
         }
     }
     if certs.is_empty() {
@@ -41,6 +45,9 @@ mod tests {
     #[test]
     fn bad_bundles_are_refused() {
         assert!(certificates_from_pem(b"").is_err());
-        assert!(certificates_from_pem(b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n").is_err());
+        assert!(certificates_from_pem(
+            b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"
+        )
+        .is_err());
     }
 }

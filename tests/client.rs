@@ -1,0 +1,929 @@
+//! The blocking client against the loopback emulator: every scenario of issue 3 and one test per
+//! bug of ../shared/USER_NEEDS.md §2 that other clients have.
+#![cfg(feature = "emulator")]
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bedrock_stream::emulator::{AuthOutcome, Emulator, RecordedRequest, Scenario};
+use bedrock_stream::extract::{ModelFamily, TextExtractor};
+use bedrock_stream::{
+    CancelHandle, Client, ClientBuilder, Credentials, ErrorClass, ErrorKind, Event, InvokeRequest,
+    PerformanceConfigLatency, ServiceTier, Timer, Trace,
+};
+
+const CLAUDE: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
+const PROMPT: &str = "Say hello";
+
+fn emulator() -> Emulator {
+    Emulator::builder()
+        .start()
+        .expect("emulator starts on 127.0.0.1:0")
+}
+
+fn builder(emu: &Emulator) -> ClientBuilder {
+    Client::builder()
+        .region("us-east-1")
+        .endpoint_url(emu.endpoint_url())
+        .credentials(Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+        .ignore_env_bearer_token(true)
+        .no_proxy()
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
+}
+
+fn client(emu: &Emulator) -> Client {
+    builder(emu).build().unwrap()
+}
+
+fn claude_body(prompt: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": prompt}]
+    }))
+    .unwrap()
+}
+
+fn claude() -> InvokeRequest {
+    InvokeRequest::new(CLAUDE, claude_body(PROMPT))
+}
+
+fn fault(spec: &str) -> InvokeRequest {
+    InvokeRequest::new(format!("emulator-fault:{spec}"), claude_body(PROMPT))
+}
+
+fn expected_reply(prompt: &str) -> String {
+    format!("Hello from the Bedrock emulator! You said: “{prompt}”. 你好，世界！ 🦀")
+}
+
+/// Drain a stream: the chunk bytes, and the error that ended it (if any).
+fn drain(
+    stream: &mut bedrock_stream::EventStream,
+) -> (Vec<Vec<u8>>, Option<bedrock_stream::Error>) {
+    let mut chunks = Vec::new();
+    for e in stream {
+        match e {
+            Ok(Event::Chunk(c)) => chunks.push(c.into_bytes()),
+            Ok(_) => {}
+            Err(e) => return (chunks, Some(e)),
+        }
+    }
+    (chunks, None)
+}
+
+fn text_of(model_id: &str, chunks: &[Vec<u8>]) -> String {
+    let mut x = TextExtractor::for_model_id(model_id);
+    let mut s = String::new();
+    for c in chunks {
+        if let Some(t) = x.process(c).text() {
+            s.push_str(t);
+        }
+    }
+    if let Some(t) = x.finish() {
+        s.push_str(&t);
+    }
+    s
+}
+
+fn invoke_requests(emu: &Emulator) -> Vec<RecordedRequest> {
+    emu.requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/model/"))
+        .collect()
+}
+
+#[test]
+fn every_family_streams_its_answer_and_the_text_reassembles() {
+    let emu = emulator();
+    let c = client(&emu);
+    let ids = [
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "us.anthropic.claude-sonnet-4-20250514-v1:0",
+        "amazon.titan-text-express-v1",
+        "amazon.nova-lite-v1:0",
+        "meta.llama3-8b-instruct-v1:0",
+        "mistral.mistral-7b-instruct-v0:2",
+        "mistral.mistral-large-2407-v1:0",
+        "cohere.command-r-v1:0",
+        "ai21.jamba-1-5-mini-v1:0",
+        "us.deepseek.r1-v1:0",
+        "openai.gpt-oss-20b-1:0",
+    ];
+    for id in ids {
+        let family = ModelFamily::from_model_id(id);
+        let body = bedrock_stream::emulator::ModelFamily::from_model_id(id)
+            .expect("emulator knows the family")
+            .example_body(PROMPT);
+        let mut s = c
+            .invoke_model_with_response_stream(&InvokeRequest::new(id, body))
+            .unwrap();
+        assert_eq!(s.http_status(), 200);
+        assert_eq!(s.content_type(), Some("application/json"));
+        assert!(s.request_id().is_some_and(|r| !r.is_empty()));
+        let (chunks, err) = drain(&mut s);
+        assert!(err.is_none(), "{id}: {err:?}");
+        assert!(chunks.len() >= 2, "{id}");
+        assert_eq!(
+            text_of(id, &chunks),
+            expected_reply(PROMPT),
+            "{id} ({family})"
+        );
+        // The last chunk carries the invocation metrics, once.
+        let mut x = TextExtractor::for_model_id(id);
+        let metrics: Vec<_> = chunks
+            .iter()
+            .filter_map(|c| x.process(c).metrics())
+            .collect();
+        assert_eq!(metrics.len(), 1, "{id}");
+        assert!(metrics[0].output_token_count.unwrap() > 0);
+    }
+}
+
+#[test]
+fn the_request_is_bound_exactly_as_the_service_model_says() {
+    let emu = emulator();
+    let c = client(&emu);
+    let body = claude_body("exact bytes ✓");
+    let req = InvokeRequest::new(CLAUDE, body.clone())
+        .trace(Trace::EnabledFull)
+        .guardrail("gr1abc", "DRAFT")
+        .performance_config_latency(PerformanceConfigLatency::Optimized)
+        .service_tier(ServiceTier::Priority)
+        .request_metadata(r#"{"team":"search"}"#)
+        .project_identifier("default");
+    let mut s = c.invoke_model_with_response_stream(&req).unwrap();
+    assert_eq!(
+        s.performance_config_latency(),
+        Some(PerformanceConfigLatency::Optimized)
+    );
+    assert_eq!(s.service_tier(), Some(ServiceTier::Priority));
+    drain(&mut s);
+    let r = &invoke_requests(&emu)[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(
+        r.path,
+        "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke-with-response-stream"
+    );
+    assert_eq!(r.body, body, "the body is sent byte for byte");
+    for (name, value) in [
+        ("content-type", "application/json"),
+        ("x-amzn-bedrock-accept", "application/json"),
+        ("x-amzn-bedrock-trace", "ENABLED_FULL"),
+        ("x-amzn-bedrock-guardrailidentifier", "gr1abc"),
+        ("x-amzn-bedrock-guardrailversion", "DRAFT"),
+        ("x-amzn-bedrock-performanceconfig-latency", "optimized"),
+        ("x-amzn-bedrock-service-tier", "priority"),
+        ("x-amzn-bedrock-request-metadata", r#"{"team":"search"}"#),
+        ("x-amzn-bedrock-projectidentifier", "default"),
+    ] {
+        assert_eq!(r.header(name), Some(value), "{name}");
+    }
+    assert!(r
+        .header("user-agent")
+        .unwrap()
+        .starts_with("bedrock-stream/"));
+    // USER_NEEDS §2 item 12: no duplicated signed headers, no duplicated content-type.
+    match &r.auth {
+        AuthOutcome::SigV4 {
+            signed_headers,
+            access_key_id,
+            ..
+        } => {
+            assert_eq!(access_key_id, "AKIDEMULATOR");
+            let mut sorted = signed_headers.clone();
+            sorted.dedup();
+            assert_eq!(&sorted, signed_headers, "SignedHeaders unique");
+            assert!(signed_headers.iter().any(|h| h == "host"));
+            assert!(!signed_headers.iter().any(|h| h == "user-agent"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let content_types = r
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .count();
+    assert_eq!(content_types, 1);
+}
+
+/// USER_NEEDS §2 item 11: ARNs, inference profiles and odd characters reach the service intact,
+/// as one path segment, and the signature (double-encoded canonical path) verifies.
+#[test]
+fn model_ids_with_colons_slashes_and_odd_characters_arrive_intact() {
+    let emu = Emulator::builder().validate_bodies(false).start().unwrap();
+    let c = client(&emu);
+    let ids = [
+        "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+        "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0",
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6",
+        "arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT12AB:1",
+        "weird/../id?x=1#frag%2F and spaces",
+        "modèle-日本-🦀",
+    ];
+    for id in ids {
+        let mut s = c
+            .invoke_model_with_response_stream(&InvokeRequest::new(id, claude_body(PROMPT)))
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        drain(&mut s);
+    }
+    let seen = invoke_requests(&emu);
+    assert_eq!(seen.len(), ids.len());
+    for (id, r) in ids.iter().zip(&seen) {
+        assert_eq!(r.model_id.as_deref(), Some(*id));
+        assert!(r.auth.is_accepted(), "{id}: {:?}", r.auth);
+        assert_eq!(r.query, "");
+        assert_eq!(r.path.matches('/').count(), 3, "{}", r.path);
+    }
+}
+
+/// Bad input never reaches the wire.
+#[test]
+fn header_injection_and_bad_ids_are_refused_before_sending() {
+    let emu = emulator();
+    let c = client(&emu);
+    let bad = [
+        InvokeRequest::new("m\r\nX-Evil: 1", b"{}".to_vec()),
+        InvokeRequest::new("", b"{}".to_vec()),
+        InvokeRequest::new(CLAUDE, b"{}".to_vec()).accept("application/json\r\nX-Evil: 1"),
+        InvokeRequest::new(CLAUDE, b"{}".to_vec()).guardrail_identifier("only-id"),
+    ];
+    for r in bad {
+        let e = c.invoke_model_with_response_stream(&r).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert_eq!(e.class(), ErrorClass::Client);
+        assert_eq!(e.attempts(), 0);
+    }
+    assert_eq!(emu.request_count(), 0);
+}
+
+/// Every modeled HTTP error (and unmodeled ones) becomes its typed error; retryable ones are
+/// retried up to max_attempts, the others are sent exactly once (USER_NEEDS §2 item 10).
+#[test]
+fn http_errors_are_typed_and_only_transient_ones_are_retried() {
+    let emu = emulator();
+    let c = client(&emu);
+    let table: &[(&str, ErrorKind, u16, &str, bool)] = &[
+        (
+            "http=403:AccessDeniedException",
+            ErrorKind::AccessDenied,
+            403,
+            "AccessDeniedException",
+            false,
+        ),
+        (
+            "http=404:ResourceNotFoundException",
+            ErrorKind::ResourceNotFound,
+            404,
+            "ResourceNotFoundException",
+            false,
+        ),
+        (
+            "http=429:ThrottlingException",
+            ErrorKind::Throttling,
+            429,
+            "ThrottlingException",
+            true,
+        ),
+        (
+            "http=408:ModelTimeoutException",
+            ErrorKind::ModelTimeout,
+            408,
+            "ModelTimeoutException",
+            false,
+        ),
+        (
+            "http=500:InternalServerException",
+            ErrorKind::InternalServer,
+            500,
+            "InternalServerException",
+            true,
+        ),
+        (
+            "http=503:ServiceUnavailableException",
+            ErrorKind::ServiceUnavailable,
+            503,
+            "ServiceUnavailableException",
+            true,
+        ),
+        (
+            "http=424:ModelStreamErrorException",
+            ErrorKind::ModelStreamError,
+            424,
+            "ModelStreamErrorException",
+            false,
+        ),
+        (
+            "http=400:ValidationException",
+            ErrorKind::Validation,
+            400,
+            "ValidationException",
+            false,
+        ),
+        (
+            "http=400:ServiceQuotaExceededException",
+            ErrorKind::ServiceQuotaExceeded,
+            400,
+            "ServiceQuotaExceededException",
+            false,
+        ),
+        (
+            "http=429:ModelNotReadyException",
+            ErrorKind::ModelNotReady,
+            429,
+            "ModelNotReadyException",
+            true,
+        ),
+        (
+            "http=424:ModelErrorException",
+            ErrorKind::ModelError,
+            424,
+            "ModelErrorException",
+            false,
+        ),
+        (
+            "http=403:ExpiredTokenException",
+            ErrorKind::UnmodeledService,
+            403,
+            "ExpiredTokenException",
+            false,
+        ),
+        ("http=504", ErrorKind::UnmodeledService, 504, "504", true),
+    ];
+    for &(spec, kind, status, code, retried) in table {
+        emu.clear_requests();
+        let e = c
+            .invoke_model_with_response_stream(&fault(spec))
+            .unwrap_err();
+        assert_eq!(e.kind(), kind, "{spec}: {e}");
+        assert_eq!(e.http_status(), Some(status), "{spec}");
+        assert_eq!(e.code(), Some(code), "{spec}");
+        assert_eq!(e.class(), ErrorClass::Service, "{spec}");
+        assert!(!e.message().is_empty());
+        assert!(e.request_id().is_some(), "{spec}: request id kept");
+        let sent = invoke_requests(&emu).len() as u32;
+        assert_eq!(sent, if retried { 3 } else { 1 }, "{spec}");
+        assert_eq!(e.attempts(), sent);
+        assert_eq!(e.is_retryable(), retried, "{spec}");
+    }
+}
+
+/// USER_NEEDS §2 item 4: a JSON or HTML body where an event stream was expected surfaces its
+/// real message, never a checksum error.
+#[test]
+fn non_eventstream_bodies_surface_their_real_message() {
+    let emu = emulator();
+    let c = client(&emu);
+    let e = c
+        .invoke_model_with_response_stream(&fault("json-200"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnexpectedContentType, "{e}");
+    assert!(e.decode_error_kind().is_none());
+    assert!(!e.to_string().to_lowercase().contains("checksum"), "{e}");
+    let e = c
+        .invoke_model_with_response_stream(&fault("text-200"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnexpectedContentType, "{e}");
+    let e = c
+        .invoke_model_with_response_stream(&fault("html-502"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnmodeledService, "{e}");
+    assert_eq!(e.http_status(), Some(502));
+    assert!(
+        e.message().contains("502") || e.message().to_lowercase().contains("bad gateway"),
+        "{e}"
+    );
+}
+
+/// USER_NEEDS §2 items 1, 2 and 9: each stream exception at event 0, mid-stream and last is a
+/// typed error with the right count; nothing is replayed once an event was delivered.
+#[test]
+fn stream_exceptions_are_typed_counted_and_never_replayed() {
+    let emu = emulator();
+    let c = builder(&emu).max_attempts(1).build().unwrap();
+    let table = [
+        (
+            "internalServerException",
+            ErrorKind::InternalServer,
+            500,
+            true,
+        ),
+        (
+            "modelStreamErrorException",
+            ErrorKind::ModelStreamError,
+            424,
+            true,
+        ),
+        ("validationException", ErrorKind::Validation, 400, false),
+        ("throttlingException", ErrorKind::Throttling, 429, true),
+        ("modelTimeoutException", ErrorKind::ModelTimeout, 408, false),
+        (
+            "serviceUnavailableException",
+            ErrorKind::ServiceUnavailable,
+            503,
+            true,
+        ),
+    ];
+    for (name, kind, status, retryable) in table {
+        for after in [0u64, 3, 6] {
+            emu.clear_requests();
+            let spec = format!("exception={name}:after={after}:message=it broke:status=502:original-message=upstream down,chunks=6");
+            let mut s = c.invoke_model_with_response_stream(&fault(&spec)).unwrap();
+            let (chunks, err) = drain(&mut s);
+            let e = err.unwrap_or_else(|| panic!("{spec}: no error"));
+            assert_eq!(chunks.len() as u64, after, "{spec}");
+            assert_eq!(e.kind(), kind, "{spec}");
+            assert_eq!(e.code(), Some(name));
+            assert_eq!(e.http_status(), Some(status));
+            assert_eq!(e.class(), ErrorClass::Stream);
+            assert_eq!(e.message(), "it broke");
+            assert_eq!(e.events_delivered(), after);
+            assert_eq!(e.is_retryable(), retryable, "{spec}");
+            assert!(e.request_id().is_some());
+            if kind == ErrorKind::ModelStreamError {
+                assert_eq!(e.original_status_code(), Some(502));
+                assert_eq!(e.original_message(), Some("upstream down"));
+            }
+            assert!(s.next().is_none(), "the stream ends after its error");
+            assert_eq!(invoke_requests(&emu).len(), 1, "{spec}: never replayed");
+        }
+    }
+    // With retries on, a throttle after 3 delivered events is still not retried.
+    let c = client(&emu);
+    emu.clear_requests();
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("exception=throttlingException:after=3"))
+        .unwrap();
+    let (chunks, err) = drain(&mut s);
+    assert_eq!(chunks.len(), 3);
+    assert!(err.unwrap().is_retryable());
+    assert_eq!(invoke_requests(&emu).len(), 1);
+}
+
+/// Before anything was delivered, a transient exception frame may be retried safely.
+#[test]
+fn a_throttle_before_the_first_event_is_retried() {
+    let emu = emulator();
+    let c = client(&emu);
+    emu.push_scenario(
+        "exception=throttlingException:after=0"
+            .parse::<Scenario>()
+            .unwrap(),
+    );
+    let mut s = c.invoke_model_with_response_stream(&claude()).unwrap();
+    let (chunks, err) = drain(&mut s);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+    assert_eq!(s.attempts(), 2);
+    assert_eq!(invoke_requests(&emu).len(), 2);
+}
+
+/// USER_NEEDS §2 item 3: the `error` message type.
+#[test]
+fn error_frames_are_typed() {
+    let emu = emulator();
+    let c = builder(&emu).max_attempts(1).build().unwrap();
+    let mut s = c
+        .invoke_model_with_response_stream(&fault(
+            "error=InternalFailure:after=2:message=An internal error occurred.",
+        ))
+        .unwrap();
+    let (chunks, err) = drain(&mut s);
+    let e = err.unwrap();
+    assert_eq!(chunks.len(), 2);
+    assert_eq!(e.kind(), ErrorKind::StreamError);
+    assert_eq!(e.code(), Some("InternalFailure"));
+    assert_eq!(e.message(), "An internal error occurred.");
+    assert_eq!(e.events_delivered(), 2);
+}
+
+/// USER_NEEDS §2 item 16: an unknown event type is delivered and the stream goes on.
+#[test]
+fn unknown_events_are_delivered_and_not_fatal() {
+    let emu = emulator();
+    let c = client(&emu);
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("unknown-event=futureEvent:after=2"))
+        .unwrap();
+    let mut kinds = Vec::new();
+    let mut chunks = Vec::new();
+    for e in &mut s {
+        match e.unwrap() {
+            Event::Chunk(c) => {
+                kinds.push("chunk".to_owned());
+                chunks.push(c.into_bytes());
+            }
+            Event::Unknown(u) => kinds.push(u.event_type().to_owned()),
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(kinds[2], "futureEvent");
+    assert_eq!(kinds.iter().filter(|k| *k == "futureEvent").count(), 1);
+    assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+}
+
+/// USER_NEEDS §2 items 5 and 8: corrupt and truncated streams end with an immediate typed error
+/// carrying the count, never a hang or a silent end.
+#[test]
+fn corrupt_and_truncated_streams_are_errors_with_counts() {
+    let emu = emulator();
+    let c = builder(&emu).max_attempts(1).build().unwrap();
+    let cases: &[(&str, ErrorKind, u64)] = &[
+        ("bad-crc:after=2", ErrorKind::Protocol, 2),
+        ("truncate:after=2", ErrorKind::Truncated, 2),
+        ("truncate:after=2:abrupt", ErrorKind::Truncated, 2),
+        ("reset:after=3", ErrorKind::Truncated, 3),
+    ];
+    for &(spec, kind, delivered) in cases {
+        let mut s = c.invoke_model_with_response_stream(&fault(spec)).unwrap();
+        let (chunks, err) = drain(&mut s);
+        let e = err.unwrap_or_else(|| panic!("{spec}: ended without error"));
+        assert_eq!(e.kind(), kind, "{spec}: {e}");
+        assert_eq!(chunks.len() as u64, delivered, "{spec}");
+        assert_eq!(e.events_delivered(), delivered, "{spec}");
+        assert_eq!(e.class(), ErrorClass::Protocol, "{spec}");
+    }
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("bad-crc:after=0"))
+        .unwrap();
+    let e = drain(&mut s).1.unwrap();
+    assert_eq!(
+        e.decode_error_kind(),
+        Some(bedrock_stream::eventstream::DecodeErrorKind::MessageChecksumMismatch)
+    );
+}
+
+/// Connection failures before the headers are retried; N failures then success works and
+/// nothing is duplicated.
+#[test]
+fn failures_before_the_headers_are_retried_then_succeed() {
+    let emu = emulator();
+    let c = client(&emu);
+    emu.reset_fail_counters();
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("fail=2:503"))
+        .unwrap();
+    let (chunks, err) = drain(&mut s);
+    assert!(err.is_none());
+    assert_eq!(s.attempts(), 3);
+    assert_eq!(invoke_requests(&emu).len(), 3);
+    assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+
+    emu.reset_fail_counters();
+    emu.clear_requests();
+    let e = c
+        .invoke_model_with_response_stream(&fault("fail=5:500"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InternalServer);
+    assert_eq!(e.attempts(), 3);
+    assert_eq!(invoke_requests(&emu).len(), 3);
+
+    // A refused connection is a transport error, retried, then reported.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let c = Client::builder()
+        .region("us-east-1")
+        .endpoint_url(format!("http://{dead}"))
+        .credentials(Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+        .ignore_env_bearer_token(true)
+        .no_proxy()
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let e = c.invoke_model_with_response_stream(&claude()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
+    assert_eq!(e.attempts(), 3);
+}
+
+/// USER_NEEDS §2 items 6 and 7: separate timers, each named when it fires, none cutting a
+/// stream whose bytes flow.
+#[test]
+fn timers_fire_separately_and_say_which() {
+    let emu = emulator();
+    // read-idle: a stall after one event.
+    let c = builder(&emu)
+        .read_idle_timeout(Some(Duration::from_millis(300)))
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("stall:after=1"))
+        .unwrap();
+    let (chunks, err) = drain(&mut s);
+    let e = err.unwrap();
+    assert_eq!(chunks.len(), 1);
+    assert_eq!(
+        (e.kind(), e.timer()),
+        (ErrorKind::Timeout, Some(Timer::ReadIdle)),
+        "{e}"
+    );
+    assert_eq!(e.events_delivered(), 1);
+    assert!(started.elapsed() < Duration::from_secs(30), "bounded");
+
+    // after the last event, the body is never terminated: the idle timer still applies.
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("hang-after-last"))
+        .unwrap();
+    let (chunks, err) = drain(&mut s);
+    assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+    assert_eq!(err.unwrap().timer(), Some(Timer::ReadIdle));
+
+    // response headers: silence before the status line.
+    let c = builder(&emu)
+        .response_headers_timeout(Some(Duration::from_millis(300)))
+        .read_idle_timeout(Some(Duration::from_secs(60)))
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    let e = c
+        .invoke_model_with_response_stream(&fault("stall-headers"))
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.timer()),
+        (ErrorKind::Timeout, Some(Timer::ResponseHeaders)),
+        "{e}"
+    );
+
+    // deadline: a stream that keeps trickling is cut by the overall deadline...
+    let c = builder(&emu)
+        .deadline(Some(Duration::from_millis(400)))
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("drip=100ms,chunks=40"))
+        .unwrap();
+    let e = drain(&mut s).1.unwrap();
+    assert_eq!(
+        (e.kind(), e.timer()),
+        (ErrorKind::Timeout, Some(Timer::Deadline)),
+        "{e}"
+    );
+    assert!(!e.is_retryable());
+
+    // ...while an idle timer longer than the gaps lets a slow drip finish.
+    let c = builder(&emu)
+        .read_idle_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("drip=50ms,chunks=8"))
+        .unwrap();
+    let (chunks, err) = drain(&mut s);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+}
+
+/// USER_NEEDS §2 item 15 / issue 3: an event is delivered as soon as its last byte arrives,
+/// while the server is still holding the stream.
+#[test]
+fn events_are_delivered_incrementally() {
+    let emu = emulator();
+    let c = client(&emu);
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("stall:after=1"))
+        .unwrap();
+    let first = s.next().expect("an event").expect("not an error");
+    assert!(first.as_chunk().is_some());
+    assert_eq!(s.events_delivered(), 1);
+    // The server is stalled; we got the event anyway. Cancel to end it.
+    s.cancel_handle().cancel();
+    let e = s.next().unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+}
+
+/// USER_NEEDS §2 item 17: cancel from another thread closes the socket promptly; the connection
+/// is not reused.
+#[test]
+fn cancel_from_another_thread_closes_the_socket() {
+    let emu = emulator();
+    let c = client(&emu);
+    let mut s = c
+        .invoke_model_with_response_stream(&fault("stall:after=1"))
+        .unwrap();
+    assert!(s.next().unwrap().is_ok());
+    let cancel = s.cancel_handle();
+    let closed_before = emu.closed_connections();
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        cancel.cancel();
+    });
+    let e = s.next().unwrap().unwrap_err();
+    t.join().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    assert_eq!(e.events_delivered(), 1);
+    assert!(!e.is_retryable());
+    assert!(s.next().is_none());
+    assert!(emu.wait_for_closed_connections(closed_before + 1, Duration::from_secs(10)));
+    // The next call opens a new connection.
+    emu.clear_requests();
+    drain(&mut c.invoke_model_with_response_stream(&claude()).unwrap());
+    let r = &invoke_requests(&emu)[0];
+    assert_eq!(r.sequence_on_connection, 1);
+
+    // Cancelling before the call starts never sends anything.
+    let cancel = CancelHandle::new();
+    cancel.cancel();
+    emu.clear_requests();
+    let e = c
+        .invoke_model_with_response_stream_cancellable(&claude(), cancel)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    assert_eq!(invoke_requests(&emu).len(), 0);
+
+    // Cancelling while waiting for the response headers.
+    let cancel = CancelHandle::new();
+    let c2 = c.clone();
+    let h = cancel.clone();
+    let t = thread::spawn(move || {
+        c2.invoke_model_with_response_stream_cancellable(&fault("stall-headers"), h)
+    });
+    assert!(emu.wait_for_requests(1, Duration::from_secs(10)));
+    cancel.cancel();
+    let e = t.join().unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+}
+
+/// Early stop from the callback: the connection is dropped, and the next request does not
+/// reuse it (USER_NEEDS §2 item 18); a clean end does return it to the pool.
+#[test]
+fn pool_reuse_only_after_a_clean_end() {
+    let emu = emulator();
+    let c = client(&emu);
+    emu.clear_requests();
+    let sum = c
+        .invoke_with(&claude(), |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert!(!sum.stopped_early);
+    let sum2 = c
+        .invoke_with(&claude(), |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(sum.events, sum2.events);
+    let reqs = invoke_requests(&emu);
+    assert_eq!(
+        reqs[1].connection_id, reqs[0].connection_id,
+        "clean end → reused"
+    );
+    assert_eq!(reqs[1].sequence_on_connection, 2);
+
+    let closed_before = emu.closed_connections();
+    let sum = c
+        .invoke_with(&claude(), |_| ControlFlow::Break(()))
+        .unwrap();
+    assert!(sum.stopped_early);
+    assert_eq!(sum.events, 1);
+    assert!(emu.wait_for_closed_connections(closed_before + 1, Duration::from_secs(10)));
+    drain(&mut c.invoke_model_with_response_stream(&claude()).unwrap());
+    let reqs = invoke_requests(&emu);
+    assert_ne!(
+        reqs[3].connection_id, reqs[2].connection_id,
+        "stopped stream → not reused"
+    );
+}
+
+/// USER_NEEDS §2 item 19: dropping streams early leaks neither sockets nor memory.
+#[test]
+fn dropping_streams_early_leaks_no_sockets() {
+    fn fds() -> usize {
+        std::fs::read_dir("/proc/self/fd")
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+    let emu = emulator();
+    let c = client(&emu);
+    // Warm up.
+    for _ in 0..5 {
+        let mut s = c.invoke_model_with_response_stream(&claude()).unwrap();
+        s.next();
+    }
+    let before = fds();
+    for _ in 0..300 {
+        let mut s = c.invoke_model_with_response_stream(&claude()).unwrap();
+        assert!(s.next().unwrap().is_ok());
+        drop(s);
+    }
+    assert!(emu.wait_for_closed_connections(305, Duration::from_secs(20)));
+    let after = fds();
+    assert!(after <= before + 4, "fds grew from {before} to {after}");
+}
+
+/// 64 threads share one client and stream concurrently with no loss.
+#[test]
+fn sixty_four_threads_share_one_client() {
+    let emu = Arc::new(Emulator::builder().max_connections(512).start().unwrap());
+    let c = client(&emu);
+    let handles: Vec<_> = (0..64)
+        .map(|i| {
+            let c = c.clone();
+            thread::spawn(move || {
+                let prompt = format!("thread {i}");
+                let id = CLAUDE;
+                let mut total = String::new();
+                for _ in 0..3 {
+                    let mut s = c
+                        .invoke_model_with_response_stream(&InvokeRequest::new(
+                            id,
+                            claude_body(&prompt),
+                        ))
+                        .unwrap();
+                    let (chunks, err) = drain(&mut s);
+                    assert!(err.is_none(), "{err:?}");
+                    total = text_of(id, &chunks);
+                    assert_eq!(total, expected_reply(&prompt));
+                }
+                total
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(h.join().unwrap(), expected_reply(&format!("thread {i}")));
+    }
+    assert_eq!(invoke_requests(&emu).len(), 64 * 3);
+}
+
+/// Authentication: a wrong secret or key is refused with AWS's shapes and never retried; a
+/// session token and a bearer token work; secrets never leak into Debug or errors.
+#[test]
+fn authentication_and_secrets() {
+    let emu = Emulator::builder()
+        .session_credentials("ASIATEMPORARY", "temp-secret-XYZ", "SESSION-TOKEN-SECRET")
+        .bearer_token("bedrock-api-key-SECRET123")
+        .start()
+        .unwrap();
+    let base = || {
+        Client::builder()
+            .region("us-east-1")
+            .endpoint_url(emu.endpoint_url())
+            .ignore_env_bearer_token(true)
+            .no_proxy()
+            .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+    };
+    // Wrong secret → InvalidSignatureException, 403, one request.
+    let c = base()
+        .credentials(Credentials::new(
+            "ASIATEMPORARY",
+            "wrong-secret-VALUE",
+            Some("SESSION-TOKEN-SECRET".into()),
+        ))
+        .build()
+        .unwrap();
+    emu.clear_requests();
+    let e = c.invoke_model_with_response_stream(&claude()).unwrap_err();
+    assert_eq!(e.http_status(), Some(403));
+    assert_eq!(e.code(), Some("InvalidSignatureException"));
+    assert_eq!(invoke_requests(&emu).len(), 1);
+    assert!(!format!("{e} {e:?} {c:?}").contains("wrong-secret-VALUE"));
+    // Unknown key id.
+    let c = base()
+        .credentials(Credentials::new("AKIDUNKNOWN", "x", None))
+        .build()
+        .unwrap();
+    let e = c.invoke_model_with_response_stream(&claude()).unwrap_err();
+    assert_eq!(e.code(), Some("UnrecognizedClientException"), "{e}");
+    // Session credentials.
+    let c = base()
+        .credentials(Credentials::new(
+            "ASIATEMPORARY",
+            "temp-secret-XYZ",
+            Some("SESSION-TOKEN-SECRET".into()),
+        ))
+        .build()
+        .unwrap();
+    emu.clear_requests();
+    drain(&mut c.invoke_model_with_response_stream(&claude()).unwrap());
+    assert!(matches!(
+        &invoke_requests(&emu)[0].auth,
+        AuthOutcome::SigV4 {
+            session_token: true,
+            ..
+        }
+    ));
+    let dbg = format!("{c:?}");
+    assert!(
+        !dbg.contains("temp-secret-XYZ") && !dbg.contains("SESSION-TOKEN-SECRET"),
+        "{dbg}"
+    );
+    // Bearer token (takes precedence over credentials).
+    let c = base()
+        .credentials(Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+        .bearer_token("bedrock-api-key-SECRET123")
+        .build()
+        .unwrap();
+    emu.clear_requests();
+    drain(&mut c.invoke_model_with_response_stream(&claude()).unwrap());
+    assert_eq!(invoke_requests(&emu)[0].auth, AuthOutcome::Bearer);
+    assert!(!format!("{c:?}").contains("SECRET123"));
+    let c = base()
+        .bearer_token("bedrock-api-key-WRONG")
+        .build()
+        .unwrap();
+    let e = c.invoke_model_with_response_stream(&claude()).unwrap_err();
+    assert_eq!(e.http_status(), Some(403), "{e}");
+    assert!(!format!("{e} {e:?}").contains("WRONG"));
+}
