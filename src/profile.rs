@@ -25,7 +25,6 @@
 //! Credentials-file sections are profiles named exactly as written. For a profile present in
 //! both files, each key in the credentials file overrides the same key of the config file.
 
-
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -189,25 +188,6 @@ impl Section {
     #[allow(dead_code)]
     pub(crate) fn contains(&self, key: &str) -> bool {
         self.props.contains_key(key)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn from_pairs(name: &str, pairs: &[(&str, &str)]) -> Section {
-        Section {
-            name: name.to_string(),
-            props: pairs
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        Property {
-                            value: v.to_string(),
-                            sub: None,
-                        },
-                    )
-                })
-                .collect(),
-        }
     }
 }
 
