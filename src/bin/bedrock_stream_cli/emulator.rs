@@ -51,8 +51,8 @@ pub fn run(g: &GlobalArgs, a: &EmulatorArgs) -> u8 {
     };
     let url = emulator.endpoint_url();
     let banner = format!(
-        "Bedrock Runtime emulator listening on {url} (region {region}; Ctrl-C stops it)\n\
-         Point a client at it:\n\
+        "# Bedrock Runtime emulator listening on {url} (region {region}; Ctrl-C stops it)\n\
+         # Point a client at it:\n\
          export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url}\n\
          export AWS_REGION={region}\n\
          export AWS_ACCESS_KEY_ID={}\n\
