@@ -83,7 +83,10 @@ fn every_export_is_declared_and_documented_in_the_header() {
     let exports = exported_functions();
     assert!(exports.len() > 40, "found only {exports:?}");
     for name in &exports {
-        assert!(name.starts_with("bedrock_stream_"), "{name} lacks the prefix");
+        assert!(
+            name.starts_with("bedrock_stream_"),
+            "{name} lacks the prefix"
+        );
         // The declaration starts a line (`<type> name(` or `<type> *name(`).
         let line_start = header
             .match_indices(&format!("{name}("))
@@ -116,13 +119,19 @@ fn every_export_is_declared_and_documented_in_the_header() {
             );
         }
         if let Some(rest) = line.strip_prefix("typedef struct ") {
-            assert!(rest.starts_with("bedrock_stream_"), "unprefixed type: {line}");
+            assert!(
+                rest.starts_with("bedrock_stream_"),
+                "unprefixed type: {line}"
+            );
         }
         if line.starts_with("BEDROCK_") || line.starts_with("bedrock_stream_") {
             continue;
         }
         if line.ends_with(',') && line.contains(" = ") && !line.contains('(') {
-            assert!(line.starts_with("BEDROCK_STREAM_"), "unprefixed enum value: {line}");
+            assert!(
+                line.starts_with("BEDROCK_STREAM_"),
+                "unprefixed enum value: {line}"
+            );
         }
     }
 }
