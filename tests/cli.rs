@@ -65,9 +65,15 @@ impl Drop for Scratch {
     }
 }
 
-/// The binary with a hermetic environment: no inherited AWS settings, no ~/.aws, no IMDS.
+/// The binary with a hermetic environment.
 fn bare() -> Command {
     let mut c = Command::new(BIN);
+    hermetic(&mut c);
+    c
+}
+
+/// No inherited AWS settings, no ~/.aws, no IMDS, no stdin.
+fn hermetic(c: &mut Command) {
     c.env_clear()
         .env(
             "HOME",
@@ -80,7 +86,6 @@ fn bare() -> Command {
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null());
-    c
 }
 
 /// The binary pointed at `emu` with the emulator's default credentials.
@@ -1549,4 +1554,135 @@ fn emulator_default_fault_and_region_options() {
     let port = taken.local_addr().unwrap().port().to_string();
     let r = run(&mut bare(), &["emulator", "--port", &port]);
     assert_eq!(r.code, LOCAL_IO, "{r}");
+}
+
+// ------------------------------------------------------------------------------------------
+// scripts/demo.sh
+// ------------------------------------------------------------------------------------------
+
+/// `bash scripts/demo.sh` using the binary under test (no build, no C example).
+fn demo(chunk_delay: &str) -> Command {
+    let mut c = Command::new("bash");
+    c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/demo.sh"));
+    hermetic(&mut c);
+    c.env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DEMO_SKIP_BUILD", "1")
+        .env("DEMO_SKIP_C", "1")
+        .env("DEMO_CHUNK_DELAY", chunk_delay)
+        .env("BEDROCK_STREAM_BIN", BIN);
+    c
+}
+
+/// The emulator endpoint the demo printed.
+fn demo_endpoint(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("export AWS_ENDPOINT_URL_BEDROCK_RUNTIME=")
+        })
+        .unwrap_or_else(|| panic!("no endpoint in the demo output:\n{stderr}"))
+        .to_owned()
+}
+
+fn assert_nothing_listens(endpoint: &str) {
+    let addr = endpoint.trim_start_matches("http://");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "the emulator at {endpoint} still accepts connections"
+    );
+}
+
+#[test]
+fn demo_streams_the_answer_and_stops_the_emulator() {
+    let r = run(&mut demo("0"), &["What is a crab?"]);
+    assert_eq!(r.code, OK, "{r}");
+    assert!(
+        r.stdout.contains("What is a crab?"),
+        "the chat answer is on stdout\n{r}"
+    );
+    assert!(r.stderr.contains("time to first token"), "{r}");
+    assert!(r.stderr.contains("emulator stopped"), "{r}");
+    assert!(r.stderr.contains("Against real Amazon Bedrock"), "{r}");
+    assert_nothing_listens(&demo_endpoint(&r.stderr));
+}
+
+#[test]
+fn demo_stops_the_emulator_on_ctrl_c_and_on_errors() {
+    use std::os::unix::process::CommandExt;
+    use std::sync::{Arc, Mutex};
+
+    // A slow stream, interrupted like Ctrl-C does: SIGINT to the whole process group.
+    let mut cmd = demo("0.5");
+    cmd.arg("A slow answer, please")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn().unwrap();
+    let collected = Arc::new(Mutex::new(String::new()));
+    let mut readers = Vec::new();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let collected = Arc::clone(&collected);
+        readers.push(thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut buf = [0u8; 256];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                collected
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        }));
+    }
+    let started = Instant::now();
+    loop {
+        let seen = collected.lock().unwrap().clone();
+        if seen.contains("Hello") {
+            break; // text is streaming in
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the demo ended early:\n{seen}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no text came:\n{seen}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    for r in readers {
+        r.join().unwrap();
+    }
+    let out = collected.lock().unwrap().clone();
+    assert_eq!(code, Some(130), "{out}");
+    assert!(out.contains("emulator stopped"), "{out}");
+    assert!(
+        !out.contains("Against real Amazon Bedrock"),
+        "the demo did not go on\n{out}"
+    );
+    assert_nothing_listens(&demo_endpoint(&out));
+
+    // A failing step (an unknown model family) ends the demo with its exit code, and the
+    // emulator is stopped too.
+    let mut cmd = demo("0");
+    cmd.env(
+        "DEMO_MODEL_ID",
+        "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/x",
+    );
+    let r = run(&mut cmd, &["hi"]);
+    assert_eq!(r.code, CLIENT, "{r}");
+    assert!(r.stderr.contains("emulator stopped"), "{r}");
+    assert_nothing_listens(&demo_endpoint(&r.stderr));
 }
