@@ -960,6 +960,51 @@ fn global_options_override_the_environment() {
 }
 
 #[test]
+fn profile_selects_the_shared_config_profile() {
+    let emu = Emulator::builder().region("eu-west-1").start().unwrap();
+    let scratch = Scratch::new();
+    let config = scratch.file("config", b"[profile demo]\nregion = eu-west-1\n");
+    let body = scratch.file("b.json", &claude_body());
+    let with_config = || {
+        let mut c = bare();
+        c.env("AWS_CONFIG_FILE", &config)
+            .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emu.endpoint_url());
+        c
+    };
+    let args = [
+        "invoke",
+        "--model-id",
+        CLAUDE,
+        "--body",
+        body.to_str().unwrap(),
+    ];
+    let r = run(
+        &mut with_config(),
+        &[&["--profile", "demo"][..], &args].concat(),
+    );
+    assert_eq!(r.code, OK, "the region comes from the profile\n{r}");
+    // No region anywhere without it: refused before sending.
+    let r = run(&mut with_config(), &args);
+    assert_eq!(r.code, CLIENT, "{r}");
+    assert!(
+        r.last()["message"].as_str().unwrap().contains("region"),
+        "{r}"
+    );
+    let r = run(
+        &mut with_config(),
+        &[&["--profile", "nosuch"][..], &args].concat(),
+    );
+    assert_eq!(r.code, CLIENT, "{r}");
+    assert!(
+        r.last()["message"].as_str().unwrap().contains("nosuch"),
+        "{r}"
+    );
+    assert_eq!(emu.request_count(), 1);
+}
+
+#[test]
 fn verbose_shows_the_exchange_and_never_a_secret() {
     let token = "session-token-must-not-leak";
     let secret = "session-secret-must-not-leak";
