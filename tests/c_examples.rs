@@ -1,0 +1,478 @@
+//! Builds the C and C++ programs of `examples-c/` with `make` against the freshly built
+//! `libbedrock_stream.so` and runs each against the emulator started in this process: the C
+//! programs under `valgrind --leak-check=full --error-exitcode=1` when valgrind is installed,
+//! error paths included (bad credentials, mid-stream exception, cancelled stream, NULL
+//! arguments, every error kind in `errors.c`). What they print is checked against what the
+//! Rust API says for the same request.
+//!
+//! `cargo test --features emulator --test c_examples` (needs make, cc, c++).
+#![cfg(feature = "emulator")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use bedrock_stream::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+use bedrock_stream::extract::TextExtractor;
+use bedrock_stream::{Client, Credentials, Event, InvokeRequest};
+
+const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `target/<profile>`: the directory of this test binary's parent (`deps/`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// Builds the examples once; returns the directory holding the programs.
+fn programs() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let lib = profile_dir().join("libbedrock_stream.so");
+        assert!(lib.exists(), "{} was not built by cargo", lib.display());
+        let build = profile_dir().join("examples-c");
+        let out = Command::new("make")
+            .arg("-C")
+            .arg(root().join("examples-c"))
+            .arg(format!("BUILD={}", build.display()))
+            .arg(format!("LIBDIR={}", profile_dir().display()))
+            .arg(format!("INCDIR={}", root().join("include").display()))
+            .output()
+            .expect("make runs");
+        assert!(
+            out.status.success(),
+            "building examples-c failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        build
+    })
+}
+
+fn valgrind() -> Option<&'static Path> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let ok = Command::new("valgrind")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !ok {
+                eprintln!("valgrind is not installed: the C programs run without it");
+            }
+            ok.then(|| PathBuf::from("valgrind"))
+        })
+        .as_deref()
+}
+
+/// How a program ended.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `program` with a clean environment pointing at `emulator`; C programs run under
+/// valgrind (when installed) and any valgrind error or leak fails the test.
+fn run(emulator: &Emulator, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let exe = programs().join(program);
+    let home = tempdir(program);
+    let log = home.join("valgrind.log");
+    let mut cmd = match valgrind() {
+        Some(vg) => {
+            let mut c = Command::new(vg);
+            c.args(["--leak-check=full", "--error-exitcode=1"])
+                .arg(format!("--log-file={}", log.display()))
+                .arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_ACCESS_KEY);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("the program runs");
+    let r = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    if valgrind().is_some() {
+        let report = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
+            "valgrind found errors or leaks in {program} {args:?}:\n{report}\nstdout:\n{}\nstderr:\n{}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(
+            report.contains("definitely lost: 0 bytes")
+                || report.contains("All heap blocks were freed"),
+            "{program} {args:?} leaks:\n{report}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&home);
+    r
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "bedrock_stream_c_{}_{}_{}",
+        std::process::id(),
+        tag.replace('/', "_"),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn claude_body(prompt: &str, max_tokens: u32) -> String {
+    format!(
+        r#"{{"anthropic_version":"bedrock-2023-05-31","max_tokens":{max_tokens},"messages":[{{"role":"user","content":{}}}]}}"#,
+        serde_json::Value::String(prompt.into())
+    )
+}
+
+/// What the Rust API reads for the same request: text, stop reason, billed tokens, events.
+#[derive(Debug)]
+struct Expected {
+    text: String,
+    stop_reason: String,
+    input_tokens: u64,
+    output_tokens: u64,
+    events: u64,
+}
+
+fn expected(emulator: &Emulator, prompt: &str, max_tokens: u32) -> Expected {
+    let client = Client::builder()
+        .region("us-east-1")
+        .endpoint_url(emulator.endpoint_url())
+        .credentials(Credentials::new(
+            DEFAULT_ACCESS_KEY_ID,
+            DEFAULT_SECRET_ACCESS_KEY,
+            None,
+        ))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let request = InvokeRequest::new(MODEL, claude_body(prompt, max_tokens));
+    let mut extractor = TextExtractor::for_model_id(MODEL);
+    let mut e = Expected {
+        text: String::new(),
+        stop_reason: String::new(),
+        input_tokens: 0,
+        output_tokens: 0,
+        events: 0,
+    };
+    for event in client.invoke_model_with_response_stream(&request).unwrap() {
+        let event = event.unwrap();
+        e.events += 1;
+        if let Event::Chunk(chunk) = &event {
+            let info = extractor.process(chunk.bytes());
+            e.text.push_str(info.text().unwrap_or(""));
+            if let Some(s) = info.stop_reason() {
+                e.stop_reason = s.to_owned();
+            }
+            if let Some(m) = info.metrics() {
+                e.input_tokens = m.input_token_count.unwrap();
+                e.output_tokens = m.output_token_count.unwrap();
+            }
+        }
+    }
+    assert!(e.text.contains(&format!("You said: “{prompt}”")), "{e:?}");
+    e
+}
+
+fn summary(e: &Expected) -> String {
+    format!(
+        "{}\n--\nstop reason: {}\ntokens: {} in, {} out (invocation metrics)\nevents: {}\n",
+        e.text, e.stop_reason, e.input_tokens, e.output_tokens, e.events
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn stream_c_prints_the_text_as_it_arrives_and_the_usage() {
+    let emu = Emulator::builder().start().unwrap();
+    let want = expected(&emu, "Tell me about C", 512);
+    let r = run(&emu, "stream", &[MODEL, "Tell me about C"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, summary(&want));
+    let r = run(&emu, "stream", &["--version"], &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "libbedrock_stream {0}, header {0}\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
+fn stream_c_reports_bad_credentials() {
+    let emu = Emulator::builder().start().unwrap();
+    let r = run(
+        &emu,
+        "stream",
+        &[MODEL, "hi"],
+        &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")],
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.contains("error: stream failed: UNMODELED_SERVICE: Bedrock error InvalidSignatureException (HTTP 403)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("events before the failure: 0, retryable: no"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.request_count(), 1, "a signature failure is not retried");
+}
+
+#[test]
+fn stream_c_reports_a_mid_stream_exception() {
+    let emu = Emulator::builder().start().unwrap();
+    let r = run(
+        &emu,
+        "stream",
+        &[
+            "emulator-fault:exception=throttlingException:after=3",
+            "hi",
+            "anthropic-claude",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "error: stream failed: THROTTLING: Bedrock stream error throttlingException (HTTP 429)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("events before the failure: 3, retryable: yes"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("request id: "), "{}", r.stderr);
+    // Three chunks arrived before the exception: message_start, content_block_start and the
+    // first text delta, which was printed.
+    assert!(
+        r.stdout.starts_with("Hello") && !r.stdout.contains("--"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        emu.request_count(),
+        1,
+        "no retry after events were delivered"
+    );
+}
+
+#[test]
+fn pull_c_reads_the_same_stream() {
+    let emu = Emulator::builder().start().unwrap();
+    let want = expected(&emu, "pull me", 512);
+    let r = run(&emu, "pull", &["-m", MODEL, "-p", "pull me"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (first, rest) = r.stdout.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("[request id ") && first.len() > 20,
+        "{first}"
+    );
+    assert_eq!(rest, summary(&want));
+}
+
+#[test]
+fn pull_c_cancels_a_stalled_stream_from_another_thread() {
+    let emu = Emulator::builder().start().unwrap();
+    let r = run(
+        &emu,
+        "pull",
+        &[
+            "-m",
+            "emulator-fault:stall:after=2",
+            "-f",
+            "anthropic-claude",
+            "-c",
+            "2",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 3, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.ends_with("\n--\ncancelled after 2 events\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(emu.wait_for_closed_connections(1, std::time::Duration::from_secs(10)));
+}
+
+#[test]
+fn threads_c_shares_one_client_between_16_threads() {
+    let emu = Emulator::builder().start().unwrap();
+    let per_thread = expected(&emu, "thread 0", 256);
+    let r = run(&emu, "threads", &[MODEL], &[]);
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    for i in 0..16 {
+        let want = expected(&emu, &format!("thread {i}"), 256);
+        assert!(
+            r.stdout.contains(&format!("thread {i}: {}\n", want.text)),
+            "thread {i}: {}",
+            r.stdout
+        );
+    }
+    assert!(r.stdout.contains("streams ok: 16/16\n"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains(&format!("total events: {}\n", 16 * per_thread.events)),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "total output tokens: {}\n",
+            16 * per_thread.output_tokens
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(r
+        .stdout
+        .contains("stop reasons: 16, metrics: 16, own clients: 64/64\n"));
+}
+
+#[test]
+fn errors_c_drives_every_error_kind_through_the_abi() {
+    let emu = Emulator::builder().start().unwrap();
+    let r = run(&emu, "errors", &[], &[]);
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("FAIL"), "{}", r.stdout);
+    assert!(r.stdout.ends_with(", 0 failures\n"), "{}", r.stdout);
+    // Every status a C program can meet is produced and checked (PANIC and INTERNAL report
+    // bugs; tests/ffi.rs covers PANIC).
+    let header = std::fs::read_to_string(root().join("include/bedrock_stream.h")).unwrap();
+    let mut covered = 0;
+    for line in header.lines() {
+        let Some(rest) = line.trim().strip_prefix("BEDROCK_STREAM_STATUS_") else {
+            continue;
+        };
+        let name = rest.split(' ').next().unwrap();
+        if matches!(name, "OK" | "PANIC" | "INTERNAL") {
+            continue;
+        }
+        assert!(
+            r.stdout.contains(&format!("ok {name} ")),
+            "errors.c does not check {name}:\n{}",
+            r.stdout
+        );
+        covered += 1;
+    }
+    assert!(covered >= 25, "only {covered} statuses");
+}
+
+#[test]
+fn stream_cpp_wraps_the_api_with_raii_lambdas_and_exceptions() {
+    let emu = Emulator::builder().start().unwrap();
+    let want = expected(&emu, "C++", 512);
+    for args in [&[MODEL, "C++"][..], &["--pull", MODEL, "C++"][..]] {
+        let r = run(&emu, "stream_cpp", args, &[]);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, summary(&want), "{args:?}");
+    }
+    // The lambda's exception comes back out of invoke.
+    let r = run(
+        &emu,
+        "stream_cpp",
+        &["--throw-after", "3", MODEL, "C++"],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error from the callback: the lambda gave up after 3 events"),
+        "{}",
+        r.stderr
+    );
+    // A service failure becomes bedrock_stream::Error with its fields.
+    let r = run(
+        &emu,
+        "stream_cpp",
+        &[
+            "emulator-fault:exception=modelStreamErrorException:after=2:status=502",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("status MODEL_STREAM_ERROR, http 424, code modelStreamErrorException, events 2, retryable yes"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("originalStatusCode 502"), "{}", r.stderr);
+}
+
+#[test]
+fn the_shared_library_has_its_soname_and_exports_only_the_prefix() {
+    let lib = profile_dir().join("libbedrock_stream.so");
+    let _ = programs();
+    let out = Command::new("readelf")
+        .arg("-d")
+        .arg(&lib)
+        .output()
+        .expect("readelf runs");
+    let dynamic = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dynamic.contains("Library soname: [libbedrock_stream.so.0]"),
+        "{dynamic}"
+    );
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&lib)
+        .output()
+        .expect("nm runs");
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = symbols
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    assert!(names.len() > 50, "{symbols}");
+    let foreign: Vec<&&str> = names
+        .iter()
+        .filter(|n| !n.starts_with("bedrock_stream_"))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "exported symbols without the prefix: {foreign:?}"
+    );
+}
