@@ -141,7 +141,7 @@ impl<'a> MessageRef<'a> {
         self.headers
             .iter()
             .find(|h| name_bytes(frame, h) == name.as_bytes())
-            .map(|h| header_at(frame, h).value)
+            .map(|h| value_at(frame, h))
     }
 
     /// The value of the string header called `name`; `None` if absent or of another type.
@@ -199,10 +199,18 @@ fn name_bytes<'a>(frame: &'a [u8], h: &RawHeader) -> &'a [u8] {
 }
 
 fn header_at<'a>(frame: &'a [u8], h: &RawHeader) -> HeaderRef<'a> {
-    // Both were validated as UTF-8 when the frame was decoded; the fallbacks cannot be reached.
+    // Validated as UTF-8 when the frame was decoded; the fallback cannot be reached.
     let name = std::str::from_utf8(name_bytes(frame, h)).unwrap_or("");
+    HeaderRef {
+        name,
+        value: value_at(frame, h),
+    }
+}
+
+fn value_at<'a>(frame: &'a [u8], h: &RawHeader) -> HeaderValueRef<'a> {
     let v = &frame[h.val_off as usize..h.val_off as usize + h.val_len as usize];
-    let value = match h.ty {
+    // A string value was validated as UTF-8 when the frame was decoded.
+    match h.ty {
         TYPE_TRUE => HeaderValueRef::Bool(true),
         TYPE_FALSE => HeaderValueRef::Bool(false),
         TYPE_BYTE => HeaderValueRef::Byte(v[0] as i8),
@@ -217,8 +225,7 @@ fn header_at<'a>(frame: &'a [u8], h: &RawHeader) -> HeaderRef<'a> {
             u.copy_from_slice(v);
             HeaderValueRef::Uuid(u)
         }
-    };
-    HeaderRef { name, value }
+    }
 }
 
 fn be8(v: &[u8]) -> [u8; 8] {
@@ -230,6 +237,9 @@ fn be8(v: &[u8]) -> [u8; 8] {
 fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
+
+/// The largest headers block whose parse is kept for reuse.
+const MAX_CACHED_HEADERS_BLOCK: usize = 512;
 
 /// Smallest read the decoder asks a reader for.
 const MIN_READ: usize = 16 * 1024;
@@ -250,7 +260,13 @@ pub struct Decoder {
     /// Stream offset of `buf[start]`.
     offset: u64,
     max_message_len: u32,
+    /// The parse of the last headers block (offsets from the frame start).
     headers: Vec<RawHeader>,
+    /// A copy of that headers block, when it is small: a message whose block is byte-identical
+    /// reuses the parse (Bedrock repeats the same three headers on every chunk).
+    last_block: Vec<u8>,
+    /// Whether `headers` is the parse of `last_block`.
+    last_block_valid: bool,
     failed: Option<DecodeError>,
 }
 
@@ -288,6 +304,8 @@ impl Decoder {
             offset: 0,
             max_message_len: max.max(MIN_MESSAGE_LEN as u32),
             headers: Vec::new(),
+            last_block: Vec::new(),
+            last_block_valid: false,
             failed: None,
         }
     }
@@ -407,7 +425,11 @@ impl Decoder {
         let total = be32(&self.buf, s);
         let headers_len = be32(&self.buf, s + 4);
         let prelude_crc = be32(&self.buf, s + 8);
-        let computed = crc32fast::hash(&self.buf[s..s + 8]);
+        // One running CRC: over the first 8 bytes for the prelude CRC, then on over the rest
+        // for the message CRC (which covers everything before it, prelude CRC included).
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&self.buf[s..s + 8]);
+        let computed = hasher.clone().finalize();
         if computed != prelude_crc {
             return Err(self.fail(
                 DecodeErrorKind::PreludeChecksumMismatch,
@@ -440,7 +462,6 @@ impl Decoder {
             return Ok(None);
         }
         let frame = &self.buf[s..s + total];
-        let mut hasher = crc32fast::Hasher::new_with_initial(prelude_crc);
         hasher.update(&frame[8..total - MESSAGE_CRC_LEN]);
         let computed = hasher.finalize();
         let message_crc = be32(frame, total - MESSAGE_CRC_LEN);
@@ -450,12 +471,18 @@ impl Decoder {
                 format!("message CRC is {message_crc:#010x}, computed {computed:#010x}"),
             ));
         }
-        let mut headers = std::mem::take(&mut self.headers);
-        headers.clear();
-        let parsed = parse_headers(frame, headers_len as usize, &mut headers);
-        self.headers = headers;
-        if let Err((kind, detail)) = parsed {
-            return Err(self.fail(kind, detail));
+        let block = &frame[PRELUDE_LEN..PRELUDE_LEN + headers_len as usize];
+        if !(self.last_block_valid && self.last_block == block) {
+            self.last_block_valid = false;
+            self.headers.clear();
+            if let Err((kind, detail)) = parse_headers(frame, block.len(), &mut self.headers) {
+                return Err(self.fail(kind, detail));
+            }
+            if block.len() <= MAX_CACHED_HEADERS_BLOCK {
+                self.last_block.clear();
+                self.last_block.extend_from_slice(block);
+                self.last_block_valid = true;
+            }
         }
         self.handed_out = total;
         Ok(Some(MessageRef {
@@ -531,19 +558,19 @@ fn parse_headers(
             ));
         }
         let name = &frame[pos..pos + name_len];
-        if std::str::from_utf8(name).is_err() {
+        if !name.is_ascii() && std::str::from_utf8(name).is_err() {
             return Err((
                 DecodeErrorKind::InvalidHeaderName,
                 "a header name is not UTF-8".to_owned(),
             ));
         }
+        let shown = || String::from_utf8_lossy(name);
         let name_off = pos;
         pos += name_len;
-        let shown = String::from_utf8_lossy(name);
         if pos >= end {
             return Err((
                 DecodeErrorKind::InvalidHeaderValue,
-                format!("header {shown:?} has no value type"),
+                format!("header {:?} has no value type", shown()),
             ));
         }
         let ty = frame[pos];
@@ -559,7 +586,10 @@ fn parse_headers(
             _ => {
                 return Err((
                     DecodeErrorKind::InvalidHeaderType,
-                    format!("header {shown:?} has value type {ty}; valid types are 0..=9"),
+                    format!(
+                        "header {:?} has value type {ty}; valid types are 0..=9",
+                        shown()
+                    ),
                 ))
             }
         };
@@ -569,7 +599,10 @@ fn parse_headers(
                 if pos + 2 > end {
                     return Err((
                         DecodeErrorKind::InvalidHeaderValue,
-                        format!("the length of header {shown:?} runs past the headers block"),
+                        format!(
+                            "the length of header {:?} runs past the headers block",
+                            shown()
+                        ),
                     ));
                 }
                 let n = u16::from_be_bytes([frame[pos], frame[pos + 1]]) as usize;
@@ -580,19 +613,23 @@ fn parse_headers(
         if pos + val_len > end {
             return Err((
                 DecodeErrorKind::InvalidHeaderValue,
-                format!("the {val_len}-byte value of header {shown:?} runs past the headers block"),
+                format!(
+                    "the {val_len}-byte value of header {:?} runs past the headers block",
+                    shown()
+                ),
             ));
         }
-        if ty == TYPE_STRING && std::str::from_utf8(&frame[pos..pos + val_len]).is_err() {
+        let value = &frame[pos..pos + val_len];
+        if ty == TYPE_STRING && !value.is_ascii() && std::str::from_utf8(value).is_err() {
             return Err((
                 DecodeErrorKind::InvalidHeaderValue,
-                format!("the string value of header {shown:?} is not UTF-8"),
+                format!("the string value of header {:?} is not UTF-8", shown()),
             ));
         }
         if out.iter().any(|h| name_bytes(frame, h) == name) {
             return Err((
                 DecodeErrorKind::DuplicateHeader,
-                format!("header {shown:?} appears twice"),
+                format!("header {:?} appears twice", shown()),
             ));
         }
         out.push(RawHeader {
@@ -704,6 +741,49 @@ mod tests {
         d.finish().unwrap();
         assert_eq!(n, 20);
         assert!(d.capacity() < 2 * big.len() + MIN_READ, "{}", d.capacity());
+    }
+
+    #[test]
+    fn a_repeated_headers_block_reuses_its_parse_and_a_new_one_is_parsed() {
+        let msg = |event: &str, n: i64, payload: &[u8]| {
+            Message::new(
+                vec![
+                    Header::new(":event-type", event),
+                    Header {
+                        name: "n".into(),
+                        value: HeaderValue::Int64(n),
+                    },
+                ],
+                payload.to_vec(),
+            )
+        };
+        let big = Message::new(vec![Header::new("big", "x".repeat(600))], b"b".to_vec());
+        let messages = [
+            msg("chunk", 1, b"a"),
+            msg("chunk", 1, b"bb"), // same block
+            msg("chunx", 1, b"c"),  // same length, other bytes
+            msg("chunx", 2, b""),   // other value
+            big.clone(),            // too big to keep
+            msg("chunx", 2, b"d"),
+            big.clone(),
+            big,
+        ];
+        let mut stream = Vec::new();
+        for m in &messages {
+            m.encode_into(&mut stream).unwrap();
+        }
+        for size in [1, 7, stream.len()] {
+            let mut d = Decoder::new();
+            let mut got = Vec::new();
+            for c in stream.chunks(size) {
+                d.feed(c);
+                while let Some(m) = d.next_message().unwrap() {
+                    got.push(m.to_message());
+                }
+            }
+            d.finish().unwrap();
+            assert_eq!(got, messages);
+        }
     }
 
     pub(crate) fn hex(s: &str) -> Vec<u8> {

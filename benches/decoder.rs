@@ -1,0 +1,292 @@
+//! Throughput of the event-stream decoder on realistic in-memory Bedrock response bodies,
+//! against a floor measured in the same run.
+//!
+//! Workloads:
+//! * `claude_tokens`: 5,000 Claude-style `chunk` frames of ~100-300 bytes, each payload
+//!   `{"bytes":"<base64 of a content_block_delta JSON>","p":"abcd..."}`;
+//! * `chunks_64k`: 64 `chunk` frames whose decoded `bytes` are 64 KiB each.
+//!
+//! Measured, per workload, with both bytes/s and messages/s throughput:
+//! * `decoder+serde`: `Decoder::read_from` from the in-memory body, route on `:event-type`,
+//!   parse the outer payload with serde_json (borrowing `bytes`), base64-decode it;
+//! * `decoder+fast`: the same with a fast path for the outer JSON (the `bytes` value located
+//!   from both ends, which base64 then validates), falling back to serde_json;
+//! * `floor`: `crc32fast` over all the body's bytes + base64-decoding the same `bytes`
+//!   strings, already extracted: what any correct client must at least do.
+//!
+//! After the criterion runs, a short interleaved timing prints MB/s, messages/s and the ratio
+//! of each decoder variant to the floor (skipped in `cargo test --benches` mode).
+//!
+//! Run: `cargo bench --bench decoder` (about a minute and a half).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use bedrock_stream::eventstream::{Decoder, Header, Message};
+use criterion::{Criterion, Throughput};
+use serde::Deserialize;
+
+struct Workload {
+    name: &'static str,
+    body: Vec<u8>,
+    /// The base64 `bytes` field of every frame, as the floor consumes it.
+    b64: Vec<String>,
+    /// Total decoded (inner) bytes, to check every variant does the full work.
+    inner_len: usize,
+}
+
+/// A small xorshift generator so that the workloads are the same in every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> usize {
+        (self.next() % n) as usize
+    }
+}
+
+const PAD: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const WORDS: [&str; 12] = [
+    "Hello", " world", ",", " the", " quick", " brown", " fox", " jumps", "\\n", " over", " lazy",
+    " dog.",
+];
+
+fn chunk_frame(inner: &[u8], pad: usize, body: &mut Vec<u8>, b64: &mut Vec<String>) {
+    let enc = B64.encode(inner);
+    let payload = if pad == 0 {
+        format!(r#"{{"bytes":"{enc}"}}"#)
+    } else {
+        format!(r#"{{"bytes":"{enc}","p":"{}"}}"#, &PAD[..pad])
+    };
+    Message::new(
+        vec![
+            Header::new(":event-type", "chunk"),
+            Header::new(":content-type", "application/json"),
+            Header::new(":message-type", "event"),
+        ],
+        payload.into_bytes(),
+    )
+    .encode_into(body)
+    .unwrap();
+    b64.push(enc);
+}
+
+fn claude_tokens() -> Workload {
+    let mut rng = Rng(0x5eed_cafe_f00d);
+    let (mut body, mut b64, mut inner_len) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..5_000 {
+        let mut text = String::new();
+        for _ in 0..1 + rng.below(3) {
+            text.push_str(WORDS[rng.below(WORDS.len() as u64)]);
+        }
+        let inner = format!(
+            r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{text}"}}}}"#
+        );
+        inner_len += inner.len();
+        chunk_frame(
+            inner.as_bytes(),
+            rng.below(PAD.len() as u64 + 1),
+            &mut body,
+            &mut b64,
+        );
+    }
+    let w = Workload {
+        name: "claude_tokens",
+        body,
+        b64,
+        inner_len,
+    };
+    let avg = w.body.len() / w.b64.len();
+    assert!((100..=300).contains(&avg), "average frame {avg} bytes");
+    w
+}
+
+fn chunks_64k() -> Workload {
+    let mut rng = Rng(0x64_6b_6b);
+    let (mut body, mut b64, mut inner_len) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..64 {
+        let prefix =
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""#;
+        let suffix = r#""}}"#;
+        let mut inner = String::from(prefix);
+        while inner.len() < 64 * 1024 - suffix.len() {
+            inner.push_str(WORDS[rng.below(WORDS.len() as u64)]);
+        }
+        inner.truncate(64 * 1024 - suffix.len());
+        inner.push_str(suffix);
+        inner_len += inner.len();
+        chunk_frame(
+            inner.as_bytes(),
+            rng.below(PAD.len() as u64 + 1),
+            &mut body,
+            &mut b64,
+        );
+    }
+    Workload {
+        name: "chunks_64k",
+        body,
+        b64,
+        inner_len,
+    }
+}
+
+#[derive(Deserialize)]
+struct PayloadPart<'a> {
+    #[serde(borrow)]
+    bytes: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The chunk's inner bytes, into `out`: serde_json for the outer payload, then base64.
+fn chunk_by_serde(payload: &[u8], out: &mut Vec<u8>) {
+    let part: PayloadPart<'_> = serde_json::from_slice(payload).expect("chunk JSON");
+    B64.decode_vec(part.bytes.as_deref().unwrap_or(""), out)
+        .expect("base64");
+}
+
+/// The same with a fast path for `{"bytes":"<base64>"}` and `{"bytes":"<base64>","p":"..."}`:
+/// find the end of the value from the back (past the short padding), and base64-decode it.
+/// A base64 value never contains a quote or a backslash, so any other layout (or an escaped
+/// value) yields a candidate that base64 rejects, and falls back to serde_json.
+fn chunk_fast(payload: &[u8], out: &mut Vec<u8>) {
+    if let Some(value) = fast_bytes(payload) {
+        if B64.decode_vec(value, out).is_ok() {
+            return;
+        }
+        out.clear();
+    }
+    chunk_by_serde(payload, out)
+}
+
+fn fast_bytes(payload: &[u8]) -> Option<&[u8]> {
+    let rest = payload.strip_prefix(br#"{"bytes":""#)?;
+    let rest = rest.strip_suffix(br#""}"#)?;
+    // `<base64>` alone, or `<base64>","p":"<padding>`: the last quote, if any, opens the padding.
+    match rest.iter().rposition(|&b| b == b'"') {
+        None => Some(rest),
+        Some(q) => rest[..q].strip_suffix(br#"","p":"#),
+    }
+}
+
+/// Decode the whole body as a client would; returns the decoded inner byte count.
+fn decode(body: &[u8], chunk: fn(&[u8], &mut Vec<u8>), out: &mut Vec<u8>) -> usize {
+    let mut d = Decoder::new();
+    let mut reader = body;
+    let mut total = 0;
+    loop {
+        while let Some(m) = d.next_message().expect("valid stream") {
+            if m.header_str(":event-type") == Some("chunk") {
+                out.clear();
+                chunk(m.payload(), out);
+                total += out.len();
+            }
+        }
+        if d.read_from(&mut reader).unwrap() == 0 {
+            break;
+        }
+    }
+    d.finish().expect("clean end");
+    total
+}
+
+fn floor(body: &[u8], b64: &[String], out: &mut Vec<u8>) -> usize {
+    black_box(crc32fast::hash(body));
+    let mut total = 0;
+    for s in b64 {
+        out.clear();
+        B64.decode_vec(s.as_bytes(), out).expect("base64");
+        total += out.len();
+    }
+    total
+}
+
+type Variant = (&'static str, fn(&Workload, &mut Vec<u8>) -> usize);
+
+const VARIANTS: [Variant; 3] = [
+    ("decoder+serde", |w, out| {
+        decode(&w.body, chunk_by_serde, out)
+    }),
+    ("decoder+fast", |w, out| decode(&w.body, chunk_fast, out)),
+    ("floor", |w, out| floor(&w.body, &w.b64, out)),
+];
+
+fn bench(c: &mut Criterion, w: &Workload) {
+    let mut out = Vec::with_capacity(128 * 1024);
+    for (_, f) in VARIANTS {
+        assert_eq!(f(w, &mut out), w.inner_len, "{}", w.name);
+    }
+    for (unit, throughput) in [
+        ("bytes", Throughput::Bytes(w.body.len() as u64)),
+        ("messages", Throughput::Elements(w.b64.len() as u64)),
+    ] {
+        let mut g = c.benchmark_group(format!("{}/{unit}", w.name));
+        g.throughput(throughput);
+        for (name, f) in VARIANTS {
+            g.bench_function(name, |b| b.iter(|| f(black_box(w), &mut out)));
+        }
+        g.finish();
+    }
+}
+
+/// Interleaved rounds of each variant; the best round's time per pass, in seconds.
+fn best_times(w: &Workload) -> [f64; 3] {
+    let mut out = Vec::with_capacity(128 * 1024);
+    let mut best = [f64::INFINITY; 3];
+    for _ in 0..5 {
+        for (i, (_, f)) in VARIANTS.iter().enumerate() {
+            let start = Instant::now();
+            let mut passes = 0u32;
+            while start.elapsed() < Duration::from_millis(200) {
+                black_box(f(w, &mut out));
+                passes += 1;
+            }
+            best[i] = best[i].min(start.elapsed().as_secs_f64() / passes as f64);
+        }
+    }
+    best
+}
+
+fn report(workloads: &[Workload]) {
+    println!();
+    println!("ratio to the floor (crc32fast over the body + base64 of the same payloads):");
+    for w in workloads {
+        let t = best_times(w);
+        let mb = w.body.len() as f64 / 1e6;
+        let n = w.b64.len() as f64;
+        for (i, (name, _)) in VARIANTS.iter().enumerate() {
+            println!(
+                "  {:<14} {:<14} {:>8.0} MB/s {:>11.0} msg/s   {:.2}x floor",
+                w.name,
+                name,
+                mb / t[i],
+                n / t[i],
+                t[2] / t[i]
+            );
+        }
+    }
+}
+
+fn main() {
+    let workloads = [claude_tokens(), chunks_64k()];
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30)
+        .configure_from_args();
+    for w in &workloads {
+        bench(&mut c, w);
+    }
+    c.final_summary();
+    // `cargo bench` passes --bench; `cargo test --benches` does not (criterion's test mode).
+    // Profiling runs (`--profile-time`) skip the report too.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--profile-time") {
+        report(&workloads);
+    }
+}
