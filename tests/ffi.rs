@@ -1581,3 +1581,49 @@ fn one_client_serves_many_threads() {
         bedrock_stream_client_free(client as *mut Client);
     }
 }
+
+/// User data of the re-entrant callback: the client and request to call again with.
+struct Nested {
+    client: *const Client,
+    request: *const Request,
+    outer_events: usize,
+    inner: Option<(Status, String)>,
+}
+
+unsafe extern "C-unwind" fn on_event_nested(user_data: *mut c_void, _event: *const Event) -> i32 {
+    // SAFETY: the test passes a `&mut Nested` as user data.
+    let nested = unsafe { &mut *user_data.cast::<Nested>() };
+    nested.outer_events += 1;
+    if nested.inner.is_none() {
+        let mut seen = Seen::default();
+        let (status, _) = invoke(nested.client, nested.request, &mut seen);
+        nested.inner = Some((status, seen.text));
+    }
+    0
+}
+
+#[test]
+fn the_callback_may_start_another_call_on_the_same_client() {
+    let frames = claude_stream();
+    let (endpoint, _) = server(2, Box::new(move |_, s| respond_stream(s, &frames)));
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    let mut nested = Nested {
+        client,
+        request,
+        outer_events: 0,
+        inner: None,
+    };
+    let ptr: *mut c_void = (&mut nested as *mut Nested).cast();
+    // SAFETY: live handles; `nested` outlives the call.
+    ok(|e| unsafe {
+        bedrock_stream_client_invoke(client, request, Some(on_event_nested), ptr, null(), e)
+    });
+    assert_eq!(nested.outer_events, 5);
+    assert_eq!(nested.inner, Some((OK, "Hello w\u{f6}rld".to_string())));
+    // SAFETY: owned handles.
+    unsafe {
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
