@@ -476,3 +476,20 @@ fn the_shared_library_has_its_soname_and_exports_only_the_prefix() {
         "exported symbols without the prefix: {foreign:?}"
     );
 }
+
+#[test]
+fn dlopen_c_loads_uses_and_unloads_the_library_repeatedly() {
+    let emu = Emulator::builder().start().unwrap();
+    let want = expected(&emu, "dlopen", 64);
+    let r = run(&emu, "dlopen", &[MODEL], &[]);
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    let mut lines = vec!["round 0: 10 clients".to_string()];
+    for round in 1..=3 {
+        lines.push(format!(
+            "round {round}: {} events, {} bytes of text",
+            want.events,
+            want.text.len()
+        ));
+    }
+    assert_eq!(r.stdout, lines.join("\n") + "\n");
+}
