@@ -23,7 +23,7 @@
 //! | `bulk[:chunks=N][:size=BYTES]` | `N` identical pre-encoded chunk frames of `BYTES` bytes each, then a `message_stop` chunk |
 //! | `drip=DURATION` (or `delay=`) | delay between frames |
 //! | `chunks=N` | number of text chunks in the answer |
-//! | `close` | close the connection after the response |
+//! | `close[:silent]` | close the connection after the response (`Connection: close`; with `silent` the response promised keep-alive) |
 //! | `family=NAME` | answer in this model family's format (`claude`, `titan`, `nova`, `llama`, `mistral`, `mistral-chat`, `cohere`, `jamba`, `deepseek`, `gpt-oss`) |
 //!
 //! `after` defaults to 0. Durations are `<number>` + `us`, `ms`, `s` or `m` (`50ms`, `2s`).
@@ -241,8 +241,11 @@ pub struct Scenario {
     pub chunks: Option<usize>,
     /// Delay between frames (`None`: the emulator's default).
     pub delay: Option<Duration>,
-    /// Close the connection after the response.
+    /// Close the connection after the response, announced with `Connection: close`.
     pub close: bool,
+    /// Close the connection after the response without announcing it (the response says
+    /// `Connection: keep-alive`), like a server dropping a pooled connection.
+    pub silent_close: bool,
     /// Answer in this family's format regardless of the model id.
     pub family: Option<ModelFamily>,
 }
@@ -260,6 +263,7 @@ impl From<Fault> for Scenario {
             chunks: None,
             delay: None,
             close: false,
+            silent_close: false,
             family: None,
         }
     }
@@ -387,9 +391,14 @@ impl Scenario {
         self.delay = Some(delay);
         self
     }
-    /// Closes the connection after the response.
+    /// Closes the connection after the response (`Connection: close`).
     pub fn closing_connection(mut self) -> Scenario {
         self.close = true;
+        self
+    }
+    /// Closes the connection after the response without saying so beforehand.
+    pub fn closing_connection_silently(mut self) -> Scenario {
+        self.silent_close = true;
         self
     }
     /// Forces a model family's chunk format.
@@ -589,8 +598,11 @@ impl FromStr for Scenario {
                 }
                 "close" => {
                     p.no_value()?;
-                    p.check(&[], 0)?;
-                    scenario.close = true;
+                    match p.check(&[], 1)?.as_slice() {
+                        [] => scenario.close = true,
+                        ["silent"] => scenario.silent_close = true,
+                        other => return err(format!("close takes only `silent`, got {other:?}")),
+                    }
                     None
                 }
                 "family" => {
@@ -840,6 +852,9 @@ impl fmt::Display for Scenario {
         if self.close {
             parts.push("close".into());
         }
+        if self.silent_close {
+            parts.push("close:silent".into());
+        }
         if let Some(fam) = self.family {
             parts.push(format!("family={}", fam.as_str()));
         }
@@ -961,6 +976,7 @@ mod tests {
             "bulk=1:chunks=2",
             "fail=x",
             "close=1",
+            "close:loud",
             "http=500:A:B",
         ] {
             assert!(bad.parse::<Scenario>().is_err(), "{bad:?} must be rejected");
@@ -1020,6 +1036,7 @@ mod tests {
                 .with_chunks(3)
                 .closing_connection()
                 .with_family(ModelFamily::GptOss),
+            Scenario::normal().closing_connection_silently(),
         ];
         for s in all {
             let text = s.to_string();

@@ -314,6 +314,8 @@ struct Conn {
     state: Arc<ConnState>,
     shared: Arc<Shared>,
     client_gone: bool,
+    /// Close after the current response even though it announced keep-alive.
+    silent_close: bool,
 }
 
 impl Conn {
@@ -440,6 +442,7 @@ fn serve(shared: Arc<Shared>, stream: TcpStream, id: u64, state: Arc<ConnState>)
         state,
         shared: shared.clone(),
         client_gone: false,
+        silent_close: false,
     };
     let mut reset = false;
     loop {
@@ -468,7 +471,8 @@ fn serve(shared: Arc<Shared>, stream: TcpStream, id: u64, state: Arc<ConnState>)
                 let next = catch_unwind(AssertUnwindSafe(|| handle(&mut conn, parsed)))
                     .unwrap_or(Next::Close);
                 match next {
-                    Next::KeepAlive => continue,
+                    Next::KeepAlive if !conn.silent_close => continue,
+                    Next::KeepAlive => break,
                     Next::Close => break,
                     Next::Reset => {
                         reset = true;
@@ -657,6 +661,7 @@ struct Ctx<'a> {
     request: &'a HttpRequest,
     request_id: String,
     received: Instant,
+    /// What the response announces (`Connection: keep-alive` or `close`).
     keep_alive: bool,
 }
 
@@ -786,6 +791,7 @@ fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
                 .or_else(|| ModelFamily::from_model_id(&model_id))
                 .unwrap_or(shared.config.default_family);
             let keep_alive = ctx.keep_alive && !scenario.close;
+            conn.silent_close = scenario.silent_close;
             let ctx = Ctx { keep_alive, ..ctx };
 
             // Faults decided before looking at the body.

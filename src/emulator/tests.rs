@@ -1031,6 +1031,20 @@ fn scenario_close_and_http10_close_the_connection() {
     assert_eq!((r.status, r.header("connection")), (200, Some("close")));
     assert!(c.at_eof());
     let mut c = Client::connect(&emu);
+    let r = c.call(&raw_request(
+        &emu,
+        "POST",
+        &stream_path("emulator-fault:http=500,close:silent"),
+        &[],
+        &claude_body("a"),
+        default_auth(),
+    ));
+    assert_eq!(
+        (r.status, r.header("connection")),
+        (500, Some("keep-alive"))
+    );
+    assert!(c.at_eof());
+    let mut c = Client::connect(&emu);
     let r = c.call(b"GET /x HTTP/1.0\r\n\r\n");
     assert_eq!(r.status, 404);
     assert!(c.at_eof());
