@@ -30,7 +30,8 @@
 //! # Routes
 //!
 //! * `POST /model/{modelId}/invoke-with-response-stream`: the event stream.
-//! * `POST /model/{modelId}/invoke`: the non-streaming JSON answer.
+//! * `POST /model/{modelId}/invoke`: the non-streaming JSON answer (HTTP-level faults,
+//!   `stall-headers` and `close` apply; in-stream faults are ignored).
 //! * anything else under `/model/` (e.g. an unencoded `/` in the model id): `404`
 //!   `UnknownOperationException`.
 //! * any other path: the [`EmulatorBuilder::handler`] hook, else `404`.

@@ -1020,7 +1020,19 @@ pub(crate) fn chunk_frame(inner: &[u8], index: usize) -> Vec<u8> {
     out
 }
 
+/// `s` cut to what a string header may hold.
+fn header_value(s: &str) -> &str {
+    let mut end = s
+        .len()
+        .min(crate::eventstream::MAX_ENCODED_HEADER_VALUE_LEN);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 fn exception_frame(name: &str, payload: &Value) -> Vec<u8> {
+    let name = header_value(name);
     let mut out = Vec::new();
     encode_frame(
         &mut out,
@@ -1037,22 +1049,12 @@ fn exception_frame(name: &str, payload: &Value) -> Vec<u8> {
 
 fn error_frame(code: &str, message: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    let cut = |s: &str| -> String {
-        let mut end = s
-            .len()
-            .min(crate::eventstream::MAX_ENCODED_HEADER_VALUE_LEN);
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s[..end].to_string()
-    };
-    let (code, message) = (cut(code), cut(message));
     encode_frame(
         &mut out,
         string_headers(&[
             (":message-type", "error"),
-            (":error-code", &code),
-            (":error-message", &message),
+            (":error-code", header_value(code)),
+            (":error-message", header_value(message)),
         ]),
         b"",
     )
@@ -1062,10 +1064,10 @@ fn error_frame(code: &str, message: &str) -> Vec<u8> {
 
 fn unknown_event_frame(event_type: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    let event_type = if event_type.is_empty() || event_type.len() > 1024 {
+    let event_type = if event_type.is_empty() {
         "futureEvent"
     } else {
-        event_type
+        header_value(event_type)
     };
     encode_frame(
         &mut out,

@@ -282,6 +282,15 @@ fn inner_docs(msgs: &[Message]) -> Vec<Value> {
 }
 
 #[test]
+fn public_types_are_thread_safe() {
+    fn check<T: Send + Sync>() {}
+    check::<Emulator>();
+    check::<EmulatorBuilder>();
+    check::<Scenario>();
+    check::<RecordedRequest>();
+}
+
+#[test]
 fn signed_stream_request_gets_a_valid_chunked_event_stream() {
     let emu = Emulator::builder().text_chunks(5).start().unwrap();
     let mut c = Client::connect(&emu);
@@ -809,6 +818,20 @@ fn stream_exceptions_after_k_chunks() {
     assert_eq!(hs(&msgs[1], ":error-code"), "InternalFailure");
     assert!(!hs(&msgs[1], ":error-message").is_empty());
     assert!(msgs[1].payload.is_empty());
+
+    // Oversized names from Rust are cut to what a header can hold, never a panic.
+    let huge = "x".repeat(40_000);
+    emu.push_scenario(Scenario::exception(StreamException::Other(huge.clone()), 0));
+    emu.push_scenario(Scenario::error_message(&huge, &huge, 0));
+    for _ in 0..2 {
+        let msgs = frames(&invoke(&emu, CLAUDE));
+        assert_eq!(msgs.len(), 1);
+        let m = &msgs[0];
+        let name = [":exception-type", ":error-code"]
+            .map(|h| hs(m, h))
+            .concat();
+        assert_eq!(name.len(), crate::eventstream::MAX_ENCODED_HEADER_VALUE_LEN);
+    }
 
     let r = invoke(&emu, "emulator-fault:unknown-event=shinyNewEvent:after=2");
     let msgs = frames(&r);
