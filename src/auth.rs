@@ -9,7 +9,7 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use crate::credentials::{Credentials, ProvideCredentials};
+use crate::credentials::{BearerToken, Credentials, ProvideCredentials};
 use crate::error::{Error, Result};
 
 /// The SigV4 signing name of Bedrock Runtime (not the `bedrock-runtime` host prefix).
@@ -29,7 +29,7 @@ impl fmt::Debug for Secret {
 #[derive(Clone, Debug)]
 pub(crate) enum Auth {
     /// `Authorization: Bearer <token>` (Bedrock API key).
-    Bearer(Secret),
+    Bearer(BearerToken),
     /// SigV4 with credentials from this provider.
     SigV4(Arc<dyn ProvideCredentials>),
 }
@@ -49,7 +49,7 @@ impl Auth {
     ) -> Result<()> {
         match self {
             Auth::Bearer(token) => {
-                let v = format!("Bearer {}", token.0);
+                let v = format!("Bearer {}", token.token());
                 if v.chars().any(|c| c.is_control()) {
                     return Err(Error::credentials(
                         "the bearer token contains a control character (CR/LF?)",
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn bearer_is_one_header_and_never_in_debug() {
-        let a = Auth::Bearer(Secret("bedrock-api-key-SECRET".into()));
+        let a = Auth::Bearer(BearerToken::new("bedrock-api-key-SECRET").unwrap());
         assert!(!format!("{a:?}").contains("SECRET"));
         let mut h = Vec::new();
         a.apply(

@@ -7,6 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::auth::{Auth, Secret};
+use crate::credentials::{
+    http::{HttpSettings, ProxySetting},
+    resolve_auth, AuthChoice, AuthSettings, BearerToken, DefaultChain,
+};
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::endpoint;
 use crate::error::{self, Error, ErrorKind, Phase, Result, Timer};
@@ -87,6 +91,7 @@ pub struct ClientBuilder {
     ignore_env_bearer_token: bool,
     timeouts: Timeouts,
     retry: RetryConfig,
+    max_attempts_set: bool,
     max_message_len: Option<u32>,
     proxy: Option<String>,
     no_proxy: bool,
@@ -191,6 +196,7 @@ impl ClientBuilder {
 
     /// Attempts in all (1 = never retry). Values below 1 count as 1.
     pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts_set = true;
         self.retry.max_attempts = n.max(1);
         self
     }
@@ -275,27 +281,57 @@ impl ClientBuilder {
         endpoint::validate_region(&region)?;
 
         // Precedence (INVOKE_MODEL_WITH_RESPONSE_STREAM.md §8.4): explicit bearer token >
-        // explicit credentials > AWS_BEARER_TOKEN_BEDROCK > credentials from the environment.
-        let env_bearer = if self.ignore_env_bearer_token {
-            None
-        } else {
-            std::env::var("AWS_BEARER_TOKEN_BEDROCK").ok()
+        // explicit credentials > AWS_BEARER_TOKEN_BEDROCK > the default credential chain.
+        let bearer = match self.bearer_token {
+            Some(t) => Some(BearerToken::new(t.0)?),
+            None => None,
         };
-        let auth = match (self.bearer_token, self.credentials, env_bearer) {
-            (Some(t), _, _) => Auth::Bearer(t),
-            (None, Some(c), _) => Auth::SigV4(c),
-            (None, None, Some(t)) => Auth::Bearer(Secret(t)),
-            (None, None, None) => {
-                Auth::SigV4(Arc::new(crate::credentials::EnvironmentProvider::new()))
+        let ca_pem = match self.ca_bundle_pem {
+            Some(p) => Some(p),
+            None => ca_bundle_from_config(&env, &profiles)?,
+        };
+        let tls = match &ca_pem {
+            Some(pem) => Some(crate::tls::tls_config_with_bundle(pem)?),
+            None => None,
+        };
+        let service_http = {
+            let mut h = HttpSettings::service();
+            if self.no_proxy {
+                h.proxy = ProxySetting::None;
+            } else if let Some(p) = &self.proxy {
+                h.proxy = ProxySetting::Explicit(ureq::Proxy::new(p).map_err(|e| {
+                    Error::config(format!("invalid proxy URL {}: {e}", redact_url(p)))
+                })?);
             }
+            if tls.is_some() {
+                h.tls = tls.clone();
+            }
+            h
         };
-        if let Auth::Bearer(t) = &auth {
-            crate::request::header_value("bearer token", &t.0).map_err(|_| {
-                Error::credentials(
-                    "the bearer token contains characters not allowed in an HTTP header",
-                )
-            })?;
+        let settings = AuthSettings {
+            bearer,
+            credentials: self.credentials,
+            ignore_env_bearer: self.ignore_env_bearer_token,
+        };
+        let profile_name = self.profile.clone();
+        let chain_region = region.clone();
+        let auth = match resolve_auth(&settings, &env, || {
+            Arc::new(DefaultChain::for_client(
+                profile_name,
+                Some(chain_region),
+                Some(service_http),
+            ))
+        })? {
+            AuthChoice::Bearer(t) => Auth::Bearer(t),
+            AuthChoice::SigV4(p) => Auth::SigV4(p),
+        };
+        let mut retry = self.retry;
+        if !self.max_attempts_set {
+            if let Some(n) = max_attempts_from_config(&env, &profiles)? {
+                retry.max_attempts = n;
+            }
         }
+        retry_mode_from_config(&env, &profiles)?;
 
         let mut ua = format!(
             "bedrock-stream/{} (rust; {})",
@@ -323,8 +359,8 @@ impl ClientBuilder {
                 .map_err(|e| Error::config(format!("invalid proxy URL {}: {e}", redact_url(p))))?;
             cfg = cfg.proxy(Some(proxy));
         }
-        if let Some(pem) = &self.ca_bundle_pem {
-            cfg = cfg.tls_config(crate::tls::tls_config_with_bundle(pem)?);
+        if let Some(tls) = tls {
+            cfg = cfg.tls_config(tls);
         }
         let agent = ureq::Agent::with_parts(
             cfg.build(),
@@ -338,10 +374,61 @@ impl ClientBuilder {
                 region,
                 auth,
                 timeouts: self.timeouts,
-                retry: self.retry,
+                retry,
                 max_message_len: self.max_message_len.unwrap_or(DEFAULT_MAX_MESSAGE_LEN),
             }),
         })
+    }
+}
+
+/// `AWS_CA_BUNDLE`, else the profile's `ca_bundle`: the PEM file's contents.
+fn ca_bundle_from_config(env: &Env, profiles: &ProfileSet) -> Result<Option<Vec<u8>>> {
+    let path = match env.get("AWS_CA_BUNDLE") {
+        Some(p) => p,
+        None => match profiles.get("ca_bundle") {
+            Some(p) => p.to_owned(),
+            None => return Ok(None),
+        },
+    };
+    let path = env.expand_tilde(&path);
+    std::fs::read(&path)
+        .map(Some)
+        .map_err(|e| Error::config(format!("cannot read the CA bundle {}: {e}", path.display())))
+}
+
+/// `AWS_MAX_ATTEMPTS`, else the profile's `max_attempts`.
+fn max_attempts_from_config(env: &Env, profiles: &ProfileSet) -> Result<Option<u32>> {
+    let (source, value) = match env.get("AWS_MAX_ATTEMPTS") {
+        Some(v) => ("AWS_MAX_ATTEMPTS", v),
+        None => match profiles.get("max_attempts") {
+            Some(v) => ("the profile's max_attempts", v.to_owned()),
+            None => return Ok(None),
+        },
+    };
+    match value.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(Error::config(format!(
+            "{source} is {value:?}; it must be a whole number of at least 1"
+        ))),
+    }
+}
+
+/// `AWS_RETRY_MODE`, else the profile's `retry_mode`: `standard` and `legacy` behave as the
+/// standard mode here; `adaptive` is accepted and also uses the standard mode (this client
+/// has no client-side rate limiter yet); anything else is an error.
+fn retry_mode_from_config(env: &Env, profiles: &ProfileSet) -> Result<()> {
+    let value = match env.get("AWS_RETRY_MODE") {
+        Some(v) => v,
+        None => match profiles.get("retry_mode") {
+            Some(v) => v.to_owned(),
+            None => return Ok(()),
+        },
+    };
+    match value.trim() {
+        "standard" | "legacy" | "adaptive" => Ok(()),
+        other => Err(Error::config(format!(
+            "retry mode {other:?} is not one of standard, adaptive, legacy"
+        ))),
     }
 }
 

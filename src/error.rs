@@ -299,10 +299,6 @@ impl Error {
         self
     }
 
-    pub(crate) fn phase(&self) -> Phase {
-        self.inner.phase
-    }
-
     // ---- public accessors ----
 
     /// What went wrong.

@@ -81,10 +81,6 @@ impl CancelHandle {
         self.state.cancelled.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn state(&self) -> &Arc<CancelState> {
-        &self.state
-    }
-
     /// The call is over: forget the socket so a later cancel cannot touch a pooled connection.
     pub(crate) fn finish(&self) {
         self.state.finished.store(true, Ordering::SeqCst);
