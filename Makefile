@@ -7,6 +7,8 @@
 #                                      # with nothing but `pkg-config --cflags --libs bedrock_stream`
 #   make examples                      # build examples-c/ against target/debug (cargo build first)
 #   make check-c                       # cargo test --features emulator --test c_examples
+#   make demo                          # the README's first command: emulator + chat + C example
+#   make test                          # the README's second command: everything CI runs
 #
 # Installed files:
 #   $(LIBDIR)/libbedrock_stream.so.$(VERSION), .so.$(MAJOR) -> .so.$(VERSION), .so -> .so.$(MAJOR)
@@ -30,7 +32,7 @@ MAJOR := $(firstword $(subst ., ,$(VERSION)))
 NATIVE_LIBS = $(RELEASE_DIR)/bedrock_stream.native-static-libs
 BUILD_LOG = $(RELEASE_DIR)/bedrock_stream.build-log
 
-.PHONY: lib install uninstall test-install examples check-c
+.PHONY: lib install uninstall test-install examples check-c demo test
 
 # One rustc run builds the rlib, the cdylib and the staticlib, and prints the system libraries
 # the static archive needs. Cargo replays the note when the crate is already built; should it
@@ -107,3 +109,15 @@ examples:
 
 check-c:
 	$(CARGO) test --features emulator --test c_examples
+
+# The README's demo: builds what it needs, starts the emulator on a free port, streams with the
+# CLI and the C example, stops the emulator.
+demo:
+	./scripts/demo.sh
+
+# Everything CI runs (.ci/run installs Go and valgrind first, then calls this).
+test:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-features --all-targets -- -D warnings
+	BEDROCK_STREAM_REQUIRE_GO=1 BEDROCK_STREAM_REQUIRE_VALGRIND=1 $(CARGO) test --all-features
+	$(MAKE) --no-print-directory test-install

@@ -62,6 +62,10 @@ fn valgrind() -> Option<&'static Path> {
                 .output()
                 .is_ok_and(|o| o.status.success());
             if !ok {
+                assert!(
+                    std::env::var_os("BEDROCK_STREAM_REQUIRE_VALGRIND").is_none(),
+                    "BEDROCK_STREAM_REQUIRE_VALGRIND is set but valgrind is not installed"
+                );
                 eprintln!("valgrind is not installed: the C programs run without it");
             }
             ok.then(|| PathBuf::from("valgrind"))
