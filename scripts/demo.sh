@@ -4,7 +4,7 @@
 #   1. builds the `bedrock-stream` tool (cargo build --features cli),
 #   2. starts the local Bedrock Runtime emulator on a free port, in the background,
 #   3. streams an answer with `bedrock-stream chat` so you watch the text arrive,
-#   4. builds and runs the C example `examples-c/stream.c` the same way (when it exists),
+#   4. builds and runs the C example `examples-c/stream.c` the same way (Claude model ids),
 #   5. stops the emulator, also on Ctrl-C or on any error.
 #
 # Usage: scripts/demo.sh ["your prompt"]
@@ -106,23 +106,26 @@ step "bedrock-stream chat --model-id $model_id \"$prompt\""
 note "(the line above is the summary, on stderr: time to first token, tokens/s, tokens, stop reason)"
 
 # ---- 4. the C example -----------------------------------------------------------------------
+# examples-c/stream.c builds an Anthropic Claude request: it runs for Claude model ids only.
 if [ "${DEMO_SKIP_C:-0}" = 1 ]; then
     note "DEMO_SKIP_C=1: skipping the C example"
-elif [ -f examples-c/stream.c ]; then
-    step "Building the C example (examples-c/stream.c)"
+elif [ ! -f examples-c/stream.c ]; then
+    note "examples-c/stream.c is not in this checkout: skipping the C example"
+elif [[ "$model_id" != *anthropic.claude* ]]; then
+    note "examples-c/stream.c builds Claude requests only: skipping it for $model_id"
+else
+    step "Building the C example (cargo build --lib, make -C examples-c build/stream)"
+    cargo build --quiet --lib
     if [ -f examples-c/Makefile ]; then
-        make --no-print-directory -C examples-c stream
-        c_bin="$root/examples-c/stream"
+        make --no-print-directory -C examples-c CARGO_PROFILE_DIR="$target_dir/debug" build/stream
+        c_bin="$root/examples-c/build/stream"
     else
-        cargo build --quiet --lib
         c_bin="$workdir/stream"
         cc -std=c99 -Wall -I include examples-c/stream.c \
             -L "$target_dir/debug" -lbedrock_stream -Wl,-rpath,"$target_dir/debug" -o "$c_bin"
     fi
     step "examples-c/stream $model_id \"$prompt\""
     "$c_bin" "$model_id" "$prompt"
-else
-    note "examples-c/stream.c is not in this checkout: skipping the C example"
 fi
 
 # ---- 5. done --------------------------------------------------------------------------------
