@@ -189,8 +189,7 @@ fn invoke_with(provider: impl ProvideCredentials + 'static, emu: &Emulator) -> S
     let last = emu
         .requests()
         .into_iter()
-        .filter(|r| r.model_id.is_some())
-        .last()
+        .rfind(|r| r.model_id.is_some())
         .unwrap();
     match last.auth {
         bedrock_stream::emulator::AuthOutcome::SigV4 { access_key_id, .. } => access_key_id,
