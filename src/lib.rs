@@ -1,10 +1,4 @@
-//! # bedrock-stream
-//!
-//! A small, blocking, runtime-free client for Amazon Bedrock Runtime's
-//! `InvokeModelWithResponseStream`, with a stable C ABI.
-//!
-//! The response is read incrementally: bytes off the socket → event-stream frame decoder
-//! ([`eventstream`]) → Bedrock event → the caller's iterator item or callback.
+#![doc = include_str!("../README.md")]
 #![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
