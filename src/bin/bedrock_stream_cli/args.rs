@@ -233,7 +233,8 @@ With --bedrock, the Bedrock event view instead:
   {\"offset\":N,\"event\":\"unknown\",\"event_type\":\"...\",\"payload_b64\":\"...\"}
   {\"offset\":N,\"event\":\"exception\",\"kind\":\"stream\",\"code\":\"throttlingException\",\"message\":...,
    \"http_status\":429,\"retryable\":true,\"fields\":{...}}
-(`exception` also stands for `:message-type error` messages, whose code is the :error-code).
+A `:message-type error` message has the same shape with \"event\":\"error\" and its :error-code as
+code. Exceptions do not end the decoding: the exit status is 0 when every frame is valid.
 
 A corrupt capture: every message before the damage, then
   {\"error\":{\"kind\":\"<kind>\",\"message\":\"...\",\"offset\":N}}
