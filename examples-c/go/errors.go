@@ -1,0 +1,179 @@
+package bedrockstream
+
+/*
+#include <stdlib.h>
+#include <bedrock_stream.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"strings"
+	"unsafe"
+)
+
+// Status is the kind of a failure: the C library's bedrock_stream_status. It implements
+// error so that each constant can be used as a sentinel with errors.Is:
+//
+//	if errors.Is(err, bedrockstream.StatusThrottling) { ... }
+type Status int32
+
+// The statuses of the C API (the numbers are part of its ABI).
+const (
+	StatusOK                    Status = C.BEDROCK_STREAM_STATUS_OK
+	StatusNullArgument          Status = C.BEDROCK_STREAM_STATUS_NULL_ARGUMENT
+	StatusInvalidUTF8           Status = C.BEDROCK_STREAM_STATUS_INVALID_UTF8
+	StatusAbortedByCallback     Status = C.BEDROCK_STREAM_STATUS_ABORTED_BY_CALLBACK
+	StatusPanic                 Status = C.BEDROCK_STREAM_STATUS_PANIC
+	StatusAccessDenied          Status = C.BEDROCK_STREAM_STATUS_ACCESS_DENIED
+	StatusResourceNotFound      Status = C.BEDROCK_STREAM_STATUS_RESOURCE_NOT_FOUND
+	StatusThrottling            Status = C.BEDROCK_STREAM_STATUS_THROTTLING
+	StatusModelTimeout          Status = C.BEDROCK_STREAM_STATUS_MODEL_TIMEOUT
+	StatusInternalServer        Status = C.BEDROCK_STREAM_STATUS_INTERNAL_SERVER
+	StatusServiceUnavailable    Status = C.BEDROCK_STREAM_STATUS_SERVICE_UNAVAILABLE
+	StatusModelStreamError      Status = C.BEDROCK_STREAM_STATUS_MODEL_STREAM_ERROR
+	StatusValidation            Status = C.BEDROCK_STREAM_STATUS_VALIDATION
+	StatusServiceQuotaExceeded  Status = C.BEDROCK_STREAM_STATUS_SERVICE_QUOTA_EXCEEDED
+	StatusModelNotReady         Status = C.BEDROCK_STREAM_STATUS_MODEL_NOT_READY
+	StatusModelError            Status = C.BEDROCK_STREAM_STATUS_MODEL_ERROR
+	StatusUnmodeledService      Status = C.BEDROCK_STREAM_STATUS_UNMODELED_SERVICE
+	StatusStreamError           Status = C.BEDROCK_STREAM_STATUS_STREAM_ERROR
+	StatusUnexpectedContentType Status = C.BEDROCK_STREAM_STATUS_UNEXPECTED_CONTENT_TYPE
+	StatusProtocol              Status = C.BEDROCK_STREAM_STATUS_PROTOCOL
+	StatusTruncated             Status = C.BEDROCK_STREAM_STATUS_TRUNCATED
+	StatusTransport             Status = C.BEDROCK_STREAM_STATUS_TRANSPORT
+	StatusTimeout               Status = C.BEDROCK_STREAM_STATUS_TIMEOUT
+	StatusInvalidInput          Status = C.BEDROCK_STREAM_STATUS_INVALID_INPUT
+	StatusConfig                Status = C.BEDROCK_STREAM_STATUS_CONFIG
+	StatusCredentials           Status = C.BEDROCK_STREAM_STATUS_CREDENTIALS
+	StatusCancelled             Status = C.BEDROCK_STREAM_STATUS_CANCELLED
+	StatusInternal              Status = C.BEDROCK_STREAM_STATUS_INTERNAL
+)
+
+// String names the status as the C library does: "THROTTLING", "UNKNOWN" for a value the
+// linked library does not define.
+func (s Status) String() string {
+	return C.GoString(C.bedrock_stream_status_str(C.int32_t(s)))
+}
+
+// Error makes a Status usable as an errors.Is target.
+func (s Status) Error() string {
+	return "bedrockstream: " + s.String()
+}
+
+// ErrStop may be returned by an Invoke callback to stop the stream without an error:
+// Invoke then returns nil.
+var ErrStop = errors.New("bedrockstream: stop the stream")
+
+// ErrClosed is returned by calls on a Client after Close, and by Stream.Err after a
+// Stream was closed before its end.
+var ErrClosed = errors.New("bedrockstream: use of a closed client or stream")
+
+// Error is the detail of a failed call, read from the error object the C library returned
+// for that very call.
+type Error struct {
+	// Status is the kind of failure; errors.Is(err, StatusX) compares it.
+	Status Status
+	// Code is the AWS error code as the service sent it ("ThrottlingException",
+	// "throttlingException", "InvalidSignatureException", ...); empty for local failures.
+	Code string
+	// Message is the library's one-sentence description (it includes the code, HTTP status
+	// and request id when known).
+	Message string
+	// HTTPStatus of the error response, or the status the service model assigns to an
+	// exception in the stream (throttlingException: 429); 0 when none.
+	HTTPStatus int
+	// RequestID is the x-amzn-RequestId of the response, empty when none was received.
+	RequestID string
+	// Retryable says whether sending the same request again may succeed.
+	Retryable bool
+	// EventsDelivered counts the events handed to the caller before the failure.
+	EventsDelivered uint64
+	// Attempts counts the HTTP attempts made (0 when nothing was sent).
+	Attempts uint32
+	// OriginalStatusCode and OriginalMessage come with ModelStreamErrorException /
+	// ModelErrorException (what the model itself returned); 0 / empty when absent.
+	OriginalStatusCode int32
+	OriginalMessage    string
+	// ResourceName of a ModelErrorException, empty when absent.
+	ResourceName string
+	// Timer names the timer that fired for StatusTimeout: "connect", "response-headers",
+	// "read-idle" or "deadline"; empty otherwise.
+	Timer string
+
+	// cause is what made the call stop on the Go side: the callback's error
+	// (StatusAbortedByCallback) or the context's error (StatusCancelled).
+	cause error
+}
+
+// Error describes the failure (and its Go-side cause, if any).
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("bedrockstream: ")
+	b.WriteString(e.Status.String())
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.cause != nil {
+		b.WriteString(": ")
+		b.WriteString(e.cause.Error())
+	}
+	return b.String()
+}
+
+// Is reports whether target is this error's Status, so that
+// errors.Is(err, StatusThrottling) works.
+func (e *Error) Is(target error) bool {
+	s, ok := target.(Status)
+	return ok && s == e.Status
+}
+
+// Unwrap returns the Go-side cause: the error an Invoke callback returned, or the
+// context's error when the context cancelled the call (errors.Is(err, context.Canceled)).
+func (e *Error) Unwrap() error {
+	return e.cause
+}
+
+// takeError converts the error object of a failed call into an *Error and frees it. rc is
+// the status the call returned; cerr is what it wrote to err_out (NULL only if the library
+// could not allocate one).
+func takeError(rc C.bedrock_stream_status, cerr *C.bedrock_stream_error) *Error {
+	if cerr == nil {
+		return &Error{Status: Status(rc), Message: "no error details"}
+	}
+	defer C.bedrock_stream_error_free(cerr)
+	e := &Error{
+		Status:             Status(C.bedrock_stream_error_status(cerr)),
+		Code:               goStringOrEmpty(C.bedrock_stream_error_code(cerr)),
+		HTTPStatus:         int(C.bedrock_stream_error_http_status(cerr)),
+		RequestID:          goStringOrEmpty(C.bedrock_stream_error_request_id(cerr)),
+		Retryable:          bool(C.bedrock_stream_error_retryable(cerr)),
+		EventsDelivered:    uint64(C.bedrock_stream_error_events_delivered(cerr)),
+		Attempts:           uint32(C.bedrock_stream_error_attempts(cerr)),
+		OriginalStatusCode: int32(C.bedrock_stream_error_original_status_code(cerr)),
+		OriginalMessage:    goStringOrEmpty(C.bedrock_stream_error_original_message(cerr)),
+		ResourceName:       goStringOrEmpty(C.bedrock_stream_error_resource_name(cerr)),
+		Timer:              goStringOrEmpty(C.bedrock_stream_error_timer(cerr)),
+	}
+	var n C.size_t
+	if C.bedrock_stream_error_message(cerr, nil, 0, &n) == C.BEDROCK_STREAM_STATUS_OK && n > 0 {
+		buf := make([]byte, int(n)+1)
+		if C.bedrock_stream_error_message(cerr, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), nil) == C.BEDROCK_STREAM_STATUS_OK {
+			e.Message = string(buf[:n])
+		}
+	}
+	return e
+}
+
+// localError is a failure detected by this package before calling the library.
+func localError(s Status, message string) *Error {
+	return &Error{Status: s, Message: message}
+}
+
+func goStringOrEmpty(s *C.char) string {
+	if s == nil {
+		return ""
+	}
+	return C.GoString(s)
+}

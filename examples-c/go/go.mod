@@ -1,0 +1,3 @@
+module example.com/bedrockstream
+
+go 1.19
