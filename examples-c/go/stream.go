@@ -9,6 +9,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Stream is an open response read with Next (the pull API):
@@ -35,6 +36,7 @@ type Stream struct {
 	done      bool   // the stream ended or failed: Next returns false
 	delivered uint64 // events returned by Next
 	closeOnce sync.Once
+	closing   atomic.Bool // Close was called
 
 	requestID, contentType string
 }
@@ -65,7 +67,11 @@ func (s *Stream) Next() bool {
 	if rc != C.BEDROCK_STREAM_STATUS_OK {
 		byContext := s.watch.stop()
 		e := takeError(rc, cerr)
-		if e.Status == StatusCancelled && (byContext || s.ctx.Err() != nil) {
+		switch {
+		case e.Status == StatusCancelled && s.closing.Load():
+			s.finish(ErrClosed) // Close from another goroutine interrupted this call
+			return false
+		case e.Status == StatusCancelled && (byContext || s.ctx.Err() != nil):
 			e.cause = s.ctx.Err()
 		}
 		s.finish(e)
@@ -98,7 +104,8 @@ func (s *Stream) Event() Event {
 }
 
 // Err is nil while the stream runs and after its clean end; otherwise the failure that
-// ended it: an *Error (with EventsDelivered) or ErrClosed.
+// ended it: an *Error (with EventsDelivered), or ErrClosed when Close was called before
+// the end.
 func (s *Stream) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -113,11 +120,12 @@ func (s *Stream) EventsDelivered() uint64 {
 }
 
 // Close frees the stream. Before the end it closes the connection (the model stops
-// generating) and a Next waiting in another goroutine returns false. Idempotent; always
-// returns nil.
+// generating), and a Next waiting in another goroutine returns false with Err ErrClosed.
+// Idempotent; always returns nil.
 func (s *Stream) Close() error {
 	s.closeOnce.Do(func() {
 		// Wake a Next that waits in another goroutine; nothing happens after the end.
+		s.closing.Store(true)
 		C.bedrock_stream_cancel_cancel(s.cancel)
 		s.mu.Lock()
 		defer s.mu.Unlock()
