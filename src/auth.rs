@@ -66,9 +66,22 @@ impl Auth {
     }
 }
 
-/// Sign with SigV4 and append `x-amz-date`, `x-amz-security-token` (if any) and
-/// `authorization` to `headers`.
+/// Sign a Bedrock request with SigV4 and append `x-amz-date`, `x-amz-security-token` (if any)
+/// and `authorization` to `headers`.
 pub(crate) fn sign_v4(
+    creds: &Credentials,
+    url: &str,
+    region: &str,
+    headers: &mut Vec<(String, String)>,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<()> {
+    sign_v4_for(SIGNING_NAME, creds, url, region, headers, body, now)
+}
+
+/// Sign a POST for `service` (the credential providers sign STS requests with it).
+pub(crate) fn sign_v4_for(
+    service: &str,
     creds: &Credentials,
     url: &str,
     region: &str,
@@ -87,7 +100,7 @@ pub(crate) fn sign_v4(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name(SIGNING_NAME)
+        .name(service)
         .time(now)
         .settings(SigningSettings::default())
         .build()

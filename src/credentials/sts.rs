@@ -10,10 +10,6 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
-
 use super::http::{form_body, HttpClient};
 use super::{
     default_session_name, excerpt, time, xml, Credentials, ProvideCredentials, ProviderConfig,
@@ -238,38 +234,9 @@ fn sign_sts(
     headers: &mut Vec<(String, String)>,
     body: &[u8],
 ) -> Result<()> {
-    let identity: Identity = aws_credential_types::Credentials::new(
-        creds.access_key_id(),
-        creds.secret_access_key(),
-        creds.session_token().map(str::to_owned),
-        creds.expiry(),
-        "bedrock-stream",
+    crate::auth::sign_v4_for("sts", creds, url, region, headers, body, SystemTime::now()).map_err(
+        |e| Error::credentials(format!("the STS request cannot be signed: {}", e.message())),
     )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("sts")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| Error::internal(format!("cannot build SigV4 parameters for STS: {e}")))?
-        .into();
-    let signable = SignableRequest::new(
-        "POST",
-        url,
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(body),
-    )
-    .map_err(|e| Error::credentials(format!("the STS request cannot be signed: {e}")))?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| Error::credentials(format!("the STS request cannot be signed: {e}")))?
-        .into_parts();
-    let (new_headers, _) = instructions.into_parts();
-    for h in new_headers {
-        headers.push((h.name().to_owned(), h.value().to_owned()));
-    }
-    Ok(())
 }
 
 /// Assumes an IAM role through STS `AssumeRole`, with credentials from another provider.
