@@ -22,7 +22,6 @@
 //! Boolean settings accept `true` / `false` in any case; any other value is a configuration error
 //! (botocore silently treats it as `false`, which can send traffic to a non-FIPS endpoint).
 
-
 use crate::error::{Error, Result};
 use crate::profile::{parse_bool, Env, ProfileSet};
 

@@ -9,11 +9,11 @@ pub mod credentials;
 mod endpoint;
 mod error;
 mod event;
-mod ffi;
-mod profile;
 #[forbid(unsafe_code)]
 pub mod eventstream;
 pub mod extract;
+mod ffi;
+mod profile;
 mod request;
 mod tls;
 mod transport;
@@ -22,11 +22,12 @@ mod transport;
 pub mod emulator;
 
 pub use client::{
-    Client, ClientBuilder, EventStream, InvokeSummary, RetryConfig, Timeouts, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_ATTEMPTS, DEFAULT_READ_IDLE_TIMEOUT, DEFAULT_RESPONSE_HEADERS_TIMEOUT,
+    Client, ClientBuilder, EventStream, InvokeSummary, RetryConfig, Timeouts,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_READ_IDLE_TIMEOUT,
+    DEFAULT_RESPONSE_HEADERS_TIMEOUT,
 };
 pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
 pub use event::{Chunk, Event, UnknownEvent};
-pub use transport::CancelHandle;
 pub use request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace};
+pub use transport::CancelHandle;
