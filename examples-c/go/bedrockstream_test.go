@@ -39,6 +39,14 @@ func envOr(name, def string) string {
 	return def
 }
 
+func TestMain(m *testing.M) {
+	if os.Getenv("BEDROCK_STREAM_TEST_ENDPOINT") == "" {
+		fmt.Fprintln(os.Stderr, "note: BEDROCK_STREAM_TEST_ENDPOINT is not set: "+
+			"the tests that need the Bedrock emulator are skipped (run with -v for details)")
+	}
+	os.Exit(m.Run())
+}
+
 // emulator returns the endpoint of the emulator, or skips the test.
 func emulator(t *testing.T) string {
 	t.Helper()
