@@ -154,6 +154,35 @@ struct ExceptionBody {
     resource_name: Option<String>,
 }
 
+/// The hot path for the payload Bedrock actually sends: exactly `{"bytes":"<base64>"}` or
+/// `{"bytes":"<base64>","p":"<letters and digits>"}`, no whitespace. Neither value can hold a
+/// quote or a backslash, so this narrow grammar has one obvious meaning; anything else (other
+/// keys, whitespace, escapes, duplicates) returns `None` and goes through serde_json.
+fn fast_chunk_bytes(payload: &[u8]) -> Option<&str> {
+    const HEAD: &[u8] = br#"{"bytes":""#;
+    let rest = payload.strip_prefix(HEAD)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let (b64, tail) = rest.split_at(end);
+    if !b64
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
+    {
+        return None;
+    }
+    let tail = &tail[1..];
+    let ok = tail == b"}"
+        || tail
+            .strip_prefix(br#","p":""#)
+            .and_then(|t| t.strip_suffix(br#""}"#))
+            .is_some_and(|p| p.iter().all(|b| b.is_ascii_alphanumeric()));
+    if ok {
+        // All bytes checked are ASCII.
+        std::str::from_utf8(b64).ok()
+    } else {
+        None
+    }
+}
+
 /// Interpret one message. A chunk's decoded bytes are written into `scratch` (cleared first),
 /// so the hot path allocates nothing once the scratch buffer has grown.
 pub(crate) fn decode_message<'a>(
@@ -183,12 +212,18 @@ pub(crate) fn decode_message<'a>(
             if event_type != "chunk" {
                 return Ok(Decoded::Unknown(event_type));
             }
-            let part: PayloadPart<'_> = serde_json::from_slice(msg.payload()).map_err(|e| {
-                protocol(format!(
-                    "the chunk at byte {} is not the documented JSON {{\"bytes\": ...}}: {e}",
-                    msg.offset()
-                ))
-            })?;
+            let fast = fast_chunk_bytes(msg.payload());
+            let part: PayloadPart<'_> = match fast {
+                Some(b64) => PayloadPart {
+                    bytes: Some(Cow::Borrowed(b64)),
+                },
+                None => serde_json::from_slice(msg.payload()).map_err(|e| {
+                    protocol(format!(
+                        "the chunk at byte {} is not the documented JSON {{\"bytes\": ...}}: {e}",
+                        msg.offset()
+                    ))
+                })?,
+            };
             scratch.clear();
             if let Some(b64) = part.bytes {
                 base64::engine::general_purpose::STANDARD
@@ -318,6 +353,44 @@ mod tests {
             b"{}",
         );
         assert_eq!(decode(&empty).unwrap().as_chunk().unwrap().bytes(), b"");
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_serde_json_or_declines() {
+        let cases: &[&[u8]] = &[
+            br#"{"bytes":"aGk="}"#,
+            br#"{"bytes":"aGk=","p":"abcdefXYZ0123"}"#,
+            br#"{"bytes":""}"#,
+            br#"{ "bytes":"aGk="}"#,
+            br#"{"bytes":"aGk=","p":"a b"}"#,
+            br#"{"bytes":"aGk=","bytes":"eA=="}"#,
+            br#"{"bytes":"aGk=","q":"x"}"#,
+            br#"{"bytes":"aG\u006b="}"#,
+            br#"{"bytes":"aGk="} "#,
+            br#"{"bytes":"aGk=","p":"x"}}"#,
+            br#"{"bytes":"aGk="#,
+        ];
+        for c in cases {
+            if let Some(fast) = fast_chunk_bytes(c) {
+                let slow: PayloadPart<'_> = serde_json::from_slice(c).unwrap();
+                assert_eq!(
+                    slow.bytes.as_deref(),
+                    Some(fast),
+                    "{}",
+                    String::from_utf8_lossy(c)
+                );
+            }
+        }
+        assert_eq!(
+            fast_chunk_bytes(br#"{"bytes":"aGk=","p":"abc"}"#),
+            Some("aGk=")
+        );
+        assert_eq!(fast_chunk_bytes(br#"{ "bytes":"aGk="}"#), None);
+        assert_eq!(
+            fast_chunk_bytes(br#"{"bytes":"aGk=","bytes":"eA=="}"#),
+            None
+        );
+        assert_eq!(fast_chunk_bytes(br#"{"bytes":"aGk=","p":"x"}}"#), None);
     }
 
     #[test]
