@@ -538,6 +538,22 @@ fn go_stream_example_stops_on_ctrl_c() {
             .status()
             .unwrap();
         assert!(kill.success());
+        // A program that ignores the cancellation would wait for the stalled stream forever:
+        // give up (and fail) after a generous bound rather than hang the test suite.
+        let mut status = None;
+        for _ in 0..1200 {
+            status = child.try_wait().unwrap();
+            if status.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        if status.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("pull {pull}: the program did not stop on SIGINT");
+        }
+        let status = status.unwrap();
         stdout.read_to_end(&mut got).unwrap();
         let mut stderr = String::new();
         child
@@ -546,7 +562,6 @@ fn go_stream_example_stops_on_ctrl_c() {
             .unwrap()
             .read_to_string(&mut stderr)
             .unwrap();
-        let status = child.wait().unwrap();
         let _ = std::fs::remove_dir_all(&home);
         let stdout = String::from_utf8_lossy(&got);
         assert_eq!(status.code(), Some(130), "pull {pull}: {stdout}\n{stderr}");
