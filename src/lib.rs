@@ -13,6 +13,8 @@ mod event;
 pub mod eventstream;
 pub mod extract;
 mod ffi;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod profile;
 mod request;
 mod tls;
