@@ -12,7 +12,14 @@
 //!                 Low 4 bits: the model family of the text extractor (index into ALL, mod).
 //! rest            raw: the stream. structured: records, each
 //!                 [message-type sel, type sel, payload mode, payload len, payload bytes...]
-//!                 (selectors past the tables take their name from the following bytes).
+//!                 message-type sel & 7: 0-3 from a table, 4-5 a name from the input,
+//!                 6 no header, 7 an int header. type sel: bits 0-1 the event type from a
+//!                 table (bit 7: from the input instead), bit 3 no `:event-type`, bit 2 no
+//!                 `:exception-type`, bits 4-6 the exception type (7: from the input).
+//!                 payload mode: bits 0-2 the payload's shape (raw, `{"bytes":..}` forms, a
+//!                 `message`), bit 5 a `:content-type`, bit 6 an `:error-code` (its length
+//!                 from bits 0-2), bit 7 a non-string `:error-message`.
+//!                 A name from the input is a length byte (mod 16), then that many bytes.
 //! ```
 //!
 //! Checked on every input, besides "no panic, no overflow":
@@ -76,11 +83,15 @@ fn byte(data: &mut &[u8]) -> u8 {
     take(data, 1).first().copied().unwrap_or(0)
 }
 
-/// A name from `table`, or (selector past the table) from the input bytes.
+/// A name from `table` (`sel & 7` below its length), else from the input (a length byte, then
+/// that many bytes mod 16).
 fn name(data: &mut &[u8], sel: u8, table: &[&str]) -> String {
-    match table.get(usize::from(sel % 8)) {
+    match table.get(usize::from(sel & 7)) {
         Some(s) => (*s).to_string(),
-        None => String::from_utf8_lossy(take(data, usize::from(sel >> 4))).into_owned(),
+        None => {
+            let n = usize::from(byte(data) % 16);
+            String::from_utf8_lossy(take(data, n)).into_owned()
+        }
     }
 }
 
@@ -103,14 +114,15 @@ fn structured(mut data: &[u8]) -> Vec<u8> {
             }
         }
         if ts & 8 == 0 {
-            let t = name(&mut data, ts, &EVENT_TYPES);
+            let sel = if ts & 0x80 != 0 { 7 } else { ts & 3 };
+            let t = name(&mut data, sel, &EVENT_TYPES);
             headers.push(Header::new(":event-type", t));
         }
         if ts & 4 == 0 {
-            let i = usize::from(ts >> 4) % (EXCEPTIONS.len() + 1);
+            let i = usize::from(ts >> 4) & 7;
             let e = match EXCEPTIONS.get(i) {
                 Some((n, _)) => (*n).to_string(),
-                None => String::from_utf8_lossy(take(&mut data, 8)).into_owned(),
+                None => name(&mut data, 7, &[]),
             };
             headers.push(Header::new(":exception-type", e));
         }

@@ -502,9 +502,13 @@ pub fn run(input: &[u8]) {
                             e,
                         )
                     });
-                    if config.is_null() || id.is_none() || secret.is_none() {
+                    // The arguments are checked in order: the first bad one decides.
+                    let utf8 = is_utf8(&id) && is_utf8(&secret) && is_utf8(&token);
+                    if config.is_null() || (utf8 && (id.is_none() || secret.is_none())) {
                         assert_eq!(st, NULL_ARGUMENT);
-                    } else if !(is_utf8(&id) && is_utf8(&secret) && is_utf8(&token)) {
+                    } else if id.is_none() || secret.is_none() {
+                        assert!(st == NULL_ARGUMENT || st == INVALID_UTF8, "{st}");
+                    } else if !utf8 {
                         assert_eq!(st, INVALID_UTF8);
                     }
                 }
