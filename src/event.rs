@@ -155,31 +155,28 @@ struct ExceptionBody {
 }
 
 /// The hot path for the payload Bedrock actually sends: exactly `{"bytes":"<base64>"}` or
-/// `{"bytes":"<base64>","p":"<letters and digits>"}`, no whitespace. Neither value can hold a
-/// quote or a backslash, so this narrow grammar has one obvious meaning; anything else (other
-/// keys, whitespace, escapes, duplicates) returns `None` and goes through serde_json.
-fn fast_chunk_bytes(payload: &[u8]) -> Option<&str> {
+/// `{"bytes":"<base64>","p":"<letters and digits>"}`, no whitespace. Returns the candidate
+/// base64 value; the caller's base64 decoding validates it (a quote, a backslash or any other
+/// byte outside the alphabet fails it), and on failure the payload goes through serde_json.
+/// So this narrow grammar keeps one obvious meaning (other keys, whitespace, escapes,
+/// duplicates all end up in serde_json) while the value itself is scanned once, by base64:
+/// only the short tail is searched for the `"p"` member.
+fn fast_chunk_bytes(payload: &[u8]) -> Option<&[u8]> {
     const HEAD: &[u8] = br#"{"bytes":""#;
-    let rest = payload.strip_prefix(HEAD)?;
-    let end = rest.iter().position(|&b| b == b'"')?;
-    let (b64, tail) = rest.split_at(end);
-    if !b64
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
-    {
-        return None;
-    }
-    let tail = &tail[1..];
-    let ok = tail == b"}"
-        || tail
-            .strip_prefix(br#","p":""#)
-            .and_then(|t| t.strip_suffix(br#""}"#))
-            .is_some_and(|p| p.iter().all(|b| b.is_ascii_alphanumeric()));
-    if ok {
-        // All bytes checked are ASCII.
-        std::str::from_utf8(b64).ok()
-    } else {
-        None
+    const PAD: &[u8] = br#"","p":""#;
+    /// How far from the end the `"p"` member is looked for (Bedrock's padding is far shorter;
+    /// a longer one still parses, through serde_json).
+    const TAIL: usize = 512;
+    let rest = payload.strip_prefix(HEAD)?.strip_suffix(br#""}"#)?;
+    let from = rest.len().saturating_sub(TAIL);
+    match rest[from..].iter().rposition(|&b| b == b'"') {
+        // No quote near the end: the whole rest is the value (or base64 rejects it).
+        None => Some(rest),
+        Some(q) => {
+            let (value, pad) = rest.split_at(from + q + 1);
+            let value = value.strip_suffix(PAD)?;
+            pad.iter().all(u8::is_ascii_alphanumeric).then_some(value)
+        }
     }
 }
 
@@ -212,28 +209,30 @@ pub(crate) fn decode_message<'a>(
             if event_type != "chunk" {
                 return Ok(Decoded::Unknown(event_type));
             }
-            let fast = fast_chunk_bytes(msg.payload());
-            let part: PayloadPart<'_> = match fast {
-                Some(b64) => PayloadPart {
-                    bytes: Some(Cow::Borrowed(b64)),
-                },
-                None => serde_json::from_slice(msg.payload()).map_err(|e| {
+            scratch.clear();
+            let fast = fast_chunk_bytes(msg.payload()).is_some_and(|b64| {
+                base64::engine::general_purpose::STANDARD
+                    .decode_vec(b64, scratch)
+                    .is_ok()
+            });
+            if !fast {
+                scratch.clear();
+                let part: PayloadPart<'_> = serde_json::from_slice(msg.payload()).map_err(|e| {
                     protocol(format!(
                         "the chunk at byte {} is not the documented JSON {{\"bytes\": ...}}: {e}",
                         msg.offset()
                     ))
-                })?,
-            };
-            scratch.clear();
-            if let Some(b64) = part.bytes {
-                base64::engine::general_purpose::STANDARD
-                    .decode_vec(b64.as_bytes(), scratch)
-                    .map_err(|e| {
-                        protocol(format!(
-                            "the chunk at byte {} has invalid base64 in \"bytes\": {e}",
-                            msg.offset()
-                        ))
-                    })?;
+                })?;
+                if let Some(b64) = part.bytes {
+                    base64::engine::general_purpose::STANDARD
+                        .decode_vec(b64.as_bytes(), scratch)
+                        .map_err(|e| {
+                            protocol(format!(
+                                "the chunk at byte {} has invalid base64 in \"bytes\": {e}",
+                                msg.offset()
+                            ))
+                        })?;
+                }
             }
             Ok(Decoded::Chunk)
         }
@@ -370,11 +369,15 @@ mod tests {
             br#"{"bytes":"aGk=","p":"x"}}"#,
             br#"{"bytes":"aGk="#,
         ];
+        // A candidate the base64 decoder accepts is exactly serde_json's value; any other
+        // candidate (e.g. with an escape) is rejected by base64 and goes through serde_json.
         for c in cases {
-            if let Some(fast) = fast_chunk_bytes(c) {
+            let fast = fast_chunk_bytes(c)
+                .filter(|f| base64::engine::general_purpose::STANDARD.decode(f).is_ok());
+            if let Some(fast) = fast {
                 let slow: PayloadPart<'_> = serde_json::from_slice(c).unwrap();
                 assert_eq!(
-                    slow.bytes.as_deref(),
+                    slow.bytes.as_deref().map(str::as_bytes),
                     Some(fast),
                     "{}",
                     String::from_utf8_lossy(c)
@@ -383,7 +386,7 @@ mod tests {
         }
         assert_eq!(
             fast_chunk_bytes(br#"{"bytes":"aGk=","p":"abc"}"#),
-            Some("aGk=")
+            Some(&b"aGk="[..])
         );
         assert_eq!(fast_chunk_bytes(br#"{ "bytes":"aGk="}"#), None);
         assert_eq!(
