@@ -792,9 +792,9 @@ impl Bench {
             self.rounds
         );
         println!(
-            "| variant | events/s | MB/s | s CPU / M events | spread | vs wire | vs consumer floor (same JSON work) |"
+            "| variant | events/s | MB/s | s CPU / M events | spread | vs wire | vs consumer floor (same JSON work): events/s | same, by CPU per event |"
         );
-        println!("|---|---:|---:|---:|---:|---:|---:|");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|");
         for (i, s) in st.iter().enumerate() {
             let floor = if names[i].ends_with("+json") {
                 &st[2]
@@ -802,7 +802,7 @@ impl Bench {
                 &st[1]
             };
             println!(
-                "| {} | {:.0} | {:.0} | {:.3} | {:.0}% | {:.2}x | {} |",
+                "| {} | {:.0} | {:.0} | {:.3} | {:.0}% | {:.2}x | {} | {} |",
                 names[i],
                 s.ev_s,
                 s.mb_s,
@@ -813,6 +813,11 @@ impl Bench {
                     "-".to_string()
                 } else {
                     format!("{:.2}x", s.ev_s / floor.ev_s)
+                },
+                if i == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{:.2}x", floor.cpu_per_m / s.cpu_per_m)
                 }
             );
         }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Regenerate every figure of BENCHMARKS.md (issue 7) in one run:
+#   1. the machine (nproc, CPU model, memory);
+#   2. the peers, built once and cached: bench-peers/ (AWS SDK for Rust) into
+#      target/bench-peers, boto3 in a venv at target/bench-venv (the first build of the SDK
+#      peer takes ~10 minutes on 2 cores; its clean build time is recorded then);
+#   3. cargo bench --bench decoder (decoder vs its floor, about 1.5 minutes);
+#   4. cargo bench --bench loopback: the emulator in-process, our client (Rust iterator, C
+#      callback, C pull) vs the raw-socket floors, requests/s, 64/256 concurrent streams,
+#      child-process peak RSS for 1 GiB streams, and the peers against the same emulator;
+#   5. footprint: stripped release .so size, package counts, clean release build times.
+# Output: tables on stdout (and a copy in target/bench-report.txt).
+# Options (environment): BENCH_SCALE=0.2 for a quick pass; SKIP_DECODER=1; SKIP_PEERS=1;
+# SKIP_FOOTPRINT=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+REPORT="$ROOT/target/bench-report.txt"
+mkdir -p target
+exec > >(tee "$REPORT") 2>&1
+
+echo "# bench.sh $(date -u +%Y-%m-%dT%H:%MZ) at $(git rev-parse --short HEAD)"
+echo "nproc: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); memory: $(free -g | awk '/Mem:/{print $2}') GiB; $(rustc --version)"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+PEER_ENV=()
+if [[ -z "${SKIP_PEERS:-}" ]]; then
+  PEER_DIR="$ROOT/target/bench-peers"
+  if [[ ! -x "$PEER_DIR/release/sdk-peer" ]]; then
+    echo "building the SDK peer once (clean release build, timed) ..."
+    mkdir -p "$PEER_DIR"
+    (cd bench-peers && CARGO_TARGET_DIR="$PEER_DIR" /usr/bin/time -f "%e" -o "$PEER_DIR/clean-build-seconds.txt" \
+      cargo build --release --locked > "$PEER_DIR/build.log" 2>&1)
+  fi
+  (cd bench-peers && CARGO_TARGET_DIR="$PEER_DIR" cargo build --release --locked -q)
+  VENV="$ROOT/target/bench-venv"
+  if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import boto3" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q boto3
+  fi
+  echo "peers: $("$VENV/bin/python" -c 'import boto3,botocore; print("boto3", boto3.__version__, "botocore", botocore.__version__)'); aws-sdk-bedrockruntime $(grep -A1 'name = "aws-sdk-bedrockruntime"' bench-peers/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')"
+  PEER_ENV=(BENCH_SDK_PEER="$PEER_DIR/release/sdk-peer" BENCH_BOTO3_PYTHON="$VENV/bin/python"
+            BENCH_BOTO3_SCRIPT="$ROOT/bench-peers/boto3/peer.py")
+fi
+
+if [[ -z "${SKIP_DECODER:-}" ]]; then
+  echo
+  echo "# cargo bench --bench decoder"
+  cargo bench --bench decoder 2>/dev/null | sed -n '/ratio to the floor/,$p'
+fi
+
+echo
+echo "# cargo bench --features emulator --bench loopback"
+env "${PEER_ENV[@]}" cargo bench --features emulator --bench loopback 2>/dev/null
+
+if [[ -z "${SKIP_FOOTPRINT:-}" ]]; then
+  echo
+  echo "# footprint"
+  FP="$ROOT/target/bench-footprint"
+  rm -rf "$FP"
+  mkdir -p "$FP"
+  start=$(date +%s.%N)
+  CARGO_TARGET_DIR="$FP" cargo build --release --lib -q
+  end=$(date +%s.%N)
+  strip -o "$FP/libbedrock_stream.stripped.so" "$FP/release/libbedrock_stream.so"
+  so=$(stat -c %s "$FP/libbedrock_stream.stripped.so")
+  ours_pkgs=$(cargo tree --prefix none --edges normal | sort -u | wc -l)
+  sdk_pkgs=$(cd bench-peers && cargo tree --prefix none --edges normal | sort -u | wc -l)
+  sdk_only=$(cd bench-peers && cargo tree --prefix none --edges normal -p aws-sdk-bedrockruntime | sort -u | wc -l)
+  strip -o "$FP/sdk-peer.stripped" "$ROOT/target/bench-peers/release/sdk-peer" 2>/dev/null || true
+  echo "| | ours (bedrock-stream) | AWS SDK for Rust peer |"
+  echo "|---|---:|---:|"
+  printf "| stripped release artefact | %.2f MiB (libbedrock_stream.so, C ABI included) | %s |\n" \
+    "$(awk "BEGIN{print $so/1048576}")" \
+    "$( [[ -f "$FP/sdk-peer.stripped" ]] && printf '%.2f MiB (sdk-peer binary: SDK + tokio + serde_json)' "$(awk "BEGIN{print $(stat -c %s "$FP/sdk-peer.stripped")/1048576}")" || echo n/a)"
+  echo "| packages (cargo tree --prefix none --edges normal \| sort -u \| wc -l) | $ours_pkgs | $sdk_pkgs (peer crate; aws-sdk-bedrockruntime alone: $sdk_only) |"
+  printf "| clean release build | %.0f s (cargo build --release --lib, this run) | %s s (cargo build --release of bench-peers, first build, cached) |\n" \
+    "$(awk "BEGIN{print $end - $start}")" "$(cat "$ROOT/target/bench-peers/clean-build-seconds.txt" 2>/dev/null || echo n/a)"
+fi
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "report: $REPORT"
