@@ -18,6 +18,7 @@ use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
 use crate::eventstream::{DecodeErrorKind, Decoder, DEFAULT_MAX_MESSAGE_LEN};
 use crate::profile::{Env, ProfileSet};
 use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
+use crate::retry::{RateLimiter, RetryMode};
 use crate::transport::{CancelHandle, CancellableConnector, CurrentCancel};
 
 /// The media type of an event-stream body.
@@ -91,6 +92,7 @@ pub struct ClientBuilder {
     ignore_env_bearer_token: bool,
     timeouts: Timeouts,
     retry: RetryConfig,
+    retry_mode: Option<RetryMode>,
     max_attempts_set: bool,
     max_message_len: Option<u32>,
     proxy: Option<String>,
@@ -198,6 +200,12 @@ impl ClientBuilder {
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts_set = true;
         self.retry.max_attempts = n.max(1);
+        self
+    }
+
+    /// The retry mode (instead of `AWS_RETRY_MODE` / the profile's `retry_mode`).
+    pub fn retry_mode(mut self, mode: RetryMode) -> Self {
+        self.retry_mode = Some(mode);
         self
     }
 
@@ -331,7 +339,10 @@ impl ClientBuilder {
                 retry.max_attempts = n;
             }
         }
-        retry_mode_from_config(&env, &profiles)?;
+        let retry_mode = match self.retry_mode {
+            Some(m) => m,
+            None => retry_mode_from_config(&env, &profiles)?.unwrap_or_default(),
+        };
 
         let mut ua = format!(
             "bedrock-stream/{} (rust; {})",
@@ -375,6 +386,7 @@ impl ClientBuilder {
                 auth,
                 timeouts: self.timeouts,
                 retry,
+                limiter: (retry_mode == RetryMode::Adaptive).then(RateLimiter::new),
                 max_message_len: self.max_message_len.unwrap_or(DEFAULT_MAX_MESSAGE_LEN),
             }),
         })
@@ -413,26 +425,18 @@ fn max_attempts_from_config(env: &Env, profiles: &ProfileSet) -> Result<Option<u
     }
 }
 
-/// `AWS_RETRY_MODE`, else the profile's `retry_mode`: `standard` and `legacy` behave as the
-/// standard mode here; `adaptive` is accepted and also uses the standard mode (this client
-/// has no client-side rate limiter yet); anything else is an error.
-fn retry_mode_from_config(env: &Env, profiles: &ProfileSet) -> Result<()> {
-    let value = match env.get("AWS_RETRY_MODE") {
-        Some(v) => v,
-        None => match profiles.get("retry_mode") {
-            Some(v) => v.to_owned(),
-            None => return Ok(()),
-        },
-    };
-    match value.trim() {
-        "standard" | "legacy" | "adaptive" => Ok(()),
-        other => Err(Error::config(format!(
-            "retry mode {other:?} is not one of standard, adaptive, legacy"
-        ))),
+/// `AWS_RETRY_MODE`, else the profile's `retry_mode` (`standard`, `legacy` = standard,
+/// `adaptive`); anything else is an error.
+fn retry_mode_from_config(env: &Env, profiles: &ProfileSet) -> Result<Option<RetryMode>> {
+    match env.get("AWS_RETRY_MODE") {
+        Some(v) => v.parse().map(Some),
+        None => profiles.get("retry_mode").map(str::parse).transpose(),
     }
 }
 
 struct Inner {
+    /// The adaptive retry mode's client-side rate limiter, shared by all clones.
+    limiter: Option<RateLimiter>,
     agent: ureq::Agent,
     base_url: String,
     region: String,
@@ -807,11 +811,21 @@ impl EventStream {
             if self.cancel.is_cancelled() {
                 return Err(self.fail(Error::cancelled()));
             }
+            if let Some(limiter) = &self.client.inner.limiter {
+                while let Some(wait) = limiter.acquire() {
+                    if !self.cancel.sleep(wait) {
+                        return Err(self.fail(Error::cancelled()));
+                    }
+                }
+            }
             self.attempts += 1;
             let result = self
                 .client
                 .send_once(&self.request, &self.cancel, self.deadline)
                 .and_then(|resp| self.accept_response(resp));
+            if let Some(limiter) = &self.client.inner.limiter {
+                limiter.update(result.as_ref().err().is_some_and(is_throttle));
+            }
             match result {
                 Ok(()) => return Ok(()),
                 Err(e) => self.retry_or_fail(e)?,
@@ -929,6 +943,11 @@ impl EventStream {
                     return Ok(None);
                 }
                 Err(e) => {
+                    if let Some(limiter) = &self.client.inner.limiter {
+                        if is_throttle(&e) {
+                            limiter.update(true);
+                        }
+                    }
                     // Nothing reached the caller yet: a transient failure may be retried.
                     self.retry_or_fail(e)?;
                     self.open()?;
@@ -1022,6 +1041,12 @@ impl Iterator for EventStream {
             Err(e) => Some(Err(e)),
         }
     }
+}
+
+/// Whether the service asked us to slow down (for the adaptive rate limiter).
+fn is_throttle(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::Throttling | ErrorKind::ModelNotReady)
+        || (e.kind() == ErrorKind::UnmodeledService && e.http_status() == Some(429))
 }
 
 /// Sanitize an error type: text before the first `:`, after the last `#`.

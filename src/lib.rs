@@ -17,6 +17,7 @@ mod ffi;
 pub mod fuzzing;
 mod profile;
 mod request;
+mod retry;
 mod tls;
 mod transport;
 
@@ -32,4 +33,5 @@ pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
 pub use event::{Chunk, Event, UnknownEvent};
 pub use request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace};
+pub use retry::RetryMode;
 pub use transport::CancelHandle;

@@ -927,3 +927,35 @@ fn authentication_and_secrets() {
     assert_eq!(e.http_status(), Some(403), "{e}");
     assert!(!format!("{e} {e:?}").contains("WRONG"));
 }
+
+/// The adaptive retry mode keeps working through throttling (its client-side rate limiter
+/// slows the sending rate down, then lets it recover).
+#[test]
+fn adaptive_retry_mode_rides_out_throttling() {
+    let emu = emulator();
+    let c = builder(&emu)
+        .retry_mode(bedrock_stream::RetryMode::Adaptive)
+        .max_attempts(4)
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        drain(&mut c.invoke_model_with_response_stream(&claude()).unwrap());
+    }
+    emu.push_scenarios(
+        [
+            "http=429:ThrottlingException",
+            "http=429:ThrottlingException",
+        ]
+        .map(|s| s.parse::<Scenario>().unwrap()),
+    );
+    let mut s = c.invoke_model_with_response_stream(&claude()).unwrap();
+    assert_eq!(s.attempts(), 3);
+    let (chunks, err) = drain(&mut s);
+    assert!(err.is_none());
+    assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+    for _ in 0..5 {
+        let (chunks, err) = drain(&mut c.invoke_model_with_response_stream(&claude()).unwrap());
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+    }
+}

@@ -1,0 +1,250 @@
+//! Retry modes (`AWS_RETRY_MODE` / profile `retry_mode`): `standard` and `adaptive`.
+//!
+//! Both retry the same errors (throttling, 5xx, connection failures before the response
+//! headers, never after an event was delivered) with exponential backoff and full jitter.
+//! `adaptive` adds the AWS SDKs' client-side rate limiter: a token bucket whose fill rate follows
+//! a CUBIC curve — cut to 70 % of the measured sending rate when the service throttles, then
+//! growing back as requests succeed — so that many threads sharing one client slow down
+//! together instead of hammering a throttled account. It is shared by all clones of a client.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// How requests are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetryMode {
+    /// Exponential backoff with jitter on transient errors (the AWS SDKs' `standard`; `legacy`
+    /// maps here too).
+    #[default]
+    Standard,
+    /// `standard` plus a client-side rate limiter that backs off on throttling.
+    Adaptive,
+}
+
+impl std::str::FromStr for RetryMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<RetryMode> {
+        match s.trim() {
+            "standard" | "legacy" => Ok(RetryMode::Standard),
+            "adaptive" => Ok(RetryMode::Adaptive),
+            other => Err(Error::config(format!(
+                "retry mode {other:?} is not one of standard, adaptive, legacy"
+            ))),
+        }
+    }
+}
+
+const BETA: f64 = 0.7;
+const SCALE_CONSTANT: f64 = 0.4;
+const SMOOTH: f64 = 0.8;
+const MIN_FILL_RATE: f64 = 0.5;
+const MIN_CAPACITY: f64 = 1.0;
+
+/// The adaptive mode's token bucket. Times are seconds since `origin`.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    origin: Instant,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Clone)]
+struct State {
+    enabled: bool,
+    fill_rate: f64,
+    max_capacity: f64,
+    current_capacity: f64,
+    last_timestamp: Option<f64>,
+    measured_tx_rate: f64,
+    last_tx_rate_bucket: f64,
+    request_count: u64,
+    last_max_rate: f64,
+    last_throttle_time: f64,
+    time_window: f64,
+}
+
+impl State {
+    fn new(now: f64) -> State {
+        State {
+            enabled: false,
+            fill_rate: 0.0,
+            max_capacity: 0.0,
+            current_capacity: 0.0,
+            last_timestamp: None,
+            measured_tx_rate: 0.0,
+            last_tx_rate_bucket: now.floor(),
+            request_count: 0,
+            last_max_rate: 0.0,
+            last_throttle_time: now,
+            time_window: 0.0,
+        }
+    }
+
+    fn refill(&mut self, now: f64) {
+        if let Some(last) = self.last_timestamp {
+            let fill = (now - last).max(0.0) * self.fill_rate;
+            self.current_capacity = (self.current_capacity + fill).min(self.max_capacity);
+        }
+        self.last_timestamp = Some(now);
+    }
+
+    /// How long to wait before one token is available (and take it when none is needed).
+    fn acquire(&mut self, now: f64) -> Option<Duration> {
+        if !self.enabled {
+            return None;
+        }
+        self.refill(now);
+        if self.current_capacity >= 1.0 {
+            self.current_capacity -= 1.0;
+            return None;
+        }
+        let wait = (1.0 - self.current_capacity) / self.fill_rate;
+        Some(Duration::from_secs_f64(wait.max(0.0)))
+    }
+
+    fn update_measured_rate(&mut self, now: f64) {
+        let bucket = (now * 2.0).floor() / 2.0;
+        self.request_count += 1;
+        if bucket > self.last_tx_rate_bucket {
+            let current = self.request_count as f64 / (bucket - self.last_tx_rate_bucket);
+            self.measured_tx_rate = current * SMOOTH + self.measured_tx_rate * (1.0 - SMOOTH);
+            self.request_count = 0;
+            self.last_tx_rate_bucket = bucket;
+        }
+    }
+
+    fn update(&mut self, throttled: bool, now: f64) {
+        self.update_measured_rate(now);
+        let calculated = if throttled {
+            let rate = if self.enabled {
+                self.measured_tx_rate.min(self.fill_rate)
+            } else {
+                self.measured_tx_rate
+            };
+            self.last_max_rate = rate;
+            self.time_window = (self.last_max_rate * (1.0 - BETA) / SCALE_CONSTANT).cbrt();
+            self.last_throttle_time = now;
+            self.enabled = true;
+            rate * BETA
+        } else {
+            self.time_window = (self.last_max_rate * (1.0 - BETA) / SCALE_CONSTANT).cbrt();
+            let dt = now - self.last_throttle_time;
+            SCALE_CONSTANT * (dt - self.time_window).powi(3) + self.last_max_rate
+        };
+        let new_rate = calculated.min(2.0 * self.measured_tx_rate);
+        self.refill(now);
+        self.fill_rate = new_rate.max(MIN_FILL_RATE);
+        self.max_capacity = new_rate.max(MIN_CAPACITY);
+        self.current_capacity = self.current_capacity.min(self.max_capacity);
+    }
+}
+
+impl RateLimiter {
+    pub(crate) fn new() -> RateLimiter {
+        RateLimiter {
+            origin: Instant::now(),
+            state: Mutex::new(State::new(0.0)),
+        }
+    }
+
+    fn now(&self) -> f64 {
+        self.origin.elapsed().as_secs_f64()
+    }
+
+    /// Take a token before sending; returns how long to wait first (then call again).
+    pub(crate) fn acquire(&self) -> Option<Duration> {
+        let now = self.now();
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .acquire(now)
+    }
+
+    /// Record the outcome of an attempt: throttled or not.
+    pub(crate) fn update(&self, throttled: bool) {
+        let now = self.now();
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .update(throttled, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_like_the_sdks() {
+        assert_eq!(
+            "standard".parse::<RetryMode>().unwrap(),
+            RetryMode::Standard
+        );
+        assert_eq!("legacy".parse::<RetryMode>().unwrap(), RetryMode::Standard);
+        assert_eq!(
+            "adaptive".parse::<RetryMode>().unwrap(),
+            RetryMode::Adaptive
+        );
+        assert!("fast".parse::<RetryMode>().is_err());
+    }
+
+    #[test]
+    fn no_limit_until_the_first_throttle() {
+        let mut s = State::new(0.0);
+        for i in 0..100 {
+            s.update(false, i as f64 * 0.01);
+            assert_eq!(s.acquire(i as f64 * 0.01), None);
+        }
+        assert!(!s.enabled);
+    }
+
+    #[test]
+    fn a_throttle_cuts_the_rate_then_it_grows_back() {
+        let mut s = State::new(0.0);
+        // 10 requests per second for 5 seconds.
+        let mut t = 0.0;
+        for _ in 0..50 {
+            s.update(false, t);
+            t += 0.1;
+        }
+        let measured = s.measured_tx_rate;
+        assert!((8.0..12.0).contains(&measured), "measured {measured}");
+        s.update(true, t);
+        assert!(s.enabled);
+        let cut = s.fill_rate;
+        assert!(
+            (cut - measured * BETA).abs() < 1.5,
+            "cut to {cut} from {measured}"
+        );
+        // Right after the throttle, a burst has to wait.
+        let mut waited = 0;
+        for _ in 0..20 {
+            if s.acquire(t).is_some() {
+                waited += 1;
+            }
+        }
+        assert!(waited > 0);
+        // Successes over the following seconds raise the rate along the cubic curve.
+        for _ in 0..40 {
+            t += 0.1;
+            s.update(false, t);
+        }
+        assert!(s.fill_rate > cut, "{} should exceed {cut}", s.fill_rate);
+    }
+
+    #[test]
+    fn the_wait_is_what_one_token_needs() {
+        let mut s = State::new(0.0);
+        s.enabled = true;
+        s.fill_rate = 2.0;
+        s.max_capacity = 2.0;
+        s.current_capacity = 0.0;
+        s.last_timestamp = Some(0.0);
+        let w = s.acquire(0.0).unwrap();
+        assert!((w.as_secs_f64() - 0.5).abs() < 1e-9);
+        assert_eq!(s.acquire(0.5), None, "one token after half a second");
+        assert!(s.acquire(0.5).is_some());
+    }
+}
