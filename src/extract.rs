@@ -669,7 +669,15 @@ fn parse_parts(family: ModelFamily, chunk: &[u8]) -> Option<Parts<'_>> {
     };
     parsed.or_else(|| {
         // Unknown family, or a document whose family fields had unexpected types: still report
-        // the metrics if the document is valid JSON.
+        // the metrics if the document is valid JSON. Most chunks have none: skip the parse
+        // unless the key is there (std's substring search is much cheaper than a JSON parse;
+        // Bedrock writes this key without escapes).
+        let has_metrics = std::str::from_utf8(chunk)
+            .map(|s| s.contains("\"amazon-bedrock-invocationMetrics\""))
+            .unwrap_or(true);
+        if !has_metrics {
+            return None;
+        }
         parse::<MetricsOnly>(chunk).map(|m| Parts {
             metrics: m.metrics.map(RawMetrics::into_metrics),
             ..Parts::default()
