@@ -154,8 +154,10 @@ impl fmt::Display for CancelledMarker {
 
 impl std::error::Error for CancelledMarker {}
 
+/// Not `Interrupted`: readers above us (rustls, std's `read_exact`) retry on that kind, which
+/// spins forever when the cancelled socket sits under TLS (a CONNECT proxy tunnel).
 fn cancelled_error() -> ureq::Error {
-    ureq::Error::Io(io::Error::new(io::ErrorKind::Interrupted, CancelledMarker))
+    ureq::Error::Io(io::Error::other(CancelledMarker))
 }
 
 /// ureq's default connector chain (proxy, TCP, rustls) with per-socket shutdown handles kept.
