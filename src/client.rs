@@ -650,6 +650,14 @@ impl Client {
             }
             return Error::transport("HTTP failure").with_phase(phase);
         }
+        // ureq's TLS transport reports rustls failures (an untrusted certificate, …) as I/O
+        // errors wrapping the `rustls::Error`: as final as `ureq::Error::Rustls`.
+        if let Some(message) = e.get_ref().and_then(rustls_message) {
+            return Error::transport(format!("TLS failed: {message}"))
+                .with_retryable(false)
+                .with_phase(phase)
+                .with_source(e);
+        }
         let in_body = phase == Phase::InStream;
         let err = match e.kind() {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
@@ -678,6 +686,18 @@ impl Client {
         };
         err.with_phase(phase).with_source(e)
     }
+}
+
+/// The message of `inner` when it is a `rustls::Error` (named through ureq's variant, so that
+/// rustls need not be a direct dependency).
+fn rustls_message(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<String> {
+    fn downcast<T: std::error::Error + 'static>(
+        _variant: fn(T) -> ureq::Error,
+        inner: &(dyn std::error::Error + Send + Sync + 'static),
+    ) -> Option<String> {
+        inner.downcast_ref::<T>().map(ToString::to_string)
+    }
+    downcast(ureq::Error::Rustls, inner)
 }
 
 /// Response members of `InvokeModelWithResponseStreamResponse` and protocol headers.
