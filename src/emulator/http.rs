@@ -159,12 +159,12 @@ fn is_tchar(b: u8) -> bool {
 
 /// Reads a request from `r`. `started` is called once the first byte of the request is in
 /// (so the caller can switch from the idle timeout to a request timeout); `cont` writes
-/// `100 Continue` when the client asked for it.
+/// `100 Continue` (through the reader's stream, which it is given) when the client asked for it.
 pub(crate) fn read_request<R: BufRead>(
     r: &mut R,
     limits: Limits,
     mut started: impl FnMut(),
-    mut cont: impl FnMut() -> io::Result<()>,
+    mut cont: impl FnMut(&mut R) -> io::Result<()>,
 ) -> Result<Parsed, ReadError> {
     // Wait for the first byte under the idle timeout.
     loop {
@@ -306,7 +306,7 @@ pub(crate) fn read_request<R: BufRead>(
         .header("expect")
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
     if expects_continue && !http10 && (chunked || content_length > 0) {
-        cont()?;
+        cont(r)?;
     }
 
     if chunked {
@@ -527,7 +527,7 @@ mod tests {
             &mut r,
             limits,
             || {},
-            || {
+            |_| {
                 continued = true;
                 Ok(())
             },
@@ -562,7 +562,7 @@ mod tests {
     fn pipelined_requests_are_read_one_at_a_time() {
         let raw = b"GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\nContent-Length: 2\n\nokGET /c HTTP/1.0\r\n\r\n";
         let mut r = BufReader::with_capacity(5, &raw[..]);
-        let mut next = || read_request(&mut r, LIMITS, || {}, || Ok(()));
+        let mut next = || read_request(&mut r, LIMITS, || {}, |_| Ok(()));
         assert_eq!(next().unwrap().request.path, "/a");
         let b = next().unwrap();
         assert_eq!(

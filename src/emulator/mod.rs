@@ -5,6 +5,22 @@
 //! It runs on plain std threads (one per connection, bounded), uses the crate's own event-stream
 //! encoder, and stops (joining its threads) on [`Emulator::shutdown`] or drop.
 //!
+//! # HTTPS
+//!
+//! [`EmulatorBuilder::tls`] makes it serve HTTPS instead, with a private CA generated at start
+//! (never stored anywhere else) and a certificate for `localhost`, `127.0.0.1` and `::1`
+//! signed by it. Clients trust it through [`Emulator::ca_pem`] or the file
+//! [`Emulator::write_ca_pem`] writes (e.g. for `AWS_CA_BUNDLE`):
+//!
+//! ```
+//! use bedrock_stream::emulator::Emulator;
+//!
+//! let emulator = Emulator::builder().tls(true).start().unwrap();
+//! assert!(emulator.endpoint_url().starts_with("https://127.0.0.1:"));
+//! let ca = emulator.ca_pem().unwrap();
+//! assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"));
+//! ```
+//!
 //! ```
 //! use bedrock_stream::emulator::{Emulator, Scenario, StreamException};
 //!
@@ -40,6 +56,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -53,6 +70,7 @@ mod sigv4;
 #[cfg(test)]
 mod tests;
 mod time;
+mod tls;
 
 pub use http::{HttpRequest, HttpResponse};
 pub use models::ModelFamily;
@@ -183,6 +201,7 @@ pub struct EmulatorBuilder {
     keep_alive_timeout: Duration,
     request_timeout: Duration,
     handler: Option<Handler>,
+    tls: bool,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -193,6 +212,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("identities", &self.auth.identities.len())
             .field("accept_any", &self.auth.accept_any)
             .field("default_scenario", &self.default_scenario.to_string())
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -225,6 +245,7 @@ impl Default for EmulatorBuilder {
             keep_alive_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
             handler: None,
+            tls: false,
         }
     }
 }
@@ -357,8 +378,23 @@ impl EmulatorBuilder {
         self.handler = Some(handler);
         self
     }
+    /// Serves HTTPS instead of plain HTTP (default false). At start, a private CA and a
+    /// certificate for `localhost`, `127.0.0.1`, `::1` (and the bind address, when it is a
+    /// specific one) are generated; [`Emulator::ca_pem`] gives the CA to trust. Each
+    /// connection's handshake runs in its own thread, within the request timeout; a failed
+    /// handshake ends only that connection ([`Emulator::tls_handshake_failures`] counts them).
+    /// Over the connection limit, TLS connections are closed without a `503`.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
     /// Binds and starts serving.
     pub fn start(self) -> io::Result<Emulator> {
+        let tls = if self.tls {
+            Some(tls::setup(self.bind.ip())?)
+        } else {
+            None
+        };
         let config = Config {
             auth: self.auth,
             text_chunks: self.text_chunks,
@@ -374,11 +410,13 @@ impl EmulatorBuilder {
             keep_alive_timeout: self.keep_alive_timeout,
             request_timeout: self.request_timeout,
             handler: self.handler,
+            tls: tls.as_ref().map(|t| t.config.clone()),
         };
         let (shared, addr, accept) = server::start(self.bind, config, self.default_scenario)?;
         Ok(Emulator {
             shared,
             addr,
+            ca_pem: tls.map(|t| t.ca_pem),
             accept: Mutex::new(Some(accept)),
         })
     }
@@ -388,6 +426,7 @@ impl EmulatorBuilder {
 pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    ca_pem: Option<String>,
     accept: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -417,18 +456,50 @@ impl Emulator {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, for the client's endpoint override.
+    /// `http://127.0.0.1:PORT` (`https://…` with [`EmulatorBuilder::tls`]), for the client's
+    /// endpoint override.
     pub fn endpoint_url(&self) -> String {
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let ip = self.addr.ip();
         match self.addr {
             SocketAddr::V4(_) if ip.is_unspecified() => {
-                format!("http://127.0.0.1:{}", self.addr.port())
+                format!("{scheme}://127.0.0.1:{}", self.addr.port())
             }
             SocketAddr::V6(_) if ip.is_unspecified() => {
-                format!("http://[::1]:{}", self.addr.port())
+                format!("{scheme}://[::1]:{}", self.addr.port())
             }
-            a => format!("http://{a}"),
+            a => format!("{scheme}://{a}"),
         }
+    }
+
+    /// With [`EmulatorBuilder::tls`]: the PEM certificate of the CA that signed the server's
+    /// certificate (what a client must trust, e.g. `Client::builder().ca_bundle_pem(…)`).
+    /// `None` for plain HTTP.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+
+    /// With [`EmulatorBuilder::tls`]: writes [`Emulator::ca_pem`] to `path` (for
+    /// `AWS_CA_BUNDLE`, `--ca-bundle`, curl's `--cacert`). An error for plain HTTP.
+    pub fn write_ca_pem(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        match &self.ca_pem {
+            Some(pem) => std::fs::write(path, pem),
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the emulator serves plain HTTP: there is no CA certificate",
+            )),
+        }
+    }
+
+    /// TLS handshakes that failed (client does not trust the CA, spoke plain HTTP, gave up
+    /// or timed out). Those connections count in neither [`Emulator::closed_connections`]
+    /// nor the requests.
+    pub fn tls_handshake_failures(&self) -> u64 {
+        self.shared.stats().tls_handshake_failures
     }
 
     /// The signing region the emulator expects.

@@ -17,6 +17,7 @@ use super::models::{self, Answer, Latency, ModelFamily};
 use super::scenario::{Fault, Scenario, StreamException, FAULT_MODEL_PREFIX};
 use super::sigv4::{self, AuthConfig, Verified};
 use super::time::{http_date, now_unix};
+use super::tls::{self, Io};
 use super::{AuthOutcome, Handler, RecordedRequest};
 use crate::eventstream::{encode_frame, HeaderValueRef};
 
@@ -34,6 +35,8 @@ pub(crate) struct Config {
     pub keep_alive_timeout: Duration,
     pub request_timeout: Duration,
     pub handler: Option<Handler>,
+    /// HTTPS: the rustls configuration (the handshake runs in each connection's thread).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 pub(crate) struct Scenarios {
@@ -48,6 +51,7 @@ pub(crate) struct Stats {
     pub closed_by_client: u64,
     pub open: usize,
     pub requests: u64,
+    pub tls_handshake_failures: u64,
 }
 
 struct ConnState {
@@ -232,6 +236,10 @@ fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
         }
         lock(&shared.threads).retain(|t| !t.is_finished());
         let over_limit = shared.stats().open >= shared.config.max_connections;
+        if over_limit && shared.config.tls.is_some() {
+            // No handshake on the accept thread: just close.
+            continue;
+        }
         if over_limit {
             let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
             let body = json!({"message": "Too many connections to the emulator."}).to_string();
@@ -307,7 +315,7 @@ impl From<Stop> for Next {
 }
 
 struct Conn {
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Io>,
     raw: TcpStream,
     id: u64,
     seq: u64,
@@ -434,8 +442,24 @@ fn serve(shared: Arc<Shared>, stream: TcpStream, id: u64, state: Arc<ConnState>)
         finish(&shared, id, false);
         return;
     };
+    let io = match &shared.config.tls {
+        None => Io::Plain(stream),
+        Some(config) => match tls::accept(config, stream, shared.config.request_timeout) {
+            Ok(s) => Io::Tls(Box::new(s)),
+            Err(_) => {
+                // A client that does not trust the CA, speaks plain HTTP, or gives up: only
+                // this connection ends.
+                let entry = lock(&shared.conns).remove(&id);
+                drop(entry);
+                drop(raw);
+                shared.update_stats(|s| s.tls_handshake_failures += 1);
+                finish(&shared, id, false);
+                return;
+            }
+        },
+    };
     let mut conn = Conn {
-        reader: BufReader::with_capacity(16 * 1024, stream),
+        reader: BufReader::with_capacity(16 * 1024, io),
         raw,
         id,
         seq: 0,
@@ -456,7 +480,6 @@ fn serve(shared: Arc<Shared>, stream: TcpStream, id: u64, state: Arc<ConnState>)
         let raw = &conn.raw;
         let state = &conn.state;
         let request_timeout = shared.config.request_timeout;
-        let mut writer = &conn.raw;
         let parsed = http::read_request(
             &mut conn.reader,
             shared.config.limits,
@@ -464,7 +487,11 @@ fn serve(shared: Arc<Shared>, stream: TcpStream, id: u64, state: Arc<ConnState>)
                 state.idle.store(false, Ordering::SeqCst);
                 let _ = raw.set_read_timeout(Some(request_timeout));
             },
-            || writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n"),
+            |r| {
+                let w = r.get_mut();
+                w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .and_then(|()| w.flush())
+            },
         );
         match parsed {
             Ok(parsed) => {
@@ -508,7 +535,8 @@ fn serve(shared: Arc<Shared>, stream: TcpStream, id: u64, state: Arc<ConnState>)
     } else if !conn.client_gone {
         // A graceful close: FIN after the last byte, then drain briefly what the client may
         // still send, so that closing with unread input does not turn into a RST that could
-        // destroy the response in flight.
+        // destroy the response in flight. Over TLS, a close_notify goes first.
+        conn.reader.get_mut().close_notify();
         let _ = conn.raw.shutdown(Shutdown::Write);
         if !shared.stopping() {
             drain(&conn.raw);
