@@ -273,7 +273,8 @@ Examples:
   bedrock-stream emulator --port 8080 --chunk-delay 0.05
   bedrock-stream emulator --port 0 --endpoint-file /tmp/endpoint &
 
-The emulator speaks plain HTTP only (no TLS).";
+With --tls it serves HTTPS with a private CA made at start; the CA certificate is written to
+--ca-file (or a file in the temp directory) and printed as `export AWS_CA_BUNDLE=...`.";
 
 /// Options of `emulator`.
 #[derive(Debug, Args)]
@@ -308,6 +309,8 @@ pub struct EmulatorArgs {
     /// Secret access key the emulator accepts
     #[arg(long, value_name = "SECRET", default_value = "emulator-secret")]
     pub secret_access_key: String,
+    #[command(flatten)]
+    pub tls: super::emulator::TlsArgs,
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::fs;
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
@@ -14,13 +14,25 @@ use bedrock_stream::emulator::{
 use super::args::{EmulatorArgs, GlobalArgs};
 use super::exit;
 
+/// The HTTPS options of `emulator`.
+#[derive(Debug, clap::Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS with a private CA generated at start (printed as AWS_CA_BUNDLE)
+    #[arg(long)]
+    pub tls: bool,
+    /// With --tls: write the CA certificate (PEM) to this file [default: a file in the temp directory]
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    pub ca_file: Option<PathBuf>,
+}
+
 /// Runs `emulator` until the process is stopped; returns the exit code if it cannot start.
 pub fn run(g: &GlobalArgs, a: &EmulatorArgs) -> u8 {
     let region = g.region.as_deref().unwrap_or(DEFAULT_REGION);
     let mut b = Emulator::builder()
         .bind(SocketAddr::new(a.host, a.port))
         .region(region)
-        .credentials(&a.access_key_id, &a.secret_access_key);
+        .credentials(&a.access_key_id, &a.secret_access_key)
+        .tls(a.tls.tls);
     if a.accept_any_credentials {
         b = b.accept_any_credentials();
     }
@@ -50,10 +62,32 @@ pub fn run(g: &GlobalArgs, a: &EmulatorArgs) -> u8 {
         }
     };
     let url = emulator.endpoint_url();
+    let mut ca_line = String::new();
+    if a.tls.tls {
+        let path = a.tls.ca_file.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!(
+                "bedrock-stream-emulator-{}-ca.pem",
+                emulator.addr().port()
+            ))
+        });
+        let written = emulator
+            .ca_pem()
+            .ok_or_else(|| io::Error::other("no CA certificate"))
+            .and_then(|pem| write_atomically(&path, &pem));
+        if let Err(e) = written {
+            eprintln!(
+                "bedrock-stream: cannot write the CA certificate to {}: {e}",
+                path.display()
+            );
+            return exit::LOCAL_IO;
+        }
+        ca_line = format!("export AWS_CA_BUNDLE={}\n", shell_word(&path));
+    }
     let banner = format!(
         "# Bedrock Runtime emulator listening on {url} (region {region}; Ctrl-C stops it)\n\
          # Point a client at it:\n\
          export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url}\n\
+         {ca_line}\
          export AWS_REGION={region}\n\
          export AWS_ACCESS_KEY_ID={}\n\
          export AWS_SECRET_ACCESS_KEY={}\n\
@@ -117,6 +151,19 @@ fn log_line(r: &RecordedRequest) -> String {
             &r.request_id
         },
     )
+}
+
+/// `path` as one shell word: as is when it is plain, else single-quoted.
+fn shell_word(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@%=".contains(&b));
+    if plain {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it, so that a reader polling
