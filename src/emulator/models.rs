@@ -113,41 +113,19 @@ impl ModelFamily {
     /// a geographic inference-profile prefix (`us.`, `global.`, …) is skipped, and the provider
     /// decides. `None` for ids that do not reveal it (application inference profiles, …).
     pub fn from_model_id(model_id: &str) -> Option<ModelFamily> {
-        let id = if model_id.starts_with("arn:") {
-            let resource = model_id.splitn(6, ':').nth(5).unwrap_or_default();
-            resource.split_once('/').map_or(resource, |(_, r)| r)
-        } else {
-            model_id
-        };
-        let id = id.to_ascii_lowercase();
-        let mut tokens = id.splitn(3, '.');
-        let first = tokens.next().unwrap_or_default();
-        let (provider, rest) = if PROVIDERS.contains(&first) {
-            (first, id.split_once('.').map_or("", |(_, r)| r).to_string())
-        } else {
-            let second = tokens.next().unwrap_or_default();
-            (second, tokens.next().unwrap_or_default().to_string())
-        };
-        Some(match provider {
-            "anthropic" => ModelFamily::Claude,
-            "amazon" if rest.starts_with("titan-text") || rest.starts_with("titan-tg1") => {
-                ModelFamily::TitanText
-            }
-            "amazon" if rest.starts_with("nova") => ModelFamily::Nova,
-            "meta" => ModelFamily::Llama,
-            "mistral"
-                if (rest.starts_with("mistral-large-24")
-                    && !rest.starts_with("mistral-large-2402"))
-                    || rest.starts_with("pixtral")
-                    || rest.starts_with("magistral") =>
-            {
-                ModelFamily::MistralChat
-            }
-            "mistral" => ModelFamily::MistralText,
-            "cohere" => ModelFamily::Cohere,
-            "ai21" => ModelFamily::Jamba,
-            "deepseek" => ModelFamily::DeepSeek,
-            "openai" => ModelFamily::GptOss,
+        // One detection for the whole crate: the client's text extraction decides.
+        use crate::extract::ModelFamily as F;
+        Some(match F::from_model_id(model_id) {
+            F::AnthropicClaude => ModelFamily::Claude,
+            F::AmazonTitanText => ModelFamily::TitanText,
+            F::AmazonNova => ModelFamily::Nova,
+            F::MetaLlama => ModelFamily::Llama,
+            F::MistralText => ModelFamily::MistralText,
+            F::MistralChat => ModelFamily::MistralChat,
+            F::Cohere => ModelFamily::Cohere,
+            F::Ai21Jamba => ModelFamily::Jamba,
+            F::DeepSeek => ModelFamily::DeepSeek,
+            F::OpenAiGptOss => ModelFamily::GptOss,
             _ => return None,
         })
     }
