@@ -119,5 +119,7 @@ demo:
 test:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-features --all-targets -- -D warnings
+	# `cargo test` does not write target/debug/libbedrock_stream.so; the C and Go tests link it.
+	$(CARGO) build --all-features --lib
 	BEDROCK_STREAM_REQUIRE_GO=1 BEDROCK_STREAM_REQUIRE_VALGRIND=1 $(CARGO) test --all-features
 	$(MAKE) --no-print-directory test-install

@@ -33,7 +33,12 @@ fn programs() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let lib = profile_dir().join("libbedrock_stream.so");
-        assert!(lib.exists(), "{} was not built by cargo", lib.display());
+        assert!(
+            lib.exists(),
+            "{} is missing: `cargo test` does not build the cdylib; run `cargo build --lib \
+             --all-features` first (`make test` does)",
+            lib.display()
+        );
         let build = profile_dir().join("examples-c");
         let out = Command::new("make")
             .arg("-C")

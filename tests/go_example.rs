@@ -69,7 +69,12 @@ fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let lib = profile_dir().join("libbedrock_stream.so");
-        assert!(lib.exists(), "{} was not built by cargo", lib.display());
+        assert!(
+            lib.exists(),
+            "{} is missing: `cargo test` does not build the cdylib; run `cargo build --lib \
+             --all-features` first (`make test` does)",
+            lib.display()
+        );
         let dir = go_dir().join("lib");
         std::fs::create_dir_all(&dir).unwrap();
         for (name, target) in [
