@@ -117,7 +117,7 @@ else
     step "Building the C example (cargo build --lib, make -C examples-c build/stream)"
     cargo build --quiet --lib
     if [ -f examples-c/Makefile ]; then
-        make --no-print-directory -C examples-c CARGO_PROFILE_DIR="$target_dir/debug" build/stream
+        make --no-print-directory -C examples-c LIBDIR="$target_dir/debug" build/stream >&2
         c_bin="$root/examples-c/build/stream"
     else
         c_bin="$workdir/stream"
