@@ -8,6 +8,8 @@
 //! `cargo test --features emulator --test c_examples` (needs make, cc, c++).
 #![cfg(feature = "emulator")]
 
+mod common;
+use common::{cdylib, profile_dir, root};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -18,27 +20,11 @@ use bedrock_stream::{Client, Credentials, Event, InvokeRequest};
 
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `target/<profile>`: the directory of this test binary's parent (`deps/`).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
 /// Builds the examples once; returns the directory holding the programs.
 fn programs() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let lib = profile_dir().join("libbedrock_stream.so");
-        assert!(
-            lib.exists(),
-            "{} is missing: `cargo test` does not build the cdylib; run `cargo build --lib \
-             --all-features` first (`make test` does)",
-            lib.display()
-        );
+        cdylib();
         let build = profile_dir().join("examples-c");
         let out = Command::new("make")
             .arg("-C")

@@ -10,6 +10,8 @@
 //! no dependencies).
 #![cfg(feature = "emulator")]
 
+mod common;
+use common::{cdylib, profile_dir, root};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -21,18 +23,8 @@ use bedrock_stream::{Client, Credentials, Event, InvokeRequest};
 
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn package_dir() -> PathBuf {
     root().join("examples-c/go")
-}
-
-/// `target/<profile>`: the directory of this test binary's parent (`deps/`).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
 /// Everything Go writes goes below this directory.
@@ -68,13 +60,7 @@ fn have_go() -> bool {
 fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let lib = profile_dir().join("libbedrock_stream.so");
-        assert!(
-            lib.exists(),
-            "{} is missing: `cargo test` does not build the cdylib; run `cargo build --lib \
-             --all-features` first (`make test` does)",
-            lib.display()
-        );
+        let lib = cdylib();
         let dir = go_dir().join("lib");
         std::fs::create_dir_all(&dir).unwrap();
         for (name, target) in [
