@@ -543,21 +543,14 @@ pub unsafe extern "C" fn bedrock_stream_event_usage(
         let usage = unsafe { event_ref(event) }.and_then(|e| e.info.usage());
         let mut out = bedrock_stream_usage::default();
         if let Some(u) = usage {
-            if let Some(v) = u.input_tokens {
-                (out.has_input_tokens, out.input_tokens) = (true, v);
-            }
-            if let Some(v) = u.output_tokens {
-                (out.has_output_tokens, out.output_tokens) = (true, v);
-            }
-            if let Some(v) = u.cache_read_input_tokens {
-                (out.has_cache_read_input_tokens, out.cache_read_input_tokens) = (true, v);
-            }
-            if let Some(v) = u.cache_write_input_tokens {
-                (
-                    out.has_cache_write_input_tokens,
-                    out.cache_write_input_tokens,
-                ) = (true, v);
-            }
+            (out.has_input_tokens, out.input_tokens) = flag(u.input_tokens);
+            (out.has_output_tokens, out.output_tokens) = flag(u.output_tokens);
+            (out.has_cache_read_input_tokens, out.cache_read_input_tokens) =
+                flag(u.cache_read_input_tokens);
+            (
+                out.has_cache_write_input_tokens,
+                out.cache_write_input_tokens,
+            ) = flag(u.cache_write_input_tokens);
         }
         if !usage_out.is_null() {
             // SAFETY: not NULL, writable per the contract.
@@ -585,30 +578,20 @@ pub unsafe extern "C" fn bedrock_stream_event_metrics(
         let metrics = unsafe { event_ref(event) }.and_then(|e| e.info.metrics());
         let mut out = bedrock_stream_metrics::default();
         if let Some(m) = metrics {
-            if let Some(v) = m.input_token_count {
-                (out.has_input_token_count, out.input_token_count) = (true, v);
-            }
-            if let Some(v) = m.output_token_count {
-                (out.has_output_token_count, out.output_token_count) = (true, v);
-            }
-            if let Some(v) = m.invocation_latency_ms {
-                (out.has_invocation_latency_ms, out.invocation_latency_ms) = (true, v);
-            }
-            if let Some(v) = m.first_byte_latency_ms {
-                (out.has_first_byte_latency_ms, out.first_byte_latency_ms) = (true, v);
-            }
-            if let Some(v) = m.cache_read_input_token_count {
-                (
-                    out.has_cache_read_input_token_count,
-                    out.cache_read_input_token_count,
-                ) = (true, v);
-            }
-            if let Some(v) = m.cache_write_input_token_count {
-                (
-                    out.has_cache_write_input_token_count,
-                    out.cache_write_input_token_count,
-                ) = (true, v);
-            }
+            (out.has_input_token_count, out.input_token_count) = flag(m.input_token_count);
+            (out.has_output_token_count, out.output_token_count) = flag(m.output_token_count);
+            (out.has_invocation_latency_ms, out.invocation_latency_ms) =
+                flag(m.invocation_latency_ms);
+            (out.has_first_byte_latency_ms, out.first_byte_latency_ms) =
+                flag(m.first_byte_latency_ms);
+            (
+                out.has_cache_read_input_token_count,
+                out.cache_read_input_token_count,
+            ) = flag(m.cache_read_input_token_count);
+            (
+                out.has_cache_write_input_token_count,
+                out.cache_write_input_token_count,
+            ) = flag(m.cache_write_input_token_count);
         }
         if !metrics_out.is_null() {
             // SAFETY: not NULL, writable per the contract.
@@ -616,4 +599,9 @@ pub unsafe extern "C" fn bedrock_stream_event_metrics(
         }
         metrics.is_some()
     })
+}
+
+/// A C "has_ flag + value" pair from an optional count.
+fn flag(v: Option<u64>) -> (bool, u64) {
+    (v.is_some(), v.unwrap_or(0))
 }
