@@ -179,6 +179,11 @@ impl fmt::Display for Failure {
                 if e.events_delivered() > 0 {
                     write!(f, " [after {} events]", e.events_delivered())?;
                 }
+                match e.attempts() {
+                    0 => {}
+                    1 => f.write_str(" [1 attempt]")?,
+                    n => write!(f, " [{n} attempts]")?,
+                }
                 Ok(())
             }
             Failure::Local { class, message } => write!(f, "{} error: {message}", class.as_str()),
