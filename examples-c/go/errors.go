@@ -7,15 +7,15 @@ package bedrockstream
 import "C"
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"unsafe"
 )
 
-// Status is the kind of a failure: the C library's bedrock_stream_status. It implements
-// error so that each constant can be used as a sentinel with errors.Is:
-//
-//	if errors.Is(err, bedrockstream.StatusThrottling) { ... }
+// Status is the kind of a failure: the C library's bedrock_stream_status. Compare errors
+// with errors.Is against the sentinel errors below (ErrThrottling, ...), which are the
+// Status values as errors; read Error.Status for a switch.
 type Status int32
 
 // The statuses of the C API (the numbers are part of its ABI).
@@ -50,13 +50,48 @@ const (
 	StatusInternal              Status = C.BEDROCK_STREAM_STATUS_INTERNAL
 )
 
+// Sentinel errors, one per kind of failure, for errors.Is:
+//
+//	if errors.Is(err, bedrockstream.ErrThrottling) { ... }
+//
+// Each is the Status of the same name; errors.Is matches any *Error of that Status.
+var (
+	ErrNullArgument          error = StatusNullArgument
+	ErrInvalidUTF8           error = StatusInvalidUTF8
+	ErrStoppedByCallback     error = StatusAbortedByCallback
+	ErrPanic                 error = StatusPanic
+	ErrAccessDenied          error = StatusAccessDenied
+	ErrResourceNotFound      error = StatusResourceNotFound
+	ErrThrottling            error = StatusThrottling
+	ErrModelTimeout          error = StatusModelTimeout
+	ErrInternalServer        error = StatusInternalServer
+	ErrServiceUnavailable    error = StatusServiceUnavailable
+	ErrModelStreamError      error = StatusModelStreamError
+	ErrValidation            error = StatusValidation
+	ErrServiceQuotaExceeded  error = StatusServiceQuotaExceeded
+	ErrModelNotReady         error = StatusModelNotReady
+	ErrModelError            error = StatusModelError
+	ErrUnmodeledService      error = StatusUnmodeledService
+	ErrStreamError           error = StatusStreamError
+	ErrUnexpectedContentType error = StatusUnexpectedContentType
+	ErrProtocol              error = StatusProtocol
+	ErrTruncated             error = StatusTruncated
+	ErrTransport             error = StatusTransport
+	ErrTimeout               error = StatusTimeout
+	ErrInvalidInput          error = StatusInvalidInput
+	ErrConfig                error = StatusConfig
+	ErrCredentials           error = StatusCredentials
+	ErrCancelled             error = StatusCancelled
+	ErrInternal              error = StatusInternal
+)
+
 // String names the status as the C library does: "THROTTLING", "UNKNOWN" for a value the
 // linked library does not define.
 func (s Status) String() string {
 	return C.GoString(C.bedrock_stream_status_str(C.int32_t(s)))
 }
 
-// Error makes a Status usable as an errors.Is target.
+// Error makes a Status usable as an errors.Is target (the sentinel errors).
 func (s Status) Error() string {
 	return "bedrockstream: " + s.String()
 }
@@ -69,10 +104,14 @@ var ErrStop = errors.New("bedrockstream: stop the stream")
 // Stream was closed before its end.
 var ErrClosed = errors.New("bedrockstream: use of a closed client or stream")
 
+// ErrNotInitialized is returned by the calls of a zero Client (not made by NewClient) and
+// by Stream.Err of a zero Stream (not made by Client.Open).
+var ErrNotInitialized = errors.New("bedrockstream: use of a Client not made by NewClient or a Stream not made by Open")
+
 // Error is the detail of a failed call, read from the error object the C library returned
 // for that very call.
 type Error struct {
-	// Status is the kind of failure; errors.Is(err, StatusX) compares it.
+	// Status is the kind of failure; errors.Is(err, ErrX) compares it.
 	Status Status
 	// Code is the AWS error code as the service sent it ("ThrottlingException",
 	// "throttlingException", "InvalidSignatureException", ...); empty for local failures.
@@ -102,7 +141,7 @@ type Error struct {
 	Timer string
 
 	// cause is what made the call stop on the Go side: the callback's error
-	// (StatusAbortedByCallback) or the context's error (StatusCancelled).
+	// (ErrStoppedByCallback) or the context's error (ErrCancelled).
 	cause error
 }
 
@@ -123,10 +162,18 @@ func (e *Error) Error() string {
 }
 
 // Is reports whether target is this error's Status, so that
-// errors.Is(err, StatusThrottling) works.
+// errors.Is(err, ErrThrottling) works.
 func (e *Error) Is(target error) bool {
 	s, ok := target.(Status)
 	return ok && s == e.Status
+}
+
+// Timeout reports whether the failure is a timeout (as net.Error does): a timer of the
+// client fired (ErrTimeout, see Timer), the model timed out (ErrModelTimeout), or the
+// context's deadline expired.
+func (e *Error) Timeout() bool {
+	return e.Status == StatusTimeout || e.Status == StatusModelTimeout ||
+		errors.Is(e.cause, context.DeadlineExceeded)
 }
 
 // Unwrap returns the Go-side cause: the error an Invoke callback returned, or the
