@@ -173,7 +173,10 @@ fn prefix() -> &'static Path {
                 .arg(format!("NATIVE_LIBS={}", native.display())),
         );
         assert!(ok, "make install failed:\n{out}");
-        assert!(dir.join("lib/pkgconfig/bedrock_stream.pc").exists(), "{out}");
+        assert!(
+            dir.join("lib/pkgconfig/bedrock_stream.pc").exists(),
+            "{out}"
+        );
         dir
     })
 }
@@ -785,4 +788,84 @@ fn go_stream_example_links_the_static_archive() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}
+
+/// The minor version of the Go toolchain (`go1.19.8` -> 19).
+fn go_minor() -> u32 {
+    let (ok, out) = output(go_env("go").args(["env", "GOVERSION"]));
+    assert!(ok, "{out}");
+    out.trim()
+        .strip_prefix("go1.")
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("go version {out:?}"))
+}
+
+/// The iterator form (`iter.go`, `//go:build go1.23`) and its tests and example. With Go
+/// 1.23 or later they run from the user module like the rest. An older Go never compiles
+/// those files; so that they cannot rot unseen, a copy of the package is built and tested with
+/// the go1.23 tag set and `iter` replaced by a package with the same `Seq2` type.
+#[test]
+fn go_iterator_form_works() {
+    if !have_go() {
+        return;
+    }
+    let emu = Emulator::builder().start().unwrap();
+    let run = ["-run", "TestStreamAllAndClientEvents|ExampleClient_Events"];
+    let out = if go_minor() >= 23 {
+        go_test(&emu, &run)
+    } else {
+        let copy = go_dir().join("iter-check");
+        let _ = std::fs::remove_dir_all(&copy);
+        std::fs::create_dir_all(copy.join("iterstub")).unwrap();
+        for entry in std::fs::read_dir(package_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let iter = std::fs::read_to_string(copy.join("iter.go")).unwrap();
+        assert!(iter.contains("\t\"iter\"\n"), "{iter}");
+        std::fs::write(
+            copy.join("iter.go"),
+            iter.replace("\t\"iter\"\n", &format!("\titer \"{MODULE}/iterstub\"\n")),
+        )
+        .unwrap();
+        std::fs::write(
+            copy.join("iterstub/stub.go"),
+            "// Package iterstub has the Seq2 of Go 1.23's iter.\npackage iterstub\n\n\
+             type Seq2[K, V any] func(yield func(K, V) bool)\n",
+        )
+        .unwrap();
+        // The copy keeps the #cgo CFLAGS of link_intree.go relative to the package: give
+        // the header's directory explicitly.
+        let (ok, out) = output(
+            go_command("go")
+                .current_dir(&copy)
+                .env(
+                    "GOFLAGS",
+                    "-mod=mod -buildvcs=false -p=2 -tags=bedrockstream_intree,go1.23",
+                )
+                .env(
+                    "CGO_CFLAGS",
+                    format!(
+                        "-O2 -g -DBSGO_HEADER_HASH={:x} -I{}",
+                        header_hash(),
+                        root().join("include").display()
+                    ),
+                )
+                .args(["test", "-count=1", "-v", "-timeout", "300s"])
+                .args(run)
+                .arg(".")
+                .env("BEDROCK_STREAM_TEST_ENDPOINT", emu.endpoint_url()),
+        );
+        assert!(
+            ok,
+            "go test of the iterator form (go1.23 tag, stub iter) failed:\n{out}"
+        );
+        out
+    };
+    for name in ["TestStreamAllAndClientEvents", "ExampleClient_Events"] {
+        assert!(out.contains(&format!("--- PASS: {name} ")), "{out}");
+    }
 }
