@@ -14,10 +14,10 @@ use super::events::{
 use super::request::{PerformanceConfiguration, ServiceTier};
 use super::response::{Metrics, StopReason, TokenUsage, Trace};
 use super::types::{
-    Citation, CitationGeneratedContent, CitationSourceContent, CitationsContentBlock,
-    ContentBlock, ErrorBlock, ImageBlock, ImageFormat, ImageSource, Message,
-    ReasoningContentBlock, ReasoningTextBlock, Role, ToolResultBlock, ToolResultContentBlock,
-    ToolResultStatus, ToolUseBlock, ToolUseType,
+    Citation, CitationGeneratedContent, CitationSourceContent, CitationsContentBlock, ContentBlock,
+    ErrorBlock, ImageBlock, ImageFormat, ImageSource, Message, ReasoningContentBlock,
+    ReasoningTextBlock, Role, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,
+    ToolUseBlock, ToolUseType,
 };
 use super::wire::{Blob, UnknownMember};
 use crate::error::{Error, Phase, Result};
@@ -152,8 +152,12 @@ impl MessageAccumulator {
     pub fn push(&mut self, event: &ConverseStreamEvent) -> Result<()> {
         match event {
             ConverseStreamEvent::MessageStart(m) => self.role = Some(m.role.clone()),
-            ConverseStreamEvent::ContentBlockStart(s) => self.start(s.content_block_index, &s.start)?,
-            ConverseStreamEvent::ContentBlockDelta(d) => self.delta(d.content_block_index, &d.delta)?,
+            ConverseStreamEvent::ContentBlockStart(s) => {
+                self.start(s.content_block_index, &s.start)?
+            }
+            ConverseStreamEvent::ContentBlockDelta(d) => {
+                self.delta(d.content_block_index, &d.delta)?
+            }
             ConverseStreamEvent::ContentBlockStop(s) => {
                 if let Some(block) = self.blocks.get_mut(&s.content_block_index) {
                     parse_tool_input(s.content_block_index, block)?;
@@ -219,10 +223,12 @@ impl MessageAccumulator {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => match delta {
                 // Text and reasoning blocks may come without a contentBlockStart.
-                ContentBlockDelta::Text(_) | ContentBlockDelta::Citation(_) => v.insert(Block::Text {
-                    text: String::new(),
-                    citations: Vec::new(),
-                }),
+                ContentBlockDelta::Text(_) | ContentBlockDelta::Citation(_) => {
+                    v.insert(Block::Text {
+                        text: String::new(),
+                        citations: Vec::new(),
+                    })
+                }
                 ContentBlockDelta::ReasoningContent(_) => v.insert(Block::Reasoning {
                     text: String::new(),
                     signature: None,
@@ -343,7 +349,13 @@ fn citation(c: &CitationsDelta) -> Citation {
 
 /// Parse the joined input of a tool-use block once (an empty input is `{}`).
 fn parse_tool_input(index: u32, block: &mut Block) -> Result<()> {
-    if let Block::ToolUse { input, parsed, name, .. } = block {
+    if let Block::ToolUse {
+        input,
+        parsed,
+        name,
+        ..
+    } = block
+    {
         if parsed.is_none() {
             let value = if input.trim().is_empty() {
                 Value::Object(Default::default())

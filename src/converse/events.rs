@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::request::{PerformanceConfiguration, ServiceTier};
 use super::response::{Metrics, StopReason, TokenUsage, Trace};
-use super::types::{CitationLocation, ErrorBlock, ImageFormat, ImageSource, Role, ToolResultStatus, ToolUseType};
+use super::types::{
+    CitationLocation, ErrorBlock, ImageFormat, ImageSource, Role, ToolResultStatus, ToolUseType,
+};
 use super::wire::{union_shape, Blob};
 use crate::error::{Error, Phase, Result};
 use crate::event::{self, UnknownEvent};

@@ -202,7 +202,10 @@ impl ConverseRequest {
     }
 
     /// Set `performanceConfig.latency`.
-    pub fn performance_config_latency(mut self, latency: impl Into<PerformanceConfigLatency>) -> Self {
+    pub fn performance_config_latency(
+        mut self,
+        latency: impl Into<PerformanceConfigLatency>,
+    ) -> Self {
         self.performance_config = Some(PerformanceConfiguration {
             latency: Some(latency.into()),
         });
@@ -313,7 +316,8 @@ impl ConverseJson {
                  give it separately",
             ));
         }
-        let mut typed: ConverseRequest = serde_json::from_value(value)
+        // From the text (not the value) so that errors carry their line and column.
+        let mut typed: ConverseRequest = serde_json::from_str(text)
             .map_err(|e| Error::invalid_input(format!("the request body is invalid: {e}")))?;
         typed.model_id = model_id.into();
         typed.validate(stream)?;

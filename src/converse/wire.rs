@@ -271,7 +271,12 @@ mod tests {
             serde_json::to_string(&u).unwrap(),
             r#"{"future":{"a":[1,2.5]}}"#
         );
-        for bad in [r#"{}"#, r#"{"text":"a","bytes":"aGk="}"#, r#"{"bytes":"!"}"#, "[]"] {
+        for bad in [
+            r#"{}"#,
+            r#"{"text":"a","bytes":"aGk="}"#,
+            r#"{"bytes":"!"}"#,
+            "[]",
+        ] {
             assert!(serde_json::from_str::<Pick>(bad).is_err(), "{bad}");
         }
         let e = serde_json::from_str::<Pick>(r#"{"text":1}"#).unwrap_err();
