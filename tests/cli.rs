@@ -301,7 +301,7 @@ fn a_bad_command_line_exits_2_with_nothing_on_stdout() {
             "--body",
             "-",
             "--trace",
-            "enabled",
+            "enable",
         ],
         &["chat", "--model-id", "m", "--read-timeout", "-1", "hi"],
         &["chat", "--model-id", "m", "--max-attempts", "0", "hi"],

@@ -985,7 +985,7 @@ fn enumerated_values_are_checked_by_the_rust_parsers() {
     // SAFETY: live request, NUL-terminated strings.
     unsafe {
         ok(|e| bedrock_stream_request_set_trace(request, c("ENABLED_FULL").as_ptr(), e));
-        let d = fails(|e| bedrock_stream_request_set_trace(request, c("enabled").as_ptr(), e));
+        let d = fails(|e| bedrock_stream_request_set_trace(request, c("enable").as_ptr(), e));
         assert_eq!(d.status, INVALID_INPUT);
         assert!(
             d.message.contains("ENABLED, DISABLED, ENABLED_FULL"),
