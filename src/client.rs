@@ -123,14 +123,17 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The AWS region (also the SigV4 signing region).
+    /// The AWS region (also the SigV4 signing region). An empty string is a configuration
+    /// error when the client is built (not "unset").
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
     }
 
     /// A custom endpoint URL (VPC endpoint, proxy, the local emulator), e.g.
-    /// `http://127.0.0.1:8080`. Requests are still signed for `bedrock` in the region.
+    /// `http://127.0.0.1:8080`. Requests are still signed for `bedrock` in the region. An
+    /// empty string, or a URL with user-info or any `@`, is a configuration error when the
+    /// client is built.
     pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
         self.endpoint_url = Some(url.into());
         self
@@ -204,7 +207,9 @@ impl ClientBuilder {
     }
 
     /// Backoff bounds: the first retry waits a random time below `initial`, doubling per
-    /// attempt, never more than `max`.
+    /// attempt, never more than `max`. Any duration is accepted (`Duration::MAX` is "no
+    /// limit"); a backoff that would end after the deadline ends the call instead. Retries also
+    /// draw on the client's retry quota (500 tokens, 5 per retry, 10 after a timeout).
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.retry.initial_backoff = initial;
         self.retry.max_backoff = max.max(initial);
@@ -218,6 +223,7 @@ impl ClientBuilder {
     }
 
     /// An HTTP(S) proxy URL (`http://user:pass@host:port`), instead of `HTTPS_PROXY` & co.
+    /// An empty string is a configuration error; the password never shows in `Debug` or errors.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(url.into());
         self
