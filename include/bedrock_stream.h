@@ -1238,11 +1238,11 @@ const char *bedrock_stream_event_type(const struct bedrock_stream_event *event);
 
 /**
  * The text this chunk adds to the model's output (Claude's `delta.text`, Titan's
- * `outputText`, Llama's `generation`, ...), read according to the model family (see
- * `bedrock_stream_request_set_model_family`). Valid UTF-8, not NUL-terminated; a character
- * split across two chunks is delivered whole with the second one. Empty (`len` 0) when the
- * chunk carries no text, for unknown events, for a family without text extraction and when
- * `event` is NULL. Valid as long as the event.
+ * `outputText`, Llama's `generation`, ...), read according to the model family (from the
+ * model id, or recognised from the chunks; see `bedrock_stream_request_set_model_family`).
+ * Valid UTF-8, not NUL-terminated; a character split across two chunks is delivered whole
+ * with the second one. Empty (`len` 0) when the chunk carries no text, for unknown events,
+ * while the family is not known yet and when `event` is NULL. Valid as long as the event.
  *
  * # Safety
  *
@@ -1471,11 +1471,14 @@ bedrock_stream_status bedrock_stream_request_set_project_identifier(struct bedro
 
 /**
  * Not sent to the service: the chunk format the events' text, stop reason and usage are
- * read with (`bedrock_stream_event_text` & co.). By default it is derived from the model id;
- * set it when the id does not reveal it (an application inference profile or provisioned
- * model ARN). One of `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`,
- * `"meta-llama"`, `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`,
- * `"deepseek"`, `"openai-gpt-oss"`, `"unknown"` (no text is extracted); anything else gives
+ * read with (`bedrock_stream_event_text` & co.). By default it is derived from the model id,
+ * and when the id does not reveal it (an application inference profile, provisioned, custom
+ * or imported model ARN) it is recognised from the first chunk whose shape belongs to one
+ * family alone (until then, and for chunks no family's shape fits, no text is extracted).
+ * Set it to skip the recognition, or for a model whose chunks look like no family's. One of
+ * `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`, `"meta-llama"`,
+ * `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`, `"deepseek"`,
+ * `"openai-gpt-oss"`, `"unknown"` (recognise it from the chunks); anything else gives
  * `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and surrounding whitespace are ignored, as
  * for every enum-valued setter (`_` is also accepted for `-`).
  *

@@ -331,11 +331,14 @@ pub unsafe extern "C" fn bedrock_stream_request_set_project_identifier(
 }
 
 /// Not sent to the service: the chunk format the events' text, stop reason and usage are
-/// read with (`bedrock_stream_event_text` & co.). By default it is derived from the model id;
-/// set it when the id does not reveal it (an application inference profile or provisioned
-/// model ARN). One of `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`,
-/// `"meta-llama"`, `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`,
-/// `"deepseek"`, `"openai-gpt-oss"`, `"unknown"` (no text is extracted); anything else gives
+/// read with (`bedrock_stream_event_text` & co.). By default it is derived from the model id,
+/// and when the id does not reveal it (an application inference profile, provisioned, custom
+/// or imported model ARN) it is recognised from the first chunk whose shape belongs to one
+/// family alone (until then, and for chunks no family's shape fits, no text is extracted).
+/// Set it to skip the recognition, or for a model whose chunks look like no family's. One of
+/// `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`, `"meta-llama"`,
+/// `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`, `"deepseek"`,
+/// `"openai-gpt-oss"`, `"unknown"` (recognise it from the chunks); anything else gives
 /// `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and surrounding whitespace are ignored, as
 /// for every enum-valued setter (`_` is also accepted for `-`).
 ///
