@@ -314,7 +314,8 @@ fn http_errors_are_typed_and_only_transient_ones_are_retried() {
             ErrorKind::ModelStreamError,
             424,
             "ModelStreamErrorException",
-            false,
+            // "Retry your request", as in the stream form (issue 10).
+            true,
         ),
         (
             "http=400:ValidationException",
