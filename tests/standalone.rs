@@ -204,7 +204,8 @@ fn no_file_refers_to_a_path_outside_the_repository() {
     let mut all = Vec::new();
     for rel in &files {
         // Lock files list crates, not paths; binary files (vectors, fuzz inputs) hold no paths.
-        if rel.file_name().is_some_and(|n| n == "Cargo.lock") {
+        // This file quotes outside references as the checker's own test cases.
+        if rel.file_name().is_some_and(|n| n == "Cargo.lock") || rel == Path::new(file!()) {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(root.join(rel)) else {
