@@ -288,7 +288,7 @@ impl ClientBuilder {
         };
         endpoint::validate_region(&region)?;
 
-        // Precedence (INVOKE_MODEL_WITH_RESPONSE_STREAM.md §8.4): explicit bearer token >
+        // Precedence, as the AWS SDKs resolve it: explicit bearer token >
         // explicit credentials > AWS_BEARER_TOKEN_BEDROCK > the default credential chain.
         let bearer = match self.bearer_token {
             Some(t) => Some(BearerToken::new(t.0)?),

@@ -323,7 +323,7 @@ impl InvokeRequest {
     }
 }
 
-fn validate_model_id(id: &str) -> Result<()> {
+pub(crate) fn validate_model_id(id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(Error::invalid_input("the model id is empty"));
     }
@@ -420,7 +420,7 @@ mod tests {
 
     #[test]
     fn model_ids_are_encoded_as_one_label_like_botocore() {
-        // The table of INVOKE_MODEL_WITH_RESPONSE_STREAM.md §3.1, measured with botocore.
+        // How botocore encodes each of these model ids (measured).
         let cases = [
             ("anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-5-haiku-20241022-v1%3A0"),
             ("amazon.titan-text-express-v1", "amazon.titan-text-express-v1"),
