@@ -3,7 +3,8 @@
 //! programs under `valgrind --leak-check=full --error-exitcode=1` when valgrind is installed,
 //! error paths included (bad credentials, mid-stream exception, cancelled stream, NULL
 //! arguments, every error kind in `errors.c`). What they print is checked against what the
-//! Rust API says for the same request.
+//! Rust API says for the same request. Without valgrind the tests fail, unless
+//! `BEDROCK_STREAM_SKIP_VALGRIND=1`, which runs the programs without it and says so.
 //!
 //! `cargo test --features emulator --test c_examples` (needs make, cc, c++).
 #![cfg(feature = "emulator")]
