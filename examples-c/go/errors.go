@@ -18,36 +18,37 @@ import (
 // Status values as errors; read Error.Status for a switch.
 type Status int32
 
-// The statuses of the C API (the numbers are part of its ABI).
+// The statuses of the C API (the numbers are part of its ABI; abi.go checks them against
+// the header at compile time).
 const (
-	StatusOK                    Status = C.BEDROCK_STREAM_STATUS_OK
-	StatusNullArgument          Status = C.BEDROCK_STREAM_STATUS_NULL_ARGUMENT
-	StatusInvalidUTF8           Status = C.BEDROCK_STREAM_STATUS_INVALID_UTF8
-	StatusAbortedByCallback     Status = C.BEDROCK_STREAM_STATUS_ABORTED_BY_CALLBACK
-	StatusPanic                 Status = C.BEDROCK_STREAM_STATUS_PANIC
-	StatusAccessDenied          Status = C.BEDROCK_STREAM_STATUS_ACCESS_DENIED
-	StatusResourceNotFound      Status = C.BEDROCK_STREAM_STATUS_RESOURCE_NOT_FOUND
-	StatusThrottling            Status = C.BEDROCK_STREAM_STATUS_THROTTLING
-	StatusModelTimeout          Status = C.BEDROCK_STREAM_STATUS_MODEL_TIMEOUT
-	StatusInternalServer        Status = C.BEDROCK_STREAM_STATUS_INTERNAL_SERVER
-	StatusServiceUnavailable    Status = C.BEDROCK_STREAM_STATUS_SERVICE_UNAVAILABLE
-	StatusModelStreamError      Status = C.BEDROCK_STREAM_STATUS_MODEL_STREAM_ERROR
-	StatusValidation            Status = C.BEDROCK_STREAM_STATUS_VALIDATION
-	StatusServiceQuotaExceeded  Status = C.BEDROCK_STREAM_STATUS_SERVICE_QUOTA_EXCEEDED
-	StatusModelNotReady         Status = C.BEDROCK_STREAM_STATUS_MODEL_NOT_READY
-	StatusModelError            Status = C.BEDROCK_STREAM_STATUS_MODEL_ERROR
-	StatusUnmodeledService      Status = C.BEDROCK_STREAM_STATUS_UNMODELED_SERVICE
-	StatusStreamError           Status = C.BEDROCK_STREAM_STATUS_STREAM_ERROR
-	StatusUnexpectedContentType Status = C.BEDROCK_STREAM_STATUS_UNEXPECTED_CONTENT_TYPE
-	StatusProtocol              Status = C.BEDROCK_STREAM_STATUS_PROTOCOL
-	StatusTruncated             Status = C.BEDROCK_STREAM_STATUS_TRUNCATED
-	StatusTransport             Status = C.BEDROCK_STREAM_STATUS_TRANSPORT
-	StatusTimeout               Status = C.BEDROCK_STREAM_STATUS_TIMEOUT
-	StatusInvalidInput          Status = C.BEDROCK_STREAM_STATUS_INVALID_INPUT
-	StatusConfig                Status = C.BEDROCK_STREAM_STATUS_CONFIG
-	StatusCredentials           Status = C.BEDROCK_STREAM_STATUS_CREDENTIALS
-	StatusCancelled             Status = C.BEDROCK_STREAM_STATUS_CANCELLED
-	StatusInternal              Status = C.BEDROCK_STREAM_STATUS_INTERNAL
+	StatusOK                    Status = 0
+	StatusNullArgument          Status = 1
+	StatusInvalidUTF8           Status = 2
+	StatusAbortedByCallback     Status = 3
+	StatusPanic                 Status = 4
+	StatusAccessDenied          Status = 10
+	StatusResourceNotFound      Status = 11
+	StatusThrottling            Status = 12
+	StatusModelTimeout          Status = 13
+	StatusInternalServer        Status = 14
+	StatusServiceUnavailable    Status = 15
+	StatusModelStreamError      Status = 16
+	StatusValidation            Status = 17
+	StatusServiceQuotaExceeded  Status = 18
+	StatusModelNotReady         Status = 19
+	StatusModelError            Status = 20
+	StatusUnmodeledService      Status = 21
+	StatusStreamError           Status = 22
+	StatusUnexpectedContentType Status = 30
+	StatusProtocol              Status = 31
+	StatusTruncated             Status = 32
+	StatusTransport             Status = 40
+	StatusTimeout               Status = 41
+	StatusInvalidInput          Status = 50
+	StatusConfig                Status = 51
+	StatusCredentials           Status = 52
+	StatusCancelled             Status = 53
+	StatusInternal              Status = 54
 )
 
 // Sentinel errors, one per kind of failure, for errors.Is:

@@ -15,10 +15,10 @@ type EventKind int32
 
 const (
 	// KindChunk is a chunk: Payload is the model's output document (usually JSON).
-	KindChunk EventKind = C.BEDROCK_STREAM_EVENT_KIND_CHUNK
+	KindChunk EventKind = 1
 	// KindUnknown is an event type the library does not know (a newer member of the
 	// service's stream); not an error. Payload is the raw payload, EventType its name.
-	KindUnknown EventKind = C.BEDROCK_STREAM_EVENT_KIND_UNKNOWN
+	KindUnknown EventKind = 2
 )
 
 // String names the kind.
