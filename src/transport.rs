@@ -375,7 +375,7 @@ impl CancellableConnector {
         let out = result.clone();
         let waiter = state.clone();
         let spawned = std::thread::Builder::new()
-            .name("bedrock-stream-connect".into())
+            .name("bs-connect".into())
             .spawn(move || {
                 let resolver = DefaultResolver::default();
                 let details = ConnectionDetails {
@@ -455,7 +455,7 @@ impl Resolver for CancellableResolver {
             state.clone(),
         );
         let spawned = std::thread::Builder::new()
-            .name("bedrock-stream-resolve".into())
+            .name("bs-resolve".into())
             .spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     inner.resolve(&uri2, &config2, untimed)
