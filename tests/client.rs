@@ -1176,3 +1176,63 @@ fn adaptive_retry_mode_rides_out_throttling() {
         assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
     }
 }
+
+/// A timer setting: off, zero, tiny, ordinary, huge, up to `Duration::MAX`.
+fn any_timer() -> impl proptest::strategy::Strategy<Value = Option<Duration>> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(None),
+        Just(Some(Duration::MAX)),
+        Just(Some(Duration::ZERO)),
+        Just(Some(Duration::from_secs(u64::MAX))),
+        (0u64..=u64::MAX, 0u32..1_000_000_000).prop_map(|(s, n)| Some(Duration::new(s, n))),
+        (1u64..3_600).prop_map(|s| Some(Duration::from_secs(s))),
+        (0u64..2_000_000).prop_map(|n| Some(Duration::from_nanos(n))),
+    ]
+}
+
+/// Issue 10: huge durations meant "panic at call time" (`overflow when adding duration to
+/// instant`, in the deadline, the backoff sleep and inside ureq). Any value of any timer now
+/// builds a client whose call ends normally: with the stream when the timers allow it, else
+/// with a typed error.
+#[test]
+fn any_duration_for_any_timer_never_panics() {
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+    let emu = emulator();
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        rng_seed: RngSeed::Fixed(0x0d0a_7105),
+        ..Config::default()
+    });
+    let timers = (any_timer(), any_timer(), any_timer(), any_timer());
+    runner
+        .run(&timers, |(connect, headers, idle, deadline)| {
+            let c = builder(&emu)
+                .connect_timeout(connect)
+                .response_headers_timeout(headers)
+                .read_idle_timeout(idle)
+                .deadline(deadline)
+                .max_attempts(1)
+                .build()
+                .unwrap();
+            let r = c
+                .invoke_model_with_response_stream(&claude())
+                .and_then(|mut s| match drain(&mut s) {
+                    (chunks, None) => Ok(chunks),
+                    (_, Some(e)) => Err(e),
+                });
+            let generous = |t: Option<Duration>| t.is_none_or(|t| t >= Duration::from_secs(30));
+            if [connect, headers, idle, deadline].into_iter().all(generous) {
+                let chunks =
+                    r.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                proptest::prop_assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+            } else if let Err(e) = r {
+                proptest::prop_assert!(
+                    matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Transport),
+                    "{e}"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}
