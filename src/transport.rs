@@ -300,6 +300,9 @@ pub(crate) struct CancellableConnector {
     inner: Arc<DefaultConnector>,
 }
 
+/// ureq's hook that registers a new socket's shutdown handle.
+type RegisterShutdown = dyn Fn(Weak<dyn ShutdownHandle>) -> Result<(), ureq::Error> + Send + Sync;
+
 /// What a connect helper thread hands back.
 type ConnectResult = Result<Option<Box<dyn Transport>>, ureq::Error>;
 
@@ -360,7 +363,7 @@ impl CancellableConnector {
     fn connect_on_helper(
         &self,
         details: &ConnectionDetails,
-        register: Arc<dyn Fn(Weak<dyn ShutdownHandle>) -> Result<(), ureq::Error> + Send + Sync>,
+        register: Arc<RegisterShutdown>,
         chained: Option<()>,
         state: &Arc<CancelState>,
     ) -> ConnectResult {
