@@ -1596,7 +1596,7 @@ mod tests {
         out
     }
 
-    // ---- the example sequences of MODEL_CHUNKS.md, per family ----
+    // ---- example chunk sequences, per family ----
 
     #[test]
     fn claude_example_sequence() {

@@ -1,6 +1,6 @@
 //! Integration tests of the `bedrock-stream` binary: every subcommand is run as a process
 //! against an in-process emulator on 127.0.0.1 (port 0), including the error outcomes and their
-//! exit codes, and `decode` runs over every public event-stream test vector in `../shared`.
+//! exit codes, and `decode` runs over every public event-stream test vector in `tests/data`.
 #![cfg(feature = "cli")]
 
 use std::collections::BTreeSet;
@@ -184,8 +184,8 @@ fn b64(v: &Value) -> Vec<u8> {
     B64.decode(v.as_str().expect("base64 string")).unwrap()
 }
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 fn read_json(path: &Path) -> Value {
@@ -477,7 +477,7 @@ fn a_bad_command_line_exits_2_with_nothing_on_stdout() {
             "--body",
             "-",
             "--trace",
-            "enabled",
+            "enable",
         ],
         &["chat", "--model-id", "m", "--read-timeout", "-1", "hi"],
         &["chat", "--model-id", "m", "--max-attempts", "0", "hi"],
@@ -1410,7 +1410,7 @@ fn assert_header_order(line: &str, names: &[&str]) {
 
 #[test]
 fn decode_every_positive_test_vector_file() {
-    let dir = shared().join("testdata/eventstream");
+    let dir = data().join("eventstream");
     let mut seen = 0;
     for entry in fs::read_dir(dir.join("encoded/positive")).unwrap() {
         let path = entry.unwrap().path();
@@ -1465,7 +1465,7 @@ fn decode_every_positive_test_vector_file() {
 
 #[test]
 fn decode_every_negative_test_vector_file_ends_with_an_error_line() {
-    let dir = shared().join("testdata/eventstream");
+    let dir = data().join("eventstream");
     let manifest = read_json(&dir.join("manifest.json"));
     let mut seen = 0;
     for e in manifest["entries"].as_array().unwrap() {
@@ -1513,7 +1513,7 @@ fn decode_every_negative_test_vector_file_ends_with_an_error_line() {
 
 #[test]
 fn decode_the_spec_vectors_frames_and_negatives() {
-    let v = read_json(&shared().join("spec/vectors/eventstream_vectors.json"));
+    let v = read_json(&data().join("vectors/eventstream_vectors.json"));
     let frames = v["frames"].as_array().unwrap();
     let mut all = Vec::new();
     let mut offsets = Vec::new();
@@ -1581,7 +1581,7 @@ fn decode_the_spec_vectors_frames_and_negatives() {
 
 #[test]
 fn decode_bedrock_view_of_the_spec_streams() {
-    let v = read_json(&shared().join("spec/vectors/eventstream_vectors.json"));
+    let v = read_json(&data().join("vectors/eventstream_vectors.json"));
     for s in v["bedrock_streams"].as_array().unwrap() {
         let name = s["name"].as_str().unwrap();
         let bytes = B64.decode(s["base64"].as_str().unwrap()).unwrap();
@@ -1649,7 +1649,7 @@ fn decode_bedrock_view_of_the_spec_streams() {
 
 #[test]
 fn decode_bedrock_view_of_error_messages_and_invalid_events() {
-    let v = read_json(&shared().join("spec/vectors/eventstream_vectors.json"));
+    let v = read_json(&data().join("vectors/eventstream_vectors.json"));
     let frame = |n: &str| {
         let f = v["frames"]
             .as_array()
@@ -1686,7 +1686,7 @@ fn decode_bedrock_view_of_error_messages_and_invalid_events() {
 
 #[test]
 fn decode_reads_stdin_and_reports_truncation_and_unreadable_files() {
-    let v = read_json(&shared().join("spec/vectors/eventstream_vectors.json"));
+    let v = read_json(&data().join("vectors/eventstream_vectors.json"));
     let bytes = unhex(v["frames"][1]["hex"].as_str().unwrap());
     let r = run_with_stdin(&mut bare(), &["decode", "-"], Some(&bytes));
     assert_eq!(r.code, OK, "{r}");

@@ -15,6 +15,9 @@ use std::path::PathBuf;
 use std::ptr::{null, null_mut};
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
+
+mod read_barrier;
 
 use base64::Engine as _;
 use bedrock_stream::eventstream::{Header, Message};
@@ -985,7 +988,7 @@ fn enumerated_values_are_checked_by_the_rust_parsers() {
     // SAFETY: live request, NUL-terminated strings.
     unsafe {
         ok(|e| bedrock_stream_request_set_trace(request, c("ENABLED_FULL").as_ptr(), e));
-        let d = fails(|e| bedrock_stream_request_set_trace(request, c("enabled").as_ptr(), e));
+        let d = fails(|e| bedrock_stream_request_set_trace(request, c("enable").as_ptr(), e));
         assert_eq!(d.status, INVALID_INPUT);
         assert!(
             d.message.contains("ENABLED, DISABLED, ENABLED_FULL"),
@@ -1489,17 +1492,23 @@ fn cancel_from_another_thread_stops_a_blocked_stream() {
         let mut event: *const Event = null();
         ok(|e| bedrock_stream_stream_next(stream, &mut event, e));
         assert_eq!(bedrock_stream_event_kind_of(event), KIND_CHUNK);
-        // The server sends nothing more: the next call blocks until the cancel.
+        // The server sends nothing more: the next call blocks until the cancel, which lands
+        // while the read is blocked (barrier) and must end it within the bound.
         let cancel_addr = cancel as usize;
+        let reader = read_barrier::thread_id();
         let canceller = thread::spawn(move || {
-            thread::sleep(std::time::Duration::from_millis(100));
-            bedrock_stream_cancel_cancel(cancel_addr as *const Cancel)
+            read_barrier::wait_blocked_in_read(reader);
+            let rc = bedrock_stream_cancel_cancel(cancel_addr as *const Cancel);
+            (rc, Instant::now())
         });
         let d = fails(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        let returned = Instant::now();
         assert_eq!(d.status, CANCELLED);
         assert_eq!(d.events_delivered, 1);
         assert!(!d.retryable);
-        assert_eq!(canceller.join().unwrap(), OK);
+        let (rc, cancelled_at) = canceller.join().unwrap();
+        assert_eq!(rc, OK);
+        assert!(returned.saturating_duration_since(cancelled_at) < Duration::from_secs(2));
         assert!(bedrock_stream_cancel_is_cancelled(cancel));
         closed_rx.recv().unwrap();
 
@@ -1519,6 +1528,97 @@ fn cancel_from_another_thread_stops_a_blocked_stream() {
         });
         assert_eq!(d.status, CANCELLED);
         assert_eq!(d.attempts, 0);
+        bedrock_stream_cancel_free(cancel);
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
+/// What `cancel_on_first` sees and does.
+struct CancelOnFirst {
+    cancel: *const Cancel,
+    from_another_thread: bool,
+    calls: usize,
+}
+
+/// Cancels the call at its first event (here or from another thread, joined before
+/// returning) and asks for more: no further event may come.
+unsafe extern "C-unwind" fn cancel_on_first(user_data: *mut c_void, _event: *const Event) -> i32 {
+    // SAFETY: the test passes a `&mut CancelOnFirst` as user data.
+    let me = unsafe { &mut *user_data.cast::<CancelOnFirst>() };
+    me.calls += 1;
+    if me.calls == 1 {
+        let cancel = me.cancel as usize;
+        // SAFETY: the handle outlives the call.
+        let cancel_now = move || unsafe { bedrock_stream_cancel_cancel(cancel as *const Cancel) };
+        let rc = if me.from_another_thread {
+            thread::spawn(cancel_now).join().unwrap()
+        } else {
+            cancel_now()
+        };
+        assert_eq!(rc, OK);
+    }
+    0
+}
+
+/// Issue 10: the server writes many frames at once; once `bedrock_stream_cancel_cancel`
+/// returned (from the callback, from another thread, between two pulls) no further event is
+/// delivered, from the push and the pull API.
+#[test]
+fn no_event_is_delivered_after_cancel_push_and_pull() {
+    let frames: Vec<u8> = (0..500)
+        .flat_map(|i| {
+            chunk(&format!(
+                r#"{{"type":"content_block_delta","delta":{{"type":"text_delta","text":"{i} "}}}}"#
+            ))
+        })
+        .collect();
+    let (endpoint, _) = server(3, Box::new(move |_, s| respond_and_hold(s, &frames)));
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    // SAFETY: live handles; the cancel handles outlive their calls.
+    unsafe {
+        for from_another_thread in [false, true] {
+            let mut cancel: *mut Cancel = null_mut();
+            ok(|e| bedrock_stream_cancel_new(&mut cancel, e));
+            let mut me = CancelOnFirst {
+                cancel,
+                from_another_thread,
+                calls: 0,
+            };
+            let me_ptr: *mut c_void = (&mut me as *mut CancelOnFirst).cast();
+            let d = fails(|e| {
+                bedrock_stream_client_invoke(
+                    client,
+                    request,
+                    Some(cancel_on_first),
+                    me_ptr,
+                    cancel,
+                    e,
+                )
+            });
+            assert_eq!(d.status, CANCELLED);
+            assert_eq!((me.calls, d.events_delivered), (1, 1));
+            bedrock_stream_cancel_free(cancel);
+        }
+
+        let mut cancel: *mut Cancel = null_mut();
+        let mut stream: *mut Stream = null_mut();
+        ok(|e| bedrock_stream_cancel_new(&mut cancel, e));
+        ok(|e| bedrock_stream_client_open(client, request, cancel, &mut stream, e));
+        let mut event: *const Event = null();
+        ok(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        assert!(!event.is_null());
+        let cancel_addr = cancel as usize;
+        let rc = thread::spawn(move || bedrock_stream_cancel_cancel(cancel_addr as *const Cancel))
+            .join()
+            .unwrap();
+        assert_eq!(rc, OK);
+        let d = fails(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        assert_eq!(d.status, CANCELLED);
+        assert_eq!(d.events_delivered, 1);
+        assert_eq!(bedrock_stream_stream_events_delivered(stream), 1);
+        bedrock_stream_stream_free(stream);
         bedrock_stream_cancel_free(cancel);
         bedrock_stream_request_free(request);
         bedrock_stream_client_free(client);
@@ -1622,6 +1722,139 @@ fn the_callback_may_start_another_call_on_the_same_client() {
     assert_eq!(nested.outer_events, 5);
     assert_eq!(nested.inner, Some((OK, "Hello w\u{f6}rld".to_string())));
     // SAFETY: owned handles.
+    unsafe {
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 10: configuration and hostile input, from C
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn empty_settings_dot_model_ids_and_url_passwords_from_c() {
+    // SAFETY: live handles, NUL-terminated strings.
+    unsafe {
+        // An empty region or endpoint URL is a configuration error, not "unset".
+        for (region, endpoint) in [("", "http://127.0.0.1:9"), ("us-east-1", "")] {
+            let config = new_config(endpoint);
+            ok(|e| bedrock_stream_config_set_region(config, c(region).as_ptr(), e));
+            let d = fails(|e| bedrock_stream_client_new(config, &mut null_mut(), e));
+            assert_eq!(d.status, CONFIG, "{region:?} {endpoint:?}: {}", d.message);
+            assert!(d.message.contains("empty"), "{}", d.message);
+            bedrock_stream_config_free(config);
+        }
+        // `.` and `..` would be dot segments of the path.
+        for id in [".", ".."] {
+            let d = fails(|e| {
+                bedrock_stream_request_new(c(id).as_ptr(), null(), 0, &mut null_mut(), e)
+            });
+            assert_eq!(d.status, INVALID_INPUT, "{id}");
+            assert_eq!(d.attempts, 0);
+        }
+        // A password in a proxy or endpoint URL never reaches the message, whatever the form.
+        for proxy in ["user:hunter2@bad host:1", "http://user:hunter2@[::1"] {
+            let config = new_config("http://127.0.0.1:9");
+            ok(|e| bedrock_stream_config_set_no_proxy(config, false, e));
+            ok(|e| bedrock_stream_config_set_proxy(config, c(proxy).as_ptr(), e));
+            let d = fails(|e| bedrock_stream_client_new(config, &mut null_mut(), e));
+            assert_eq!(d.status, CONFIG);
+            assert!(!d.message.contains("hunter2"), "{}", d.message);
+            bedrock_stream_config_free(config);
+        }
+        let config = new_config("https://user:8080/hunter2@bedrock.example");
+        let d = fails(|e| bedrock_stream_client_new(config, &mut null_mut(), e));
+        assert_eq!(d.status, CONFIG);
+        assert!(!d.message.contains("hunter2"), "{}", d.message);
+        bedrock_stream_config_free(config);
+    }
+}
+
+#[test]
+fn enum_setters_ignore_ascii_case_and_send_the_wire_value() {
+    let (endpoint, heads) = server(1, Box::new(|_, s| respond_stream(s, &claude_stream())));
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    // SAFETY: live request, NUL-terminated strings.
+    unsafe {
+        ok(|e| bedrock_stream_request_set_trace(request, c("enabled_full").as_ptr(), e));
+        ok(|e| bedrock_stream_request_set_service_tier(request, c(" Flex ").as_ptr(), e));
+        ok(|e| {
+            bedrock_stream_request_set_performance_config_latency(
+                request,
+                c("OPTIMIZED").as_ptr(),
+                e,
+            )
+        });
+        ok(|e| bedrock_stream_request_set_model_family(request, c("Anthropic-Claude").as_ptr(), e));
+    }
+    let mut seen = Seen::default();
+    let (status, d) = invoke(client, request, &mut seen);
+    assert_eq!(status, OK, "{d:?}");
+    check_claude(&seen);
+    let head = heads.recv().unwrap().to_ascii_lowercase();
+    let original = head.clone();
+    for line in [
+        "x-amzn-bedrock-trace: enabled_full",
+        "x-amzn-bedrock-service-tier: flex",
+        "x-amzn-bedrock-performanceconfig-latency: optimized",
+    ] {
+        assert!(head.contains(line), "{line} in\n{original}");
+    }
+    // SAFETY: live handles.
+    unsafe {
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
+#[test]
+fn model_stream_errors_agree_in_both_forms_and_original_status_codes_never_wrap() {
+    let big = r#"{"message":"kept","originalStatusCode":1011380923018,"originalMessage":"o\u0000\r\nFORGED\u001b[31m"}"#;
+    let frames = [
+        chunk(r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"a"}}"#),
+        exception("modelStreamErrorException", big),
+    ]
+    .concat();
+    let (endpoint, _) = server(
+        2,
+        Box::new(move |i, s| match i {
+            0 => respond(
+                s,
+                "424 Failed Dependency",
+                &[
+                    ("content-type", "application/json"),
+                    ("x-amzn-errortype", "ModelStreamErrorException"),
+                ],
+                big.as_bytes(),
+            ),
+            _ => respond_stream(s, &frames),
+        }),
+    );
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    for form in ["HTTP 424", "in-stream exception"] {
+        let mut seen = Seen::default();
+        let (status, d) = invoke(client, request, &mut seen);
+        let d = d.unwrap();
+        assert_eq!(status, MODEL_STREAM_ERROR, "{form}: {d:?}");
+        assert!(d.retryable, "{form}: the same answer in both forms");
+        assert_eq!(d.original_status_code, 0, "{form}: not wrapped (absent)");
+        assert!(d.message.contains("kept"), "{form}: {}", d.message);
+        let original = d.original_message.unwrap();
+        assert!(original.contains("FORGED"), "{form}: {original:?}");
+        assert!(
+            !original.chars().any(char::is_control),
+            "{form}: {original:?}"
+        );
+        assert!(
+            !d.message.chars().any(char::is_control),
+            "{form}: {:?}",
+            d.message
+        );
+    }
+    // SAFETY: live handles.
     unsafe {
         bedrock_stream_request_free(request);
         bedrock_stream_client_free(client);

@@ -166,7 +166,7 @@ impl HttpClient {
             Ok(Err(e)) => return Err(self.map_error(what, url, e)),
             Err(_) => {
                 return Err(Error::config(format!(
-                    "{what}: the URL or a header is not valid: {url}"
+                    "{what}: the URL or a header is not valid"
                 )))
             }
         };
@@ -181,6 +181,7 @@ impl HttpClient {
     }
 
     fn map_error(&self, what: &str, url: &str, e: ureq::Error) -> Error {
+        let url = crate::redact::url(url);
         match e {
             ureq::Error::Timeout(t) => {
                 let (timer, limit) = match t {

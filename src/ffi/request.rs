@@ -158,9 +158,9 @@ pub unsafe extern "C" fn bedrock_stream_request_set_accept(
     })
 }
 
-/// `trace` → `X-Amzn-Bedrock-Trace`: exactly `"ENABLED"`, `"DISABLED"` or `"ENABLED_FULL"`
-/// (case-sensitive, as the service requires); anything else gives
-/// `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+/// `trace` → `X-Amzn-Bedrock-Trace`: `"ENABLED"`, `"DISABLED"` or `"ENABLED_FULL"`; anything
+/// else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. As for every enum-valued setter, ASCII case
+/// and surrounding whitespace are ignored (`"enabled"` works) and the exact wire value is sent.
 ///
 /// `request` and `trace` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
 /// failure (the request is then unchanged).
@@ -231,8 +231,9 @@ pub unsafe extern "C" fn bedrock_stream_request_set_guardrail_version(
     })
 }
 
-/// `performanceConfigLatency` → `X-Amzn-Bedrock-PerformanceConfig-Latency`: exactly
-/// `"standard"` or `"optimized"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+/// `performanceConfigLatency` → `X-Amzn-Bedrock-PerformanceConfig-Latency`: `"standard"` or
+/// `"optimized"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and
+/// surrounding whitespace are ignored, as for every enum-valued setter.
 ///
 /// `request` and `latency` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
 /// failure (the request is then unchanged).
@@ -257,8 +258,9 @@ pub unsafe extern "C" fn bedrock_stream_request_set_performance_config_latency(
     })
 }
 
-/// `serviceTier` → `X-Amzn-Bedrock-Service-Tier`: exactly `"priority"`, `"default"`,
-/// `"flex"` or `"reserved"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+/// `serviceTier` → `X-Amzn-Bedrock-Service-Tier`: `"priority"`, `"default"`, `"flex"` or
+/// `"reserved"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and
+/// surrounding whitespace are ignored, as for every enum-valued setter.
 ///
 /// `request` and `tier` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
 /// failure (the request is then unchanged).
@@ -337,7 +339,8 @@ pub unsafe extern "C" fn bedrock_stream_request_set_project_identifier(
 /// `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`, `"meta-llama"`,
 /// `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`, `"deepseek"`,
 /// `"openai-gpt-oss"`, `"unknown"` (recognise it from the chunks); anything else gives
-/// `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+/// `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and surrounding whitespace are ignored, as
+/// for every enum-valued setter (`_` is also accepted for `-`).
 ///
 /// `request` and `family` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
 /// failure (the request is then unchanged).
