@@ -665,6 +665,16 @@ fn routing_unknown_operations_and_the_extension_handler() {
         b"{}",
         default_auth(),
     ));
+    // A route since Converse: a body without messages is the service's validation error.
+    assert_error(&r, 400, "ValidationException", "start with a user message");
+    let r = c.call(&raw_request(
+        &emu,
+        "POST",
+        "/model/x/converse-whatever",
+        &[],
+        b"{}",
+        default_auth(),
+    ));
     assert_eq!(r.status, 404);
     let r = c.call(&raw_request(
         &emu,
