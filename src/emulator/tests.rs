@@ -706,8 +706,8 @@ fn routing_unknown_operations_and_the_extension_handler() {
     ));
     assert_eq!(r.status, 200);
     let rec = emu.requests();
-    assert_eq!(rec.len(), 6);
-    assert_eq!(rec[5].model_id.as_deref(), Some(arn));
+    assert_eq!(rec.len(), 7);
+    assert_eq!(rec[6].model_id.as_deref(), Some(arn));
     assert!(rec.iter().all(|r| r.connection_id == 1));
     // Invalid bodies are a ValidationException.
     let r = c.call(&raw_request(
