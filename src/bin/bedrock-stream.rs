@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use bedrock_stream_cli::args::{Cli, Command};
-use bedrock_stream_cli::{chat, decode, emulator, invoke};
+use bedrock_stream_cli::{chat, converse, decode, emulator, invoke};
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     };
     let code = match &cli.command {
         Command::Chat(args) => chat::run(&args.client.or(&cli.client), args),
+        Command::Converse(args) => converse::run(&args.client.or(&cli.client), args),
         Command::Invoke(args) => invoke::run(&args.client.or(&cli.client), args),
         Command::Decode(args) => {
             only_for_clients(&cli, "decode").unwrap_or_else(|| decode::run(args))
@@ -32,16 +33,16 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// The client options are `chat`'s and `invoke`'s: given before another command, they are a
-/// usage error (exit 2) rather than silently ignored.
+/// The client options are `chat`'s, `converse`'s and `invoke`'s: given before another command,
+/// they are a usage error (exit 2) rather than silently ignored.
 fn only_for_clients(cli: &Cli, command: &str) -> Option<u8> {
     let given = cli.client.given();
     if given.is_empty() {
         return None;
     }
     eprintln!(
-        "bedrock-stream: `{command}` takes no client option ({}): those are for `chat` and \
-         `invoke` (see `bedrock-stream {command} --help`)",
+        "bedrock-stream: `{command}` takes no client option ({}): those are for `chat`, \
+         `converse` and `invoke` (see `bedrock-stream {command} --help`)",
         given.join(", "),
     );
     Some(bedrock_stream_cli::exit::USAGE)

@@ -210,7 +210,7 @@ impl Verbose {
                 e.attempts(),
                 e.events_delivered(),
             )),
-            Failure::Local { .. } => self.log(format_args!("failed: {f}")),
+            Failure::Local { .. } | Failure::Usage { .. } => self.log(format_args!("failed: {f}")),
         }
     }
 }
