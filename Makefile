@@ -182,3 +182,5 @@ test:
 	# Go and valgrind are required (a missing one fails the Go and C tests); never skipped here.
 	env -u BEDROCK_STREAM_SKIP_GO -u BEDROCK_STREAM_SKIP_VALGRIND $(CARGO) test --all-features
 	$(MAKE) --no-print-directory test-install
+	# The published crate builds from the .crate alone (what crates.io and docs.rs users get).
+	$(CARGO) package --offline --allow-dirty
