@@ -242,6 +242,10 @@ fn an_error_body_cut_by_a_timer_is_that_timeout_not_an_empty_429() {
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert_eq!(e.timer(), Some(Timer::Deadline), "{e}");
     assert!(!e.is_retryable());
+    // The same for a 2xx body that is not an event stream (read to show what it says).
+    let e = run(&client, &fault("stall-body=200")).unwrap();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert_eq!(e.timer(), Some(Timer::Deadline), "{e}");
 }
 
 // ---- 4. the retry quota ---------------------------------------------------------------------
@@ -277,6 +281,28 @@ fn the_retry_quota_empties_then_calls_fail_fast_and_it_refills_on_success() {
     // Another client has its own quota.
     let e = run(&builder(&emu).max_attempts(3).build().unwrap(), &failing).unwrap();
     assert_eq!(e.attempts(), 3);
+}
+
+#[test]
+fn a_fleet_of_threads_shares_one_quota_of_100_retries() {
+    let emu = emulator();
+    let client = builder(&emu).max_attempts(3).build().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                for _ in 0..20 {
+                    assert!(run(&client, &fault("http=503")).is_some());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // 160 calls; without the quota they would send 480 requests. With it, exactly 100 retries
+    // (500 tokens / 5), however the threads interleave.
+    assert_eq!(emu.request_count(), 160 + 100);
 }
 
 #[test]
