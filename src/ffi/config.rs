@@ -367,8 +367,9 @@ pub unsafe extern "C" fn bedrock_stream_config_set_ignore_env_bearer_token(
     })
 }
 
-/// Connect timeout (TCP, proxy CONNECT and TLS) in milliseconds; 0 switches it off.
-/// Default 10 s.
+/// Connect timeout (DNS, TCP, proxy CONNECT and TLS) in milliseconds; 0 switches it off.
+/// Default 10 s. Values above 100 years mean no limit (as for every timer).
+/// A cancel ends a connect in progress at once.
 ///
 /// `config` must not be NULL (`BEDROCK_STREAM_STATUS_NULL_ARGUMENT`). `err_out` may be NULL;
 /// `*err_out` is set only on failure.
@@ -412,7 +413,8 @@ pub unsafe extern "C" fn bedrock_stream_config_set_response_headers_timeout_ms(
 }
 
 /// Longest silence allowed on an open stream (no byte at all), in milliseconds; 0 switches
-/// it off. Default 300 s. A long generation is never cut while bytes flow.
+/// it off. Default 60 s (botocore's read timeout). A long generation is never cut while bytes
+/// flow.
 ///
 /// `config` must not be NULL (`BEDROCK_STREAM_STATUS_NULL_ARGUMENT`). `err_out` may be NULL;
 /// `*err_out` is set only on failure.
@@ -434,7 +436,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_read_idle_timeout_ms(
 }
 
 /// Overall deadline of a call, retries included, in milliseconds; 0 (the default) switches
-/// it off.
+/// it off. It is checked before every event is delivered: once it passed, no event is.
 ///
 /// `config` must not be NULL (`BEDROCK_STREAM_STATUS_NULL_ARGUMENT`). `err_out` may be NULL;
 /// `*err_out` is set only on failure.

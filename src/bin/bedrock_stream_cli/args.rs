@@ -88,7 +88,7 @@ pub struct GlobalArgs {
     /// Seconds allowed from sending the request to the response headers; 0 = off [default: 300]
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub response_timeout: Option<Seconds>,
-    /// Longest silence, in seconds, allowed on an open stream; 0 = off [default: 300]
+    /// Longest silence, in seconds, allowed on an open stream; 0 = off [default: 60]
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub read_timeout: Option<Seconds>,
     /// Overall deadline of the call in seconds, retries included; 0 = off [default: off]
