@@ -66,7 +66,8 @@ impl Auth {
                 Ok(())
             }
             Auth::SigV4(provider) => {
-                let creds = crate::credentials::provide_unexpired(&**provider, ctx, &SystemTime::now)?;
+                let creds =
+                    crate::credentials::provide_unexpired(&**provider, ctx, &SystemTime::now)?;
                 sign_v4(&creds, url, region, headers, body, SystemTime::now())
             }
         }

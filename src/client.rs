@@ -320,7 +320,10 @@ impl ClientBuilder {
             bearer,
             credentials: self.credentials,
             ignore_env_bearer: self.ignore_env_bearer_token,
-            explicit_profile: self.profile.as_deref().is_some_and(|p| !p.trim().is_empty()),
+            explicit_profile: self
+                .profile
+                .as_deref()
+                .is_some_and(|p| !p.trim().is_empty()),
         };
         let profile_name = self.profile.clone();
         let chain_region = region.clone();

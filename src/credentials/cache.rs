@@ -527,14 +527,19 @@ mod tests {
     fn credentials_expired_on_arrival_are_fetched_again_then_refused() {
         let (fake, _now, cache) = setup(Box::new(|n, f| {
             let now = f.now.load(Ordering::SeqCst);
-            let exp = if n == 1 || n >= 3 { at(now) } else { at(now + 3600) };
+            let exp = if n == 1 || n >= 3 {
+                at(now)
+            } else {
+                at(now + 3600)
+            };
             Ok(Credentials::new(format!("AK{n}"), "SK", None).with_expiry(Some(exp)))
         }));
         assert_eq!(cache.provide_credentials().unwrap().access_key_id(), "AK2");
         assert_eq!(fake.calls(), 2);
         let (fake, _now, cache) = setup(Box::new(|_, f| {
             let now = f.now.load(Ordering::SeqCst);
-            Ok(Credentials::new("OLD", "SK", None).with_expiry(Some(at(now) - Duration::from_secs(1))))
+            Ok(Credentials::new("OLD", "SK", None)
+                .with_expiry(Some(at(now) - Duration::from_secs(1))))
         }));
         let e = cache.provide_credentials().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Credentials);

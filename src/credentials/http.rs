@@ -337,7 +337,14 @@ mod tests {
             Duration::from_secs(5),
         ));
         let e = c
-            .send(&CredentialsContext::new(), "probe", "GET", &format!("http://{addr}/"), &[], None)
+            .send(
+                &CredentialsContext::new(),
+                "probe",
+                "GET",
+                &format!("http://{addr}/"),
+                &[],
+                None,
+            )
             .unwrap_err();
         assert!(
             matches!(

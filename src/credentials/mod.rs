@@ -41,7 +41,6 @@ mod web_identity;
 pub(crate) mod xml;
 
 pub use bearer::BearerToken;
-pub use process::DEFAULT_PROCESS_TIMEOUT;
 #[allow(unused_imports)] // used by the client as it adopts them
 pub(crate) use bearer::{resolve_auth, AuthChoice, AuthSettings};
 pub use cache::CachingProvider;
@@ -49,6 +48,7 @@ pub use chain::DefaultChain;
 pub use container::ContainerProvider;
 pub use imds::ImdsProvider;
 pub use process::ProcessProvider;
+pub use process::DEFAULT_PROCESS_TIMEOUT;
 pub use profile_provider::ProfileProvider;
 pub use sts::AssumeRoleProvider;
 pub use web_identity::WebIdentityProvider;
@@ -545,14 +545,9 @@ mod tests {
         let ctx = CredentialsContext::new().with_cancel(cancel.clone());
         assert!(ctx.check().is_ok());
         cancel.cancel();
-        assert_eq!(
-            ctx.check().unwrap_err().kind(),
-            crate::ErrorKind::Cancelled
-        );
-        let ctx = CredentialsContext::new().with_call_deadline(
-            Some(Instant::now()),
-            Some(Duration::from_millis(500)),
-        );
+        assert_eq!(ctx.check().unwrap_err().kind(), crate::ErrorKind::Cancelled);
+        let ctx = CredentialsContext::new()
+            .with_call_deadline(Some(Instant::now()), Some(Duration::from_millis(500)));
         let e = ctx.check().unwrap_err();
         assert_eq!(e.timer(), Some(Timer::Deadline));
         assert!(e.message().contains("500ms"), "{e}");

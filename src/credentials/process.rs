@@ -329,8 +329,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.access_key_id(), "AKP");
         assert_eq!(c.provider_name(), "process");
-        let e = run("sh -c 'echo SECRETOUT; echo broker down >&2; exit 3'")
-            .unwrap_err();
+        let e = run("sh -c 'echo SECRETOUT; echo broker down >&2; exit 3'").unwrap_err();
         let msg = e.to_string();
         assert!(
             msg.contains("broker down") && !msg.contains("SECRETOUT"),

@@ -368,9 +368,7 @@ pub(crate) fn execute(
             )?
         }
         Base::Sso { profile, sso } => get_role_credentials(ctx, cfg, profiles, sso, profile)?,
-        Base::Process { command } => {
-            run_credential_process(command, DEFAULT_PROCESS_TIMEOUT, ctx)?
-        }
+        Base::Process { command } => run_credential_process(command, DEFAULT_PROCESS_TIMEOUT, ctx)?,
         Base::Named(NamedSource::Environment) => {
             load_env_credentials(&cfg.env)?.ok_or_else(|| {
                 Error::credentials(
@@ -390,7 +388,10 @@ pub(crate) fn execute(
             }
         }
         Base::Named(NamedSource::EcsContainer) => {
-            match ContainerProvider::new().with_config(cfg.clone()).load(ctx)? {
+            match ContainerProvider::new()
+                .with_config(cfg.clone())
+                .load(ctx)?
+            {
                 Loaded::Found(c) => c,
                 Loaded::NotConfigured(why) => {
                     return Err(Error::credentials(format!(

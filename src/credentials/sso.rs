@@ -153,12 +153,17 @@ pub(crate) fn cached_token(
             path.display()
         ))
     })?;
-    let token = t.access_token.take().filter(|s| !s.is_empty()).map(Zeroizing::new).ok_or_else(|| {
-        Error::credentials(format!(
-            "the cached SSO token {} has no accessToken; {hint}",
-            path.display()
-        ))
-    })?;
+    let token = t
+        .access_token
+        .take()
+        .filter(|s| !s.is_empty())
+        .map(Zeroizing::new)
+        .ok_or_else(|| {
+            Error::credentials(format!(
+                "the cached SSO token {} has no accessToken; {hint}",
+                path.display()
+            ))
+        })?;
     let expires = t
         .expires_at
         .as_deref()

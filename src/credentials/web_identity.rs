@@ -121,12 +121,12 @@ pub(crate) fn read_token_file(path: &Path) -> Result<Zeroizing<String>> {
 /// Read a token file (at most [`MAX_TOKEN_FILE`], UTF-8): trimmed, non-empty. `what` names it
 /// in errors; the contents never appear in them.
 pub(crate) fn read_trimmed_token(path: &Path, what: &str) -> Result<Zeroizing<String>> {
-    let raw = Zeroizing::new(read_file_capped(path, MAX_TOKEN_FILE).map_err(|e| {
-        Error::credentials(format!("cannot read {what} {}: {e}", path.display()))
-    })?);
-    let text = std::str::from_utf8(&raw).map_err(|_| {
-        Error::credentials(format!("{what} {} is not valid UTF-8", path.display()))
-    })?;
+    let raw =
+        Zeroizing::new(read_file_capped(path, MAX_TOKEN_FILE).map_err(|e| {
+            Error::credentials(format!("cannot read {what} {}: {e}", path.display()))
+        })?);
+    let text = std::str::from_utf8(&raw)
+        .map_err(|_| Error::credentials(format!("{what} {} is not valid UTF-8", path.display())))?;
     let token = text.trim();
     if token.is_empty() {
         return Err(Error::credentials(format!(
