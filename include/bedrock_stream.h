@@ -655,7 +655,8 @@ bedrock_stream_status bedrock_stream_config_new(struct bedrock_stream_config **c
 void bedrock_stream_config_free(struct bedrock_stream_config *config);
 
 /**
- * The AWS region, e.g. `"us-east-1"` (also the SigV4 signing region).
+ * The AWS region, e.g. `"us-east-1"` (also the SigV4 signing region). An empty string is not
+ * "unset": `bedrock_stream_client_new` then fails with `BEDROCK_STREAM_STATUS_CONFIG`.
  *
  * `config` and `region` must not be NULL; `region` must be UTF-8 and is copied. Returns
  * `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise
@@ -673,7 +674,9 @@ bedrock_stream_status bedrock_stream_config_set_region(struct bedrock_stream_con
 /**
  * A custom endpoint URL (VPC endpoint, proxy, the local emulator), e.g.
  * `"http://127.0.0.1:8080"`. Requests are still signed for `bedrock` in the region.
- * Validated by `bedrock_stream_client_new` (`BEDROCK_STREAM_STATUS_CONFIG`).
+ * Validated by `bedrock_stream_client_new` (`BEDROCK_STREAM_STATUS_CONFIG`): an empty string, a
+ * URL with user-info or any `@`, a query or a fragment are refused, and the message never
+ * repeats the URL.
  *
  * `config` and `url` must not be NULL; `url` must be UTF-8 and is copied. Returns
  * `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise
@@ -723,7 +726,8 @@ bedrock_stream_status bedrock_stream_config_set_bearer_token(struct bedrock_stre
 
 /**
  * An HTTP(S) proxy URL (`"http://user:pass@host:port"`) used instead of `HTTPS_PROXY` &
- * co. Validated by `bedrock_stream_client_new` (`BEDROCK_STREAM_STATUS_CONFIG`).
+ * co. Validated by `bedrock_stream_client_new` (`BEDROCK_STREAM_STATUS_CONFIG`; an empty string
+ * is refused too). The password never appears in an error message.
  *
  * `config` and `url` must not be NULL; `url` must be UTF-8 and is copied. Returns
  * `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise
@@ -1045,9 +1049,22 @@ const char *bedrock_stream_error_request_id(const struct bedrock_stream_error *e
 const char *bedrock_stream_error_code(const struct bedrock_stream_error *err);
 
 /**
- * Whether sending the same request again may succeed (throttling, 5xx, network failures
- * and timeouts before the deadline). The library itself retries only before the first event
- * was delivered; after that the decision is the caller's. false when `err` is NULL.
+ * Whether sending the same request again may succeed. The library itself retries only
+ * before the first event was delivered; after that the decision is the caller's. false when
+ * `err` is NULL. By status:
+ *
+ * * retryable: `THROTTLING`, `MODEL_NOT_READY`, `INTERNAL_SERVER`, `SERVICE_UNAVAILABLE`,
+ *   `MODEL_STREAM_ERROR` (the service says "retry your request"), `TRUNCATED`; `TRANSPORT`
+ *   except a TLS failure; `TIMEOUT` except the overall deadline.
+ * * not retryable: `ACCESS_DENIED`, `RESOURCE_NOT_FOUND`, `MODEL_TIMEOUT`, `VALIDATION`,
+ *   `SERVICE_QUOTA_EXCEEDED`, `MODEL_ERROR`, `UNEXPECTED_CONTENT_TYPE`, `PROTOCOL`,
+ *   `INVALID_INPUT`, `CONFIG`, `CANCELLED`, `INTERNAL`, and the statuses of the C boundary.
+ * * it depends: `UNMODELED_SERVICE` when the HTTP status is 429, 500, 502, 503 or 504;
+ *   `STREAM_ERROR` when its code names throttling or an internal / unavailable service;
+ *   `CREDENTIALS` when a credentials endpoint answered HTTP 429 or 5xx.
+ *
+ * A modeled service error has the same answer whether it came as an HTTP error before the
+ * stream or as an exception inside it.
  *
  * # Safety
  *
@@ -1066,7 +1083,8 @@ bool bedrock_stream_error_retryable(const struct bedrock_stream_error *err);
 uint64_t bedrock_stream_error_events_delivered(const struct bedrock_stream_error *err);
 
 /**
- * How many HTTP attempts were made (0 when nothing was sent, or `err` is NULL).
+ * How many HTTP attempts were made: requests sent, retries included. 0 when nothing was sent
+ * (invalid input, no credentials, a failure before the request went out) or `err` is NULL.
  *
  * # Safety
  *
@@ -1076,7 +1094,9 @@ uint32_t bedrock_stream_error_attempts(const struct bedrock_stream_error *err);
 
 /**
  * `originalStatusCode` of a `ModelStreamErrorException` / `ModelErrorException` (the status
- * the model itself returned); 0 when absent or `err` is NULL.
+ * the model itself returned); 0 when absent, when the service sent a value that is not a
+ * whole number in the `int32_t` range (never wrapped or saturated; the rest of the error is
+ * kept), or when `err` is NULL. The HTTP and the in-stream forms follow the same rule.
  *
  * # Safety
  *
@@ -1218,11 +1238,11 @@ const char *bedrock_stream_event_type(const struct bedrock_stream_event *event);
 
 /**
  * The text this chunk adds to the model's output (Claude's `delta.text`, Titan's
- * `outputText`, Llama's `generation`, ...), read according to the model family (see
- * `bedrock_stream_request_set_model_family`). Valid UTF-8, not NUL-terminated; a character
- * split across two chunks is delivered whole with the second one. Empty (`len` 0) when the
- * chunk carries no text, for unknown events, for a family without text extraction and when
- * `event` is NULL. Valid as long as the event.
+ * `outputText`, Llama's `generation`, ...), read according to the model family (from the
+ * model id, or recognised from the chunks; see `bedrock_stream_request_set_model_family`).
+ * Valid UTF-8, not NUL-terminated; a character split across two chunks is delivered whole
+ * with the second one. Empty (`len` 0) when the chunk carries no text, for unknown events,
+ * while the family is not known yet and when `event` is NULL. Valid as long as the event.
  *
  * # Safety
  *
@@ -1332,9 +1352,9 @@ bedrock_stream_status bedrock_stream_request_set_accept(struct bedrock_stream_re
                                                         struct bedrock_stream_error **err_out);
 
 /**
- * `trace` → `X-Amzn-Bedrock-Trace`: exactly `"ENABLED"`, `"DISABLED"` or `"ENABLED_FULL"`
- * (case-sensitive, as the service requires); anything else gives
- * `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+ * `trace` → `X-Amzn-Bedrock-Trace`: `"ENABLED"`, `"DISABLED"` or `"ENABLED_FULL"`; anything
+ * else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. As for every enum-valued setter, ASCII case
+ * and surrounding whitespace are ignored (`"enabled"` works) and the exact wire value is sent.
  *
  * `request` and `trace` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
  * failure (the request is then unchanged).
@@ -1383,8 +1403,9 @@ bedrock_stream_status bedrock_stream_request_set_guardrail_version(struct bedroc
                                                                    struct bedrock_stream_error **err_out);
 
 /**
- * `performanceConfigLatency` → `X-Amzn-Bedrock-PerformanceConfig-Latency`: exactly
- * `"standard"` or `"optimized"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+ * `performanceConfigLatency` → `X-Amzn-Bedrock-PerformanceConfig-Latency`: `"standard"` or
+ * `"optimized"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and
+ * surrounding whitespace are ignored, as for every enum-valued setter.
  *
  * `request` and `latency` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
  * failure (the request is then unchanged).
@@ -1399,8 +1420,9 @@ bedrock_stream_status bedrock_stream_request_set_performance_config_latency(stru
                                                                             struct bedrock_stream_error **err_out);
 
 /**
- * `serviceTier` → `X-Amzn-Bedrock-Service-Tier`: exactly `"priority"`, `"default"`,
- * `"flex"` or `"reserved"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+ * `serviceTier` → `X-Amzn-Bedrock-Service-Tier`: `"priority"`, `"default"`, `"flex"` or
+ * `"reserved"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and
+ * surrounding whitespace are ignored, as for every enum-valued setter.
  *
  * `request` and `tier` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
  * failure (the request is then unchanged).
@@ -1449,12 +1471,16 @@ bedrock_stream_status bedrock_stream_request_set_project_identifier(struct bedro
 
 /**
  * Not sent to the service: the chunk format the events' text, stop reason and usage are
- * read with (`bedrock_stream_event_text` & co.). By default it is derived from the model id;
- * set it when the id does not reveal it (an application inference profile or provisioned
- * model ARN). One of `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`,
- * `"meta-llama"`, `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`,
- * `"deepseek"`, `"openai-gpt-oss"`, `"unknown"` (no text is extracted); anything else gives
- * `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+ * read with (`bedrock_stream_event_text` & co.). By default it is derived from the model id,
+ * and when the id does not reveal it (an application inference profile, provisioned, custom
+ * or imported model ARN) it is recognised from the first chunk whose shape belongs to one
+ * family alone (until then, and for chunks no family's shape fits, no text is extracted).
+ * Set it to skip the recognition, or for a model whose chunks look like no family's. One of
+ * `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`, `"meta-llama"`,
+ * `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`, `"deepseek"`,
+ * `"openai-gpt-oss"`, `"unknown"` (recognise it from the chunks); anything else gives
+ * `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and surrounding whitespace are ignored, as
+ * for every enum-valued setter (`_` is also accepted for `-`).
  *
  * `request` and `family` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
  * failure (the request is then unchanged).

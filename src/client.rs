@@ -17,8 +17,9 @@ use crate::error::{self, Error, ErrorKind, Phase, Result, Timer};
 use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
 use crate::eventstream::{DecodeErrorKind, Decoder, DEFAULT_MAX_MESSAGE_LEN};
 use crate::profile::{Env, ProfileSet};
+use crate::redact;
 use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
-use crate::retry::{RateLimiter, RetryMode};
+use crate::retry::{self, RateLimiter, RetryMode, RetryQuota};
 use crate::transport::{CancelHandle, CancellableConnector, CurrentCancel};
 
 /// The media type of an event-stream body.
@@ -108,35 +109,31 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("region", &self.region)
-            .field("endpoint_url", &self.endpoint_url)
+            .field(
+                "endpoint_url",
+                &self.endpoint_url.as_deref().map(crate::redact::url),
+            )
             .field("credentials", &self.credentials)
             .field("bearer_token", &self.bearer_token)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
-            .field("proxy", &self.proxy.as_ref().map(|p| redact_url(p)))
+            .field("proxy", &self.proxy.as_deref().map(crate::redact::url))
             .finish()
     }
 }
 
-/// Hide `user:password@` in a URL.
-pub(crate) fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            format!("{}://** redacted **@{}", &url[..s], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 impl ClientBuilder {
-    /// The AWS region (also the SigV4 signing region).
+    /// The AWS region (also the SigV4 signing region). An empty string is a configuration
+    /// error when the client is built (not "unset").
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
     }
 
     /// A custom endpoint URL (VPC endpoint, proxy, the local emulator), e.g.
-    /// `http://127.0.0.1:8080`. Requests are still signed for `bedrock` in the region.
+    /// `http://127.0.0.1:8080`. Requests are still signed for `bedrock` in the region. An
+    /// empty string, or a URL with user-info or any `@`, is a configuration error when the
+    /// client is built.
     pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
         self.endpoint_url = Some(url.into());
         self
@@ -210,7 +207,9 @@ impl ClientBuilder {
     }
 
     /// Backoff bounds: the first retry waits a random time below `initial`, doubling per
-    /// attempt, never more than `max`.
+    /// attempt, never more than `max`. Any duration is accepted (`Duration::MAX` is "no
+    /// limit"); a backoff that would end after the deadline ends the call instead. Retries also
+    /// draw on the client's retry quota (500 tokens, 5 per retry, 10 after a timeout).
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.retry.initial_backoff = initial;
         self.retry.max_backoff = max.max(initial);
@@ -224,6 +223,7 @@ impl ClientBuilder {
     }
 
     /// An HTTP(S) proxy URL (`http://user:pass@host:port`), instead of `HTTPS_PROXY` & co.
+    /// An empty string is a configuration error; the password never shows in `Debug` or errors.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(url.into());
         self
@@ -273,7 +273,7 @@ impl ClientBuilder {
         let params = endpoint::endpoint_params(
             &env,
             &endpoint::EndpointOverrides {
-                region: self.region.as_deref().filter(|r| !r.is_empty()),
+                region: self.region.as_deref(),
                 endpoint: self.endpoint_url.as_deref(),
                 use_fips: self.use_fips,
                 use_dual_stack: self.use_dual_stack,
@@ -288,7 +288,7 @@ impl ClientBuilder {
         };
         endpoint::validate_region(&region)?;
 
-        // Precedence (INVOKE_MODEL_WITH_RESPONSE_STREAM.md §8.4): explicit bearer token >
+        // Precedence, as the AWS SDKs resolve it: explicit bearer token >
         // explicit credentials > AWS_BEARER_TOKEN_BEDROCK > the default credential chain.
         let bearer = match self.bearer_token {
             Some(mut t) => Some(BearerToken::new(std::mem::take(&mut t.0))?),
@@ -307,9 +307,7 @@ impl ClientBuilder {
             if self.no_proxy {
                 h.proxy = ProxySetting::None;
             } else if let Some(p) = &self.proxy {
-                h.proxy = ProxySetting::Explicit(ureq::Proxy::new(p).map_err(|e| {
-                    Error::config(format!("invalid proxy URL {}: {e}", redact_url(p)))
-                })?);
+                h.proxy = ProxySetting::Explicit(proxy_setting(p)?);
             }
             if tls.is_some() {
                 h.tls = tls.clone();
@@ -370,9 +368,7 @@ impl ClientBuilder {
         if self.no_proxy {
             cfg = cfg.proxy(None);
         } else if let Some(p) = &self.proxy {
-            let proxy = ureq::Proxy::new(p)
-                .map_err(|e| Error::config(format!("invalid proxy URL {}: {e}", redact_url(p))))?;
-            cfg = cfg.proxy(Some(proxy));
+            cfg = cfg.proxy(Some(proxy_setting(p)?));
         }
         if let Some(tls) = tls {
             cfg = cfg.tls_config(tls);
@@ -391,10 +387,22 @@ impl ClientBuilder {
                 timeouts: self.timeouts,
                 retry,
                 limiter: (retry_mode == RetryMode::Adaptive).then(RateLimiter::new),
+                quota: RetryQuota::default(),
                 max_message_len: self.max_message_len.unwrap_or(DEFAULT_MAX_MESSAGE_LEN),
             }),
         })
     }
+}
+
+/// Parse the explicit proxy URL. The error never echoes the URL (it may hold a password).
+fn proxy_setting(url: &str) -> Result<ureq::Proxy> {
+    if url.trim().is_empty() {
+        return Err(Error::config(
+            "the proxy URL given explicitly is empty (to use no proxy, say so with `no_proxy`)",
+        ));
+    }
+    ureq::Proxy::new(url)
+        .map_err(|e| Error::config(format!("the proxy URL given explicitly is invalid: {e}")))
 }
 
 /// `AWS_CA_BUNDLE`, else the profile's `ca_bundle`: the PEM file's contents.
@@ -438,6 +446,8 @@ fn retry_mode_from_config(env: &Env, profiles: &ProfileSet) -> Result<Option<Ret
 struct Inner {
     /// The adaptive retry mode's client-side rate limiter, shared by all clones.
     limiter: Option<RateLimiter>,
+    /// The retry quota (both modes), shared by all clones.
+    quota: RetryQuota,
     agent: ureq::Agent,
     base_url: String,
     region: String,
@@ -530,6 +540,8 @@ impl Client {
             meta: ResponseMeta::default(),
             events_delivered: 0,
             attempts: 0,
+            unsent: 0,
+            retry_cost: None,
             deadline,
             done: false,
             last_unknown: None,
@@ -557,7 +569,7 @@ impl Client {
             events: stream.events_delivered,
             stopped_early,
             request_id: stream.meta.request_id.clone(),
-            attempts: stream.attempts,
+            attempts: stream.attempts(),
         })
     }
 
@@ -577,6 +589,7 @@ impl Client {
         deadline: Option<Instant>,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let inner = &self.inner;
+        // Failures until the request goes out are marked: nothing was sent, no attempt made.
         let url = format!("{}{}", inner.base_url, request.path()?);
         let mut headers: Vec<(String, String)> = request
             .validate_and_headers()?
@@ -588,13 +601,16 @@ impl Client {
         let creds_ctx = CredentialsContext::new()
             .with_cancel(cancel.clone())
             .with_call_deadline(deadline, inner.timeouts.deadline);
-        inner.auth.apply(
-            &url,
-            &inner.region,
-            &mut headers,
-            request.body(),
-            &creds_ctx,
-        )?;
+        inner
+            .auth
+            .apply(
+                &url,
+                &inner.region,
+                &mut headers,
+                request.body(),
+                &creds_ctx,
+            )
+            .map_err(Error::nothing_sent)?;
         let mut rb = inner.agent.post(&url);
         for (k, v) in &headers {
             rb = rb.header(k.as_str(), v.as_str());
@@ -602,7 +618,10 @@ impl Client {
         if let Some(d) = deadline {
             let left = d.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(Error::timeout(Timer::Deadline, inner.timeouts.deadline));
+                return Err(Error::nothing_sent(Error::timeout(
+                    Timer::Deadline,
+                    inner.timeouts.deadline,
+                )));
             }
             rb = rb.config().timeout_global(Some(left)).build();
         }
@@ -743,7 +762,12 @@ pub struct EventStream {
     cancel: CancelHandle,
     meta: ResponseMeta,
     events_delivered: u64,
+    /// Tries so far (bounded by `max_attempts`), those that failed before sending included.
     attempts: u32,
+    /// Tries that failed before anything was sent (not HTTP attempts).
+    unsent: u32,
+    /// Retry-quota tokens the last retry of this call took.
+    retry_cost: Option<u32>,
     deadline: Option<Instant>,
     done: bool,
     last_unknown: Option<UnknownEvent>,
@@ -754,7 +778,7 @@ impl fmt::Debug for EventStream {
         f.debug_struct("EventStream")
             .field("request_id", &self.meta.request_id)
             .field("events_delivered", &self.events_delivered)
-            .field("attempts", &self.attempts)
+            .field("attempts", &self.attempts())
             .field("done", &self.done)
             .finish()
     }
@@ -797,9 +821,10 @@ impl EventStream {
         self.meta.status
     }
 
-    /// HTTP attempts made so far.
+    /// HTTP attempts made so far (requests sent; a try that failed before sending anything,
+    /// e.g. for want of credentials, is not one).
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.attempts - self.unsent
     }
 
     /// Events delivered so far.
@@ -823,7 +848,7 @@ impl EventStream {
         self.cancel.finish();
         let e = e
             .with_events_delivered(self.events_delivered)
-            .with_attempts(self.attempts);
+            .with_attempts(self.attempts());
         if e.request_id().is_none() {
             e.with_request_id(self.meta.request_id.clone())
         } else {
@@ -849,11 +874,17 @@ impl EventStream {
                 .client
                 .send_once(&self.request, &self.cancel, self.deadline)
                 .and_then(|resp| self.accept_response(resp));
+            if result.as_ref().is_err_and(Error::is_nothing_sent) {
+                self.unsent += 1;
+            }
             if let Some(limiter) = &self.client.inner.limiter {
                 limiter.update(result.as_ref().err().is_some_and(is_throttle));
             }
             match result {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.client.inner.quota.release(self.retry_cost.take());
+                    return Ok(());
+                }
                 Err(e) => self.retry_or_fail(e)?,
             }
         }
@@ -870,11 +901,22 @@ impl EventStream {
             return Err(self.fail(e));
         }
         let wait = self.client.backoff(self.attempts);
-        if let Some(d) = self.deadline {
-            if Instant::now() + wait >= d {
-                return Err(self.fail(e));
+        if !retry::backoff_fits(wait, self.deadline) {
+            return Err(self.fail(e));
+        }
+        let timeout = e.kind() == ErrorKind::Timeout;
+        match self.client.inner.quota.acquire(timeout) {
+            Some(cost) => self.retry_cost = Some(cost),
+            None => {
+                let msg = format!(
+                    "{} (not retried: the client's retry quota is used up; it refills as calls \
+                     succeed)",
+                    e.message()
+                );
+                return Err(self.fail(e.with_message(msg)));
             }
         }
+        let wait = wait.min(retry::MAX_BACKOFF_SLEEP);
         self.reader = None;
         self.decoder = Decoder::with_max_message_len(self.client.inner.max_message_len);
         if !self.cancel.sleep(wait) {
@@ -896,7 +938,7 @@ impl EventStream {
         let http_ct = header(&resp, "content-type");
         if !(200..300).contains(&status) {
             let error_type = header(&resp, "x-amzn-errortype");
-            let body = self.read_small_body(resp);
+            let body = self.read_small_body(resp)?;
             return Err(error_from_response(status, error_type.as_deref(), &body)
                 .with_request_id(request_id));
         }
@@ -911,7 +953,7 @@ impl EventStream {
             })
             .unwrap_or(false);
         if !is_eventstream {
-            let body = self.read_small_body(resp);
+            let body = self.read_small_body(resp)?;
             return Err(
                 unexpected_body(status, http_ct.as_deref(), &body).with_request_id(request_id)
             );
@@ -920,14 +962,23 @@ impl EventStream {
         Ok(())
     }
 
-    /// Read at most 64 KiB of an error body (with the call's timers still applying).
-    fn read_small_body(&self, resp: ureq::http::Response<ureq::Body>) -> Vec<u8> {
+    /// Read at most 64 KiB of an error body (with the call's timers still applying). A read
+    /// that fails (a timer fires, the connection drops, a cancel) is that failure, not an empty
+    /// body: the status alone would misreport it (a 429 would look like throttling).
+    fn read_small_body(&self, resp: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>> {
         use std::io::Read;
+        let status = resp.status().as_u16();
         let _current = CurrentCancel::enter(&self.cancel);
         let mut out = Vec::new();
         let mut reader = resp.into_body().into_reader().take(64 * 1024);
-        let _ = reader.read_to_end(&mut out);
-        out
+        match reader.read_to_end(&mut out) {
+            Ok(_) => Ok(out),
+            Err(e) => {
+                let err = self.client.map_io(e, &self.cancel, Phase::HttpResponse);
+                let msg = format!("{} while reading the response body", err.message());
+                Err(err.with_message(msg).with_http_status(status))
+            }
+        }
     }
 
     /// The next event without allocating for chunks: the chunk's bytes stay valid until the
@@ -1084,27 +1135,30 @@ fn sanitize_error_type(t: &str) -> &str {
 /// Build the typed error of a non-2xx response (restJson1 rules, §6.2).
 pub(crate) fn error_from_response(status: u16, error_type: Option<&str>, body: &[u8]) -> Error {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    let field = |names: &[&str]| -> Option<String> {
+    // Everything taken from the response is cleaned: no control or invisible characters.
+    let field_limited = |names: &[&str], max: usize| -> Option<String> {
         let j = json.as_ref()?;
-        names
-            .iter()
-            .find_map(|n| j.get(*n).and_then(|v| v.as_str()).map(str::to_owned))
+        names.iter().find_map(|n| {
+            j.get(*n)
+                .and_then(|v| v.as_str())
+                .map(|v| redact::remote_text(v, max))
+        })
     };
+    let field = |names: &[&str]| field_limited(names, redact::MAX_MESSAGE_CHARS);
     let raw_type = error_type
         .map(str::to_owned)
         .or_else(|| field(&["__type", "code", "Code"]));
     let code = raw_type
         .as_deref()
         .map(sanitize_error_type)
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned);
+        .map(redact::excerpt)
+        .filter(|c| !c.is_empty());
     let message = field(&["message", "Message"]).unwrap_or_else(|| {
-        let text = String::from_utf8_lossy(body);
-        let text = text.trim();
+        let text = redact::remote_text(&String::from_utf8_lossy(body), 512);
         if text.is_empty() {
             format!("HTTP {status} with an empty body")
         } else {
-            text.chars().take(512).collect()
+            text
         }
     });
     let modeled = code.as_deref().and_then(error::modeled_by_shape);
@@ -1114,25 +1168,20 @@ pub(crate) fn error_from_response(status: u16, error_type: Option<&str>, body: &
     let original_status = json
         .as_ref()
         .and_then(|j| j.get("originalStatusCode"))
-        .and_then(|v| v.as_i64())
-        .map(|v| v as i32);
-    let mut e = Error::new(kind, message)
+        .and_then(error::original_status_code);
+    Error::new(kind, message)
         .with_phase(Phase::HttpResponse)
         .with_http_status(status)
         .with_code(code.unwrap_or_else(|| status.to_string()))
-        .with_retryable(error::http_error_retryable(kind, status))
+        .with_retryable(error::service_error_retryable(kind, Some(status)))
         .with_original(original_status, field(&["originalMessage"]))
-        .with_resource_name(field(&["resourceName"]));
-    if kind == ErrorKind::ModelNotReady {
-        e = e.with_retryable(true);
-    }
-    e
+        .with_resource_name(field_limited(&["resourceName"], 2048))
 }
 
 /// A 2xx response whose body is not an event stream: surface what it says.
 fn unexpected_body(status: u16, content_type: Option<&str>, body: &[u8]) -> Error {
     let inner = error_from_response(status, None, body);
-    let ct = content_type.unwrap_or("none");
+    let ct = redact::excerpt(content_type.unwrap_or("none"));
     let detail = match inner.code() {
         Some(c) if c != status.to_string() => format!("{c}: {}", inner.message()),
         _ => inner.message().to_owned(),
@@ -1195,17 +1244,30 @@ mod tests {
         );
         assert_eq!(e.kind(), ErrorKind::UnmodeledService);
         assert!(!e.is_retryable());
+        // originalStatusCode outside i32: not reported, never wrapped (same rule as in-stream).
+        for (value, want) in [
+            ("500", Some(500)),
+            ("1011380923018", None),
+            ("-2147483649", None),
+        ] {
+            let body = format!(r#"{{"message":"kept","originalStatusCode":{value}}}"#);
+            let e = error_from_response(424, Some("ModelErrorException"), body.as_bytes());
+            assert_eq!(e.original_status_code(), want, "{value}");
+            assert_eq!(e.message(), "kept");
+        }
+        // Text from the server is one clean line, whatever it holds.
+        let e = error_from_response(
+            400,
+            Some("ValidationException\r\nX: y"),
+            b"{\"message\":\"a\\u0000b\\r\\nFORGED\\u001b[31m\\u202e\",\"resourceName\":\"r\\n\"}",
+        );
+        assert_eq!(e.message(), "a b  FORGED [31m");
+        assert_eq!(e.resource_name(), Some("r"));
+        let e = error_from_response(502, None, b"\x1b[2Jplain\r\ntext\x00");
+        assert_eq!(e.message(), "[2Jplain  text");
         let e = error_from_response(502, None, b"<html><body>Bad Gateway</body></html>");
         assert_eq!(e.code(), Some("502"));
         assert!(e.message().contains("Bad Gateway"));
         assert!(e.is_retryable());
-    }
-
-    #[test]
-    fn proxy_passwords_are_redacted() {
-        assert_eq!(
-            redact_url("http://u:secret@proxy:3128"),
-            "http://** redacted **@proxy:3128"
-        );
     }
 }

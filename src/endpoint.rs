@@ -238,15 +238,20 @@ pub(crate) fn resolve_endpoint(params: &EndpointParams) -> Result<String> {
 
 /// Check a custom endpoint URL and return it normalized (no trailing `/`). Accepts
 /// `http(s)://host[:port][/path]`, with `host` a DNS name, an IPv4 address or a bracketed IPv6
-/// address. The message never echoes user-info (it could hold a password).
+/// address. The message never echoes the invalid URL (it could hold a password); the caller
+/// names where it came from.
 pub(crate) fn validate_endpoint_url(url: &str) -> Result<String> {
-    let bad = |why: &str| {
-        Error::config(format!(
-            "the endpoint URL `{}` is invalid: {why}",
-            redact_userinfo(url)
-        ))
-    };
+    let bad = |why: &str| Error::config(format!("the endpoint URL is invalid: {why}"));
     let url = url.trim();
+    if url.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if url.contains('@') {
+        // Wherever it is (`https://user:8080/PW@h` would otherwise be host `user`).
+        return Err(bad(
+            "it must not contain user information (`user@`) or any `@`",
+        ));
+    }
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(bad("it contains whitespace or control characters"));
     }
@@ -266,9 +271,6 @@ pub(crate) fn validate_endpoint_url(url: &str) -> Result<String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    if authority.contains('@') {
-        return Err(bad("it must not contain user information (`user@`)"));
-    }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let end = v6
             .find(']')
@@ -327,18 +329,6 @@ pub(crate) fn validate_endpoint_url(url: &str) -> Result<String> {
     ))
 }
 
-/// `scheme://user:pass@host` → `scheme://***@host` for messages.
-fn redact_userinfo(url: &str) -> String {
-    let url: String = url.chars().take(256).collect();
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let auth_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..auth_end].rfind('@') {
-            return format!("{scheme}://***@{}", &rest[at + 1..]);
-        }
-    }
-    url
-}
-
 /// Where the region came from (for messages and diagnostics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RegionSource {
@@ -359,9 +349,16 @@ pub(crate) fn resolve_region_in(
     explicit: Option<&str>,
     profile: &ProfileSet,
 ) -> Result<(String, RegionSource)> {
+    // An explicit empty region is a mistake, not "unset" (an empty environment variable or
+    // profile value is unset, as in the AWS SDKs for Go and Rust).
+    if explicit.is_some_and(|r| r.trim().is_empty()) {
+        return Err(Error::config(
+            "the region given explicitly is empty (give a region such as `us-east-1`, or none \
+             to use AWS_REGION / AWS_DEFAULT_REGION / the profile)",
+        ));
+    }
     let found = explicit
         .map(str::trim)
-        .filter(|r| !r.is_empty())
         .map(|r| (r.to_string(), RegionSource::Explicit))
         .or_else(|| env.get("AWS_REGION").map(|r| (r, RegionSource::AwsRegion)))
         .or_else(|| {
@@ -453,8 +450,12 @@ pub(crate) fn configured_endpoint_url_for(
     env_suffix: &str,
     config_key: &str,
 ) -> Result<Option<String>> {
-    if let Some(e) = explicit.map(str::trim).filter(|e| !e.is_empty()) {
-        return validate_endpoint_url(e).map(Some);
+    if let Some(e) = explicit {
+        // An explicit empty URL is an error, not "unset" (unlike an empty variable).
+        return validate_endpoint_url(e).map(Some).map_err(|e| {
+            let msg = format!("{} (given explicitly)", e.message());
+            e.with_message(msg)
+        });
     }
     let ignore = match env_bool(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")? {
         Some(b) => b,
@@ -822,9 +823,26 @@ mod tests {
             let e = validate_endpoint_url(input).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Config, "{input}");
         }
-        let e = validate_endpoint_url("https://user:hunter2@host.example/").unwrap_err();
-        assert!(!e.to_string().contains("hunter2"), "{e}");
-        assert!(e.to_string().contains("***@host.example"), "{e}");
+        // User-info in any form is refused, and an invalid URL is never echoed.
+        for input in [
+            "https://user:hunter2@host.example/",
+            "https://user:8080/hunter2@host.example",
+            "https://host.example/x@hunter2",
+            "user:hunter2@host.example",
+            "https://host.example/hunter2 x",
+        ] {
+            let e = validate_endpoint_url(input).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{input}");
+            assert!(!e.to_string().contains("hunter2"), "{input}: {e}");
+        }
+        let e = validate_endpoint_url("").unwrap_err();
+        assert!(e.message().contains("empty"), "{e}");
+        // An explicit empty URL is an error; an empty variable is unset.
+        let none = ProfileSet::empty();
+        let env = Env::from_pairs([("AWS_ENDPOINT_URL", "")]);
+        assert!(configured_endpoint_url(&env, Some(""), &none).is_err());
+        assert!(configured_endpoint_url(&env, Some("  "), &none).is_err());
+        assert_eq!(configured_endpoint_url(&env, None, &none).unwrap(), None);
     }
 
     fn profile(config: &str, selected: &str) -> ProfileSet {
@@ -860,6 +878,12 @@ mod tests {
             r(&empty, None, &prof),
             ("from-profile-1".into(), RegionSource::Profile)
         );
+        // ... but an explicit empty region is an error, not unset
+        for explicit in ["", "  "] {
+            let e = resolve_region_in(&all, Some(explicit), &prof).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config);
+            assert!(e.message().contains("empty"), "{e}");
+        }
         let e = resolve_region_in(
             &Env::from_pairs::<&str, &str>([]),
             None,

@@ -13,61 +13,82 @@ use crate::eventstream::DecodeErrorKind;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong. New kinds may be added in minor releases.
+///
+/// Each kind's documentation says whether an error of that kind is retryable
+/// ([`Error::is_retryable`]). A modeled service error is retryable or not by its kind alone,
+/// the same whether it came as an HTTP error response before the stream or as an exception
+/// frame inside it.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     // ---- modeled errors of the operation (HTTP error responses and stream exception frames) ----
     /// `AccessDeniedException` (HTTP 403): missing IAM permission or model access.
+    /// Not retryable.
     AccessDenied,
-    /// `ResourceNotFoundException` (HTTP 404): unknown model id or ARN.
+    /// `ResourceNotFoundException` (HTTP 404): unknown model id or ARN. Not retryable.
     ResourceNotFound,
-    /// `ThrottlingException` / `throttlingException` (HTTP 429).
+    /// `ThrottlingException` / `throttlingException` (HTTP 429). Retryable, in both forms.
     Throttling,
-    /// `ModelTimeoutException` / `modelTimeoutException` (HTTP 408).
+    /// `ModelTimeoutException` / `modelTimeoutException` (HTTP 408): the model's own
+    /// processing limit. Not retryable, in both forms.
     ModelTimeout,
-    /// `InternalServerException` / `internalServerException` (HTTP 500).
+    /// `InternalServerException` / `internalServerException` (HTTP 500). Retryable, in both
+    /// forms.
     InternalServer,
-    /// `ServiceUnavailableException` / `serviceUnavailableException` (HTTP 503).
+    /// `ServiceUnavailableException` / `serviceUnavailableException` (HTTP 503). Retryable, in
+    /// both forms.
     ServiceUnavailable,
-    /// `ModelStreamErrorException` / `modelStreamErrorException` (HTTP 424).
+    /// `ModelStreamErrorException` / `modelStreamErrorException` (HTTP 424): "Retry your
+    /// request", says the service. Retryable, in both forms.
     ModelStreamError,
-    /// `ValidationException` / `validationException` (HTTP 400).
+    /// `ValidationException` / `validationException` (HTTP 400). Not retryable, in both forms.
     Validation,
-    /// `ServiceQuotaExceededException` (HTTP 400).
+    /// `ServiceQuotaExceededException` (HTTP 400): a quota that does not refill by itself.
+    /// Not retryable.
     ServiceQuotaExceeded,
-    /// `ModelNotReadyException` (HTTP 429).
+    /// `ModelNotReadyException` (HTTP 429). Retryable.
     ModelNotReady,
-    /// `ModelErrorException` (HTTP 424).
+    /// `ModelErrorException` (HTTP 424): the model failed on this input. Not retryable.
     ModelError,
     /// A non-2xx response or an exception frame whose error type is not in the service model
     /// (for example a front-end authentication failure); [`Error::code`] has the raw type.
+    /// Retryable when the HTTP status is 429, 500, 502, 503 or 504 (never in the stream form,
+    /// which has no status).
     UnmodeledService,
-    /// An event-stream message of type `error` (`:error-code` / `:error-message`).
+    /// An event-stream message of type `error` (`:error-code` / `:error-message`). Retryable
+    /// when the code names throttling or an internal / unavailable service
+    /// (`…Throttl…`, `…InternalFailure…`, `…InternalServer…`, `…ServiceUnavailable…`).
     StreamError,
     // ---- protocol ----
     /// A 2xx response whose `Content-Type` is not `application/vnd.amazon.eventstream`.
+    /// Not retryable.
     UnexpectedContentType,
     /// The event stream is corrupt: bad CRC, impossible length, malformed headers, missing
-    /// protocol headers, or a chunk payload that is not the documented JSON.
+    /// protocol headers, or a chunk payload that is not the documented JSON. Not retryable.
     Protocol,
     /// The connection ended in the middle of a message or before the HTTP body was complete.
+    /// Retryable.
     Truncated,
     // ---- transport and time ----
-    /// Connecting, TLS, DNS, proxy or socket I/O failed.
+    /// Connecting, TLS, DNS, proxy or socket I/O failed. Retryable, except a TLS failure (an
+    /// untrusted certificate does not fix itself).
     Transport,
-    /// A timer fired; [`Error::timer`] says which.
+    /// A timer fired; [`Error::timer`] says which. Retryable, except the overall deadline.
     Timeout,
     // ---- caller side ----
     /// An argument was refused before anything was sent (bad model id, CR/LF in a header value,
-    /// a value outside the service model's enum or length limits).
+    /// a value outside the service model's enum or length limits). Not retryable.
     InvalidInput,
     /// The configuration is unusable (no region, bad endpoint URL, conflicting settings).
+    /// Not retryable.
     Config,
-    /// No credentials could be found, or a credential provider failed.
+    /// No credentials could be found, or a credential provider failed. Retryable only when the
+    /// provider's endpoint answered HTTP 429 or 5xx.
     Credentials,
-    /// The stream was cancelled through a [`CancelHandle`](crate::CancelHandle).
+    /// The stream was cancelled through a [`CancelHandle`](crate::CancelHandle). Not
+    /// retryable.
     Cancelled,
-    /// A bug in this library (for example a panic caught at the C boundary).
+    /// A bug in this library (for example a panic caught at the C boundary). Not retryable.
     Internal,
 }
 
@@ -238,6 +259,17 @@ impl Error {
         self
     }
 
+    /// Mark an error raised before the request went out (no HTTP attempt was made).
+    pub(crate) fn nothing_sent(mut self) -> Error {
+        self.inner.phase = Phase::BeforeSend;
+        self
+    }
+
+    /// Whether the error was raised before the request went out.
+    pub(crate) fn is_nothing_sent(&self) -> bool {
+        self.inner.phase == Phase::BeforeSend
+    }
+
     pub(crate) fn with_code(mut self, code: impl Into<String>) -> Error {
         self.inner.code = Some(code.into());
         self
@@ -359,12 +391,15 @@ impl Error {
         self.inner.events_delivered
     }
 
-    /// How many HTTP attempts were made (0 if nothing was sent).
+    /// How many HTTP attempts were made: requests sent, retries included (0 if nothing was
+    /// sent, e.g. for want of credentials).
     pub fn attempts(&self) -> u32 {
         self.inner.attempts
     }
 
-    /// `originalStatusCode` of a `ModelStreamErrorException` / `ModelErrorException`.
+    /// `originalStatusCode` of a `ModelStreamErrorException` / `ModelErrorException`; `None`
+    /// when absent or not a whole number in the `i32` range (the same rule for the HTTP and the
+    /// in-stream forms: never wrapped, never saturated).
     pub fn original_status_code(&self) -> Option<i32> {
         self.inner.original_status_code
     }
@@ -583,27 +618,28 @@ pub(crate) fn modeled_by_stream_member(member: &str) -> Option<&'static ModeledE
         .find(|m| m.stream_member == Some(member))
 }
 
-/// Whether re-sending may help, for an error reported by the service before the stream.
-pub(crate) fn http_error_retryable(kind: ErrorKind, status: u16) -> bool {
+/// `originalStatusCode` as sent (an `Integer` in the service model), for the HTTP and the
+/// event-stream forms alike: a whole number in the `i32` range, else not reported (`None`):
+/// never wrapped, never saturated, and never a reason to lose the rest of the error.
+pub(crate) fn original_status_code(v: &serde_json::Value) -> Option<i32> {
+    v.as_i64().and_then(|n| i32::try_from(n).ok())
+}
+
+/// [`Error::is_retryable`] of a service error, the same rule for the HTTP form (an error
+/// response before the stream) and the event-stream form (an exception frame): the kinds whose
+/// service documentation says a retry of the same request may succeed, plus unmodeled
+/// responses with a transient status (429, 500, 502, 503, 504), as the AWS SDKs classify them.
+/// `status` is the HTTP status (for an exception frame: the one the service model gives it).
+pub(crate) fn service_error_retryable(kind: ErrorKind, status: Option<u16>) -> bool {
     match kind {
         ErrorKind::Throttling
         | ErrorKind::ModelNotReady
         | ErrorKind::InternalServer
-        | ErrorKind::ServiceUnavailable => true,
-        ErrorKind::UnmodeledService => matches!(status, 429 | 500 | 502 | 503 | 504),
+        | ErrorKind::ServiceUnavailable
+        | ErrorKind::ModelStreamError => true,
+        ErrorKind::UnmodeledService => matches!(status, Some(429 | 500 | 502 | 503 | 504)),
         _ => false,
     }
-}
-
-/// Whether re-sending may help, for an exception frame received mid-stream.
-pub(crate) fn stream_exception_retryable(kind: ErrorKind) -> bool {
-    matches!(
-        kind,
-        ErrorKind::Throttling
-            | ErrorKind::ServiceUnavailable
-            | ErrorKind::InternalServer
-            | ErrorKind::ModelStreamError
-    )
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::error::{self, Error, ErrorKind, Phase, Result};
 use crate::eventstream::{Header, MessageRef};
+use crate::redact;
 
 /// One event of the response stream.
 #[derive(Clone, PartialEq, Eq)]
@@ -146,8 +147,9 @@ struct PayloadPart<'a> {
 struct ExceptionBody {
     #[serde(default, alias = "Message")]
     message: Option<String>,
+    /// Kept raw: [`error::original_status_code`] applies the same range rule as the HTTP form.
     #[serde(default)]
-    original_status_code: Option<i32>,
+    original_status_code: Option<serde_json::Value>,
     #[serde(default)]
     original_message: Option<String>,
     #[serde(default)]
@@ -244,29 +246,46 @@ pub(crate) fn decode_message<'a>(
                 ))
             })?;
             let body: ExceptionBody = serde_json::from_slice(msg.payload()).unwrap_or_default();
-            let message = body.message.unwrap_or_else(|| {
-                let raw = String::from_utf8_lossy(msg.payload());
-                if raw.trim().is_empty() {
-                    format!("the service sent a {name} without a message")
-                } else {
-                    raw.chars().take(512).collect()
+            // Text from the server is cleaned: no control or invisible characters.
+            let clean = |t: &str| redact::remote_text(t, redact::MAX_MESSAGE_CHARS);
+            let message = match body.message.as_deref().map(clean) {
+                Some(m) => m,
+                None => {
+                    let raw = redact::remote_text(&String::from_utf8_lossy(msg.payload()), 512);
+                    if raw.is_empty() {
+                        format!(
+                            "the service sent a {} without a message",
+                            redact::excerpt(name)
+                        )
+                    } else {
+                        raw
+                    }
                 }
-            });
+            };
             let (kind, status, retryable) = match error::modeled_by_stream_member(name) {
                 Some(m) => (
                     m.kind,
                     Some(m.status),
-                    error::stream_exception_retryable(m.kind),
+                    error::service_error_retryable(m.kind, Some(m.status)),
                 ),
                 None => (ErrorKind::UnmodeledService, None, false),
             };
             let mut e = Error::new(kind, message)
                 .with_phase(Phase::InStream)
-                .with_code(name)
+                .with_code(redact::excerpt(name))
                 .with_retryable(retryable)
                 .with_events_delivered(events_delivered)
-                .with_original(body.original_status_code, body.original_message)
-                .with_resource_name(body.resource_name);
+                .with_original(
+                    body.original_status_code
+                        .as_ref()
+                        .and_then(error::original_status_code),
+                    body.original_message.as_deref().map(clean),
+                )
+                .with_resource_name(
+                    body.resource_name
+                        .as_deref()
+                        .map(|r| redact::remote_text(r, 2048)),
+                );
             if let Some(s) = status {
                 e = e.with_http_status(s);
             }
@@ -274,17 +293,20 @@ pub(crate) fn decode_message<'a>(
         }
         "error" => {
             let code = msg.header_str(":error-code").unwrap_or("UnknownError");
-            let message = msg
-                .header_str(":error-message")
-                .map(str::to_owned)
-                .unwrap_or_else(|| String::from_utf8_lossy(msg.payload()).into_owned());
+            let message = match msg.header_str(":error-message") {
+                Some(m) => redact::remote_text(m, redact::MAX_MESSAGE_CHARS),
+                None => redact::remote_text(
+                    &String::from_utf8_lossy(msg.payload()),
+                    redact::MAX_MESSAGE_CHARS,
+                ),
+            };
             let retryable = code.contains("Throttl")
                 || code.contains("InternalFailure")
                 || code.contains("ServiceUnavailable")
                 || code.contains("InternalServer");
             Err(Error::new(ErrorKind::StreamError, message)
                 .with_phase(Phase::InStream)
-                .with_code(code)
+                .with_code(redact::excerpt(code))
                 .with_retryable(retryable)
                 .with_events_delivered(events_delivered))
         }
@@ -498,5 +520,60 @@ mod tests {
             let e = decode(&frame(&headers, payload)).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Protocol, "{headers:?}");
         }
+    }
+
+    #[test]
+    fn an_original_status_code_outside_i32_is_dropped_not_the_error() {
+        for (value, want) in [
+            ("500", Some(500)),
+            ("2147483647", Some(i32::MAX)),
+            ("-2147483648", Some(i32::MIN)),
+            ("1011380923018", None),
+            ("2147483648", None),
+            ("-2147483649", None),
+            ("500.5", None),
+            ("\"500\"", None),
+        ] {
+            let payload = format!(
+                r#"{{"message":"kept","originalStatusCode":{value},"originalMessage":"o"}}"#
+            );
+            let b = frame(
+                &[
+                    (":exception-type", "modelStreamErrorException"),
+                    (":message-type", "exception"),
+                ],
+                payload.as_bytes(),
+            );
+            let e = decode(&b).unwrap_err();
+            assert_eq!(e.original_status_code(), want, "{value}");
+            assert_eq!(e.message(), "kept", "{value}");
+            assert_eq!(e.original_message(), Some("o"), "{value}");
+        }
+    }
+
+    #[test]
+    fn text_from_exception_and_error_frames_is_cleaned() {
+        let b = frame(
+            &[
+                (":exception-type", "validationException\u{1b}[2J"),
+                (":message-type", "exception"),
+            ],
+            b"{\"message\":\"a\\u0000b\\r\\nFORGED\\u001b[31m\",\"originalMessage\":\"x\\ny\"}",
+        );
+        let e = decode(&b).unwrap_err();
+        assert_eq!(e.message(), "a b  FORGED [31m");
+        assert_eq!(e.original_message(), Some("x y"));
+        assert_eq!(e.code(), Some("validationException [2J"));
+        let b = frame(
+            &[
+                (":message-type", "error"),
+                (":error-code", "InternalFailure\r\n"),
+                (":error-message", "line1\nline2\u{0}"),
+            ],
+            b"",
+        );
+        let e = decode(&b).unwrap_err();
+        assert_eq!(e.code(), Some("InternalFailure"));
+        assert_eq!(e.message(), "line1 line2");
     }
 }

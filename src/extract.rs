@@ -14,8 +14,16 @@
 //!   parsed for every family, including [`ModelFamily::Unknown`].
 //!
 //! The family is derived from the model id with [`ModelFamily::from_model_id`] or forced by the
-//! caller (by name through [`FromStr`], for example `"meta-llama"`). For an unknown family no text
-//! is ever guessed.
+//! caller (by name through [`FromStr`], for example `"meta-llama"`). When the model id names no
+//! family (an application inference profile, provisioned, custom or imported model ARN), the
+//! extractor recognises it from the chunks themselves ([`ModelFamily::from_chunk`]): each family's
+//! documents have a distinctive shape (Claude's `type` events, Titan's `outputText`, Nova's
+//! `contentBlockDelta`, …). A chunk whose shape two families could share, or that matches no
+//! family, recognises nothing: the family stays unknown until a distinctive chunk arrives, and once
+//! recognised it stays for the rest of the stream. The only shape two families share is the
+//! OpenAI-style `choices[0].delta` of AI21 Jamba and OpenAI gpt-oss, which both read the same way:
+//! its text is extracted while the family itself stays unknown until a chunk tells them apart.
+//! A chunk that fits no family gives no text; no text is ever guessed.
 //!
 //! [`TextExtractor`] is stateful (one per stream) because a character can be split across two
 //! chunks: a UTF-16 surrogate pair escaped in JSON (`"\ud83d"` in one chunk, `"\ude00"` in the
@@ -91,7 +99,9 @@ pub enum ModelFamily {
     /// OpenAI gpt-oss (`openai.gpt-oss-…`): `choices[0].delta.content`.
     OpenAiGptOss,
     /// The family is not known (application inference profiles, provisioned, custom or imported
-    /// model ARNs, unknown providers). No text is extracted; the invocation metrics still are.
+    /// model ARNs, unknown providers). A [`TextExtractor`] for it recognises the family from the
+    /// chunks' shapes ([`ModelFamily::from_chunk`]); until it does, no text is extracted (the
+    /// invocation metrics still are).
     Unknown,
 }
 
@@ -154,6 +164,37 @@ impl ModelFamily {
         match resource_model_id(id) {
             Some(base) => family_from_base_id(base),
             None => ModelFamily::Unknown,
+        }
+    }
+
+    /// Recognises the family from the shape of one chunk document (the model's JSON, already
+    /// base64-decoded), or `None` when the shape does not tell.
+    ///
+    /// Only a field that belongs to exactly one family counts: Claude's `type` with an Anthropic
+    /// event name (`message_start`, `content_block_delta`, …), Titan's `outputText`, Nova's
+    /// `messageStart` / `contentBlockDelta` / `messageStop` / … objects, Llama's `generation`,
+    /// Mistral's `outputs` (text completion) or `choices[0].message` (chat), Cohere's
+    /// `event_type` / `is_finished` / `generations`, DeepSeek's `choices[0].text`. The
+    /// `choices[0].delta` shape is shared by AI21 Jamba and OpenAI gpt-oss: it gives
+    /// [`Ai21Jamba`](Self::Ai21Jamba) only with Jamba's `meta.requestDurationMillis`, and
+    /// [`OpenAiGptOss`](Self::OpenAiGptOss) only with a `model` member naming a gpt-oss model.
+    /// A document with the fields of two families, metrics alone, or anything that is not a
+    /// JSON object gives `None`. A Llama-format stream of an imported DeepSeek distill is
+    /// recognised as [`MetaLlama`](Self::MetaLlama), whose format it is.
+    ///
+    /// ```
+    /// use bedrock_stream::extract::ModelFamily;
+    ///
+    /// let nova = br#"{"contentBlockDelta":{"delta":{"text":"Hi"},"contentBlockIndex":0}}"#;
+    /// assert_eq!(ModelFamily::from_chunk(nova), Some(ModelFamily::AmazonNova));
+    /// let shared = br#"{"id":"x","choices":[{"index":0,"delta":{"content":"Hi"}}]}"#;
+    /// assert_eq!(ModelFamily::from_chunk(shared), None); // Jamba or gpt-oss
+    /// ```
+    #[must_use]
+    pub fn from_chunk(chunk: &[u8]) -> Option<ModelFamily> {
+        match recognise(chunk) {
+            Recognised::Family(family) => Some(family),
+            Recognised::SharedDelta | Recognised::Nothing => None,
         }
     }
 
@@ -463,31 +504,43 @@ const REPLACEMENT: char = '\u{FFFD}';
 /// incomplete raw UTF-8 sequence at the end of a text field). A held character is joined with the
 /// start of the next text; it becomes U+FFFD if the next text does not complete it, when a chunk
 /// carries a stop reason, or in [`finish`](Self::finish).
+///
+/// An extractor for [`ModelFamily::Unknown`] (what [`for_model_id`](Self::for_model_id) gives
+/// for an application inference profile ARN, for example) recognises the family from the first
+/// chunk whose shape is distinctive ([`ModelFamily::from_chunk`]) and keeps it until
+/// [`finish`](Self::finish).
 #[derive(Debug, Clone)]
 pub struct TextExtractor {
+    /// The family given at creation (`Unknown`: recognise it from the chunks).
+    configured: ModelFamily,
+    /// The family chunks are read with: `configured`, or the one recognised.
     family: ModelFamily,
     pending: [u8; 4],
     pending_len: u8,
 }
 
 impl TextExtractor {
-    /// An extractor for chunks of the given family.
+    /// An extractor for chunks of the given family; for [`ModelFamily::Unknown`] the family is
+    /// recognised from the chunks.
     #[must_use]
     pub fn new(family: ModelFamily) -> Self {
         TextExtractor {
+            configured: family,
             family,
             pending: [0; 4],
             pending_len: 0,
         }
     }
 
-    /// An extractor for the family of `model_id` (see [`ModelFamily::from_model_id`]).
+    /// An extractor for the family of `model_id` (see [`ModelFamily::from_model_id`]), or, when
+    /// the id does not reveal it, for the family the chunks' shapes reveal.
     #[must_use]
     pub fn for_model_id(model_id: &str) -> Self {
         Self::new(ModelFamily::from_model_id(model_id))
     }
 
-    /// The family this extractor was created for.
+    /// The family chunks are read with: the one this extractor was created for, or the one
+    /// recognised from the chunks so far (`Unknown` until a distinctive chunk arrived).
     #[must_use]
     pub fn family(&self) -> ModelFamily {
         self.family
@@ -498,7 +551,19 @@ impl TextExtractor {
     /// Never panics; bytes that are not a JSON object give an empty [`ChunkInfo`].
     #[must_use]
     pub fn process(&mut self, chunk: &[u8]) -> ChunkInfo {
-        let Some(parts) = parse_parts(self.family, chunk) else {
+        let family = match self.family {
+            ModelFamily::Unknown => match recognise(chunk) {
+                Recognised::Family(family) => {
+                    self.family = family;
+                    family
+                }
+                // Jamba and gpt-oss read this shape the same way: take its text, decide later.
+                Recognised::SharedDelta => ModelFamily::Ai21Jamba,
+                Recognised::Nothing => ModelFamily::Unknown,
+            },
+            known => known,
+        };
+        let Some(parts) = parse_parts(family, chunk) else {
             return ChunkInfo::default();
         };
         let mut text = match parts.text {
@@ -522,8 +587,10 @@ impl TextExtractor {
     }
 
     /// Ends the stream: returns U+FFFD if an incomplete character is still held, else `None`.
-    /// The extractor can then be reused for a new stream.
+    /// The extractor can then be reused for a new stream (a family recognised from the chunks is
+    /// forgotten: the next stream is recognised afresh).
     pub fn finish(&mut self) -> Option<String> {
+        self.family = self.configured;
         if self.pending_len > 0 {
             self.pending_len = 0;
             Some(REPLACEMENT.to_string())
@@ -646,10 +713,7 @@ struct Parts<'a> {
 fn parse_parts(family: ModelFamily, chunk: &[u8]) -> Option<Parts<'_>> {
     // Only a JSON object is a chunk document; this also keeps serde from reading an array
     // positionally into a struct.
-    let first = chunk
-        .iter()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
-    if *first != b'{' {
+    if !is_json_object(chunk) {
         return None;
     }
     let parsed = match family {
@@ -683,6 +747,14 @@ fn parse_parts(family: ModelFamily, chunk: &[u8]) -> Option<Parts<'_>> {
             ..Parts::default()
         })
     })
+}
+
+/// Whether the first non-blank byte opens a JSON object.
+fn is_json_object(chunk: &[u8]) -> bool {
+    chunk
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .is_some_and(|b| *b == b'{')
 }
 
 fn parse<'a, T: Deserialize<'a>>(chunk: &'a [u8]) -> Option<T> {
@@ -1273,6 +1345,144 @@ impl<'a> CohereChunk<'a> {
     }
 }
 
+// ---- Recognising the family from a chunk's shape ----
+
+/// What [`recognise`] found in one chunk document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recognised {
+    /// Fields of exactly one family.
+    Family(ModelFamily),
+    /// The `choices[0].delta` shape of AI21 Jamba and OpenAI gpt-oss, nothing telling them apart.
+    SharedDelta,
+    /// No family's fields, the fields of two families, or not a JSON object.
+    Nothing,
+}
+
+/// Anthropic streaming event names (the `type` of a Claude chunk).
+const CLAUDE_EVENTS: [&str; 8] = [
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+    "error",
+];
+
+/// The members that tell the families apart; their values are only looked at as far as needed.
+#[derive(Deserialize)]
+struct Probe<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<JStr<'a>>,
+    #[serde(rename = "outputText", borrow)]
+    output_text: Option<JStr<'a>>,
+    #[serde(rename = "messageStart")]
+    message_start: Option<IgnoredAny>,
+    #[serde(rename = "contentBlockStart")]
+    content_block_start: Option<IgnoredAny>,
+    #[serde(rename = "contentBlockDelta")]
+    content_block_delta: Option<IgnoredAny>,
+    #[serde(rename = "contentBlockStop")]
+    content_block_stop: Option<IgnoredAny>,
+    #[serde(rename = "messageStop")]
+    message_stop: Option<IgnoredAny>,
+    #[serde(borrow)]
+    generation: Option<JStr<'a>>,
+    outputs: Option<IgnoredAny>,
+    #[serde(borrow)]
+    choices: Option<First<ProbeChoice<'a>>>,
+    event_type: Option<IgnoredAny>,
+    is_finished: Option<IgnoredAny>,
+    generations: Option<IgnoredAny>,
+    meta: Option<ProbeMeta>,
+    #[serde(borrow)]
+    model: Option<JStr<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ProbeChoice<'a> {
+    #[serde(borrow)]
+    text: Option<JStr<'a>>,
+    message: Option<IgnoredAny>,
+    delta: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ProbeMeta {
+    #[serde(rename = "requestDurationMillis")]
+    request_duration_millis: Option<IgnoredAny>,
+}
+
+/// The family whose fields `chunk` has, when exactly one family's do (see
+/// [`ModelFamily::from_chunk`]).
+fn recognise(chunk: &[u8]) -> Recognised {
+    if !is_json_object(chunk) {
+        return Recognised::Nothing;
+    }
+    let Some(probe) = parse::<Probe<'_>>(chunk) else {
+        return Recognised::Nothing;
+    };
+    let is_string = |s: &Option<JStr<'_>>| matches!(s, Some(JStr::Bytes(_)));
+    let nova = [
+        &probe.message_start,
+        &probe.content_block_start,
+        &probe.content_block_delta,
+        &probe.content_block_stop,
+        &probe.message_stop,
+    ];
+    let choice = first(probe.choices);
+    let delta = choice.as_ref().is_some_and(|c| c.delta.is_some());
+    // Jamba's and gpt-oss's `choices[0].delta` chunks differ only in these members.
+    let jamba = delta
+        && probe
+            .meta
+            .as_ref()
+            .is_some_and(|m| m.request_duration_millis.is_some());
+    let gpt_oss = delta
+        && match &probe.model {
+            Some(JStr::Bytes(m)) => std::str::from_utf8(m)
+                .is_ok_and(|m| ModelFamily::from_model_id(m) == ModelFamily::OpenAiGptOss),
+            _ => false,
+        };
+    let shared_delta = delta && !jamba && !gpt_oss;
+    let seen = [
+        (
+            probe
+                .kind
+                .as_ref()
+                .is_some_and(|k| CLAUDE_EVENTS.iter().any(|e| k.is(e))),
+            ModelFamily::AnthropicClaude,
+        ),
+        (is_string(&probe.output_text), ModelFamily::AmazonTitanText),
+        (nova.iter().any(|m| m.is_some()), ModelFamily::AmazonNova),
+        (is_string(&probe.generation), ModelFamily::MetaLlama),
+        (probe.outputs.is_some(), ModelFamily::MistralText),
+        (
+            choice.as_ref().is_some_and(|c| c.message.is_some()),
+            ModelFamily::MistralChat,
+        ),
+        (
+            probe.event_type.is_some()
+                || probe.is_finished.is_some()
+                || probe.generations.is_some(),
+            ModelFamily::Cohere,
+        ),
+        (jamba, ModelFamily::Ai21Jamba),
+        (
+            choice.as_ref().is_some_and(|c| is_string(&c.text)),
+            ModelFamily::DeepSeek,
+        ),
+        (gpt_oss, ModelFamily::OpenAiGptOss),
+    ];
+    let mut families = seen.iter().filter(|(yes, _)| *yes).map(|(_, f)| *f);
+    match (families.next(), families.next(), shared_delta) {
+        (Some(family), None, false) => Recognised::Family(family),
+        (None, None, true) => Recognised::SharedDelta,
+        _ => Recognised::Nothing,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1386,7 +1596,7 @@ mod tests {
         out
     }
 
-    // ---- the example sequences of MODEL_CHUNKS.md, per family ----
+    // ---- example chunk sequences, per family ----
 
     #[test]
     fn claude_example_sequence() {
@@ -1754,21 +1964,155 @@ mod tests {
     }
 
     #[test]
-    fn unknown_family_never_extracts_text_but_reads_metrics() {
+    fn unrecognisable_shapes_stay_unknown_and_give_only_metrics() {
         let chunks = [
-            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}"#,
-            r#"{"generation":"Hello","prompt_token_count":3,"stop_reason":"stop"}"#,
-            r#"{"outputText":"Hello","completionReason":"FINISH","inputTextTokenCount":3}"#,
+            // No family's member, or a member no family owns alone.
+            r#"{"text":"Hello"}"#,
+            r#"{"type":"text","text":"Hello"}"#,
+            r#"{"completion":"Hello","stop_reason":"stop"}"#,
+            r#"{"choices":[{"index":0,"finish_reason":null}]}"#,
+            r#"{"choices":[]}"#,
+            // The members of two families at once.
             r#"{"choices":[{"delta":{"content":"x"},"text":"y","finish_reason":"stop"}],"usage":{"prompt_tokens":1}}"#,
-            r#"{"text":"Hello","event_type":"text-generation"}"#,
-            r#"{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":14,"outputTokenCount":12,"invocationLatency":640,"firstByteLatency":410}}"#,
+            r#"{"generation":"x","outputText":"y"}"#,
+            r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"},"event_type":"text-generation"}"#,
+            r#"{"choices":[{"delta":{"content":"x"}}],"meta":{"requestDurationMillis":1},"model":"openai.gpt-oss-20b-1:0"}"#,
+            // Family members of the wrong type.
+            r#"{"generation":5,"outputText":null}"#,
+            // Metrics alone.
+            r#"{"amazon-bedrock-invocationMetrics":{"inputTokenCount":14,"outputTokenCount":12,"invocationLatency":640,"firstByteLatency":410}}"#,
         ];
-        let (infos, all) = run(Unknown, &chunks);
-        assert_eq!(all, "");
-        assert!(infos[..5].iter().all(ChunkInfo::is_empty), "{infos:?}");
+        let mut ex = TextExtractor::new(Unknown);
+        let infos: Vec<ChunkInfo> = chunks.iter().map(|c| ex.process(c.as_bytes())).collect();
+        assert_eq!(ex.family(), Unknown);
+        let last = chunks.len() - 1;
+        assert!(infos[..last].iter().all(ChunkInfo::is_empty), "{infos:?}");
         assert_eq!(
-            infos[5],
+            infos[last],
             ci(None, None, None, Some(metrics(14, 12, 640, 410)))
+        );
+        for c in chunks {
+            assert_eq!(ModelFamily::from_chunk(c.as_bytes()), None, "{c}");
+        }
+        assert_eq!(ex.finish(), None);
+    }
+
+    #[test]
+    fn every_family_is_recognised_from_its_chunks_when_the_id_does_not_say() {
+        let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3";
+        for family in TEXT_FAMILIES {
+            let chunk = text_chunk(family, "Hello");
+            let mut ex = TextExtractor::for_model_id(arn);
+            assert_eq!(ex.family(), Unknown);
+            // Read exactly as an extractor made for the family reads it.
+            let expected = TextExtractor::new(family).process(chunk.as_bytes());
+            assert_eq!(ex.process(chunk.as_bytes()), expected, "{family}");
+            assert_eq!(expected, text("Hello"), "{family}");
+            match family {
+                // Their shared `choices[0].delta` shape tells nothing yet.
+                Ai21Jamba | OpenAiGptOss => {
+                    assert_eq!(ModelFamily::from_chunk(chunk.as_bytes()), None);
+                    assert_eq!(ex.family(), Unknown, "{family}");
+                }
+                _ => {
+                    assert_eq!(ModelFamily::from_chunk(chunk.as_bytes()), Some(family));
+                    assert_eq!(ex.family(), family);
+                }
+            }
+        }
+        // The members that tell Jamba and gpt-oss apart (Jamba's observed last chunk; gpt-oss
+        // echoing its model id).
+        let jamba = br#"{"id":"chat-ae86","choices":[{"index":0,"delta":{"content":"?"},"finish_reason":"stop","stop_reason":"<|eom|>"}],"usage":{"prompt_tokens":144,"total_tokens":158,"completion_tokens":14},"meta":{"requestDurationMillis":146}}"#;
+        let oss = br#"{"id":"chatcmpl-7a1","object":"chat.completion.chunk","created":1754400000,"model":"openai.gpt-oss-120b-1:0","choices":[{"index":0,"delta":{"content":"Hello!"},"finish_reason":null}]}"#;
+        assert_eq!(ModelFamily::from_chunk(jamba), Some(Ai21Jamba));
+        assert_eq!(ModelFamily::from_chunk(oss), Some(OpenAiGptOss));
+        for (family, distinctive) in [(Ai21Jamba, &jamba[..]), (OpenAiGptOss, &oss[..])] {
+            let mut ex = TextExtractor::new(Unknown);
+            let first = text_chunk(family, "a");
+            assert_eq!(ex.process(first.as_bytes()), text("a"));
+            assert_eq!(ex.family(), Unknown);
+            assert_eq!(
+                ex.process(distinctive),
+                TextExtractor::new(family).process(distinctive)
+            );
+            assert_eq!(ex.family(), family);
+        }
+        // Whitespace around the document, Nova's non-text events and Claude's ping recognise too.
+        for (chunk, family) in [
+            (
+                &b" \n{\"messageStart\":{\"role\":\"assistant\"}}"[..],
+                AmazonNova,
+            ),
+            (
+                br#"{"metadata":{"usage":{}},"messageStop":{"stopReason":"end_turn"}}"#,
+                AmazonNova,
+            ),
+            (br#"{"type":"ping"}"#, AnthropicClaude),
+            (
+                br#"{"is_finished":false,"event_type":"stream-start"}"#,
+                Cohere,
+            ),
+            (br#"{"generations":[{"text":"x"}]}"#, Cohere),
+            (
+                br#"{"outputs":[{"text":"","stop_reason":"stop"}]}"#,
+                MistralText,
+            ),
+        ] {
+            assert_eq!(ModelFamily::from_chunk(chunk), Some(family), "{chunk:?}");
+        }
+    }
+
+    #[test]
+    fn a_recognised_family_stays_and_ambiguous_chunks_do_not_lock_one_in() {
+        let mut ex = TextExtractor::new(Unknown);
+        // Ambiguous first: nothing is extracted, nothing is locked in.
+        assert!(ex
+            .process(br#"{"generation":"x","outputs":[{"text":"y"}]}"#)
+            .is_empty());
+        assert!(ex.process(br#"{"text":"x"}"#).is_empty());
+        assert_eq!(ex.family(), Unknown);
+        // The first distinctive chunk decides, for the rest of the stream.
+        assert_eq!(
+            ex.process(br#"{"outputText":"Hi","index":0,"completionReason":null}"#),
+            text("Hi")
+        );
+        assert_eq!(ex.family(), AmazonTitanText);
+        assert!(ex
+            .process(br#"{"generation":"Llama?","stop_reason":null}"#)
+            .is_empty());
+        assert_eq!(ex.family(), AmazonTitanText);
+        assert_eq!(
+            ex.process(br#"{"outputText":"!","completionReason":"FINISH"}"#),
+            ci(Some("!"), Some("FINISH"), None, None)
+        );
+        // The next stream is recognised afresh.
+        assert_eq!(ex.finish(), None);
+        assert_eq!(ex.family(), Unknown);
+        assert_eq!(
+            ex.process(br#"{"generation":"Yo","stop_reason":null}"#),
+            text("Yo")
+        );
+        assert_eq!(ex.family(), MetaLlama);
+        // A shared delta chunk read provisionally does not stop a later distinctive chunk from
+        // deciding; a family given at creation is never replaced.
+        let mut ex = TextExtractor::new(Unknown);
+        let delta = br#"{"choices":[{"delta":{"content":"a"},"finish_reason":null}]}"#;
+        assert_eq!(ex.process(delta), text("a"));
+        assert_eq!(ex.process(delta), text("a"));
+        assert_eq!(ex.family(), Unknown);
+        let mut fixed = TextExtractor::new(MistralChat);
+        assert!(fixed.process(br#"{"outputText":"x"}"#).is_empty());
+        assert_eq!(fixed.finish(), None);
+        assert_eq!(fixed.family(), MistralChat);
+        // A surrogate pair split across the recognising chunk and the next is still joined.
+        let mut ex = TextExtractor::new(Unknown);
+        assert_eq!(
+            ex.process(br#"{"generation":"\ud83e"}"#),
+            ChunkInfo::default()
+        );
+        assert_eq!(
+            ex.process(br#"{"generation":"\udd80!"}"#),
+            text("\u{1F980}!")
         );
     }
 

@@ -16,6 +16,7 @@ mod ffi;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod profile;
+mod redact;
 mod request;
 mod retry;
 mod tls;
@@ -32,6 +33,7 @@ pub use client::{
 pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
 pub use event::{Chunk, Event, UnknownEvent};
+pub use redact::url as redact_url;
 pub use request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace};
 pub use retry::RetryMode;
 pub use transport::CancelHandle;

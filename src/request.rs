@@ -50,16 +50,19 @@ macro_rules! wire_enum {
         }
         impl FromStr for $ty {
             type Err = Error;
-            /// Parses the wire value exactly (case-sensitive, as the service requires).
+            /// Parses a wire value. Like every enum-valued setting of this crate (C setters and
+            /// command-line options included), ASCII case and surrounding whitespace are
+            /// ignored; the exact wire value (see `as_str`) is what is sent.
             fn from_str(s: &str) -> Result<$ty> {
-                match s {
-                    $($wire => Ok($ty::$variant),)+
-                    _ => Err(Error::invalid_input(format!(
-                        concat!("{:?} is not a valid ", $shape, "; expected one of: {}"),
-                        s,
-                        [$($wire),+].join(", ")
-                    ))),
-                }
+                let t = s.trim();
+                $(if t.eq_ignore_ascii_case($wire) {
+                    return Ok($ty::$variant);
+                })+
+                Err(Error::invalid_input(format!(
+                    concat!("{:?} is not a valid ", $shape, "; expected one of: {}"),
+                    crate::redact::excerpt(s),
+                    [$($wire),+].join(", ")
+                )))
             }
         }
         impl fmt::Display for $ty {
@@ -335,6 +338,13 @@ fn validate_model_id(id: &str) -> Result<()> {
             "the model id contains a control character (CR, LF, NUL, ...)",
         ));
     }
+    if id == "." || id == ".." {
+        // Sent as a dot segment, which URL and SigV4 path normalization remove: the request
+        // would go to (and be signed for) another path.
+        return Err(Error::invalid_input(format!(
+            "the model id {id:?} is not a model id (a `.` or `..` path segment)"
+        )));
+    }
     Ok(())
 }
 
@@ -410,7 +420,7 @@ mod tests {
 
     #[test]
     fn model_ids_are_encoded_as_one_label_like_botocore() {
-        // The table of INVOKE_MODEL_WITH_RESPONSE_STREAM.md §3.1, measured with botocore.
+        // How botocore encodes each of these model ids (measured).
         let cases = [
             ("anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-5-haiku-20241022-v1%3A0"),
             ("amazon.titan-text-express-v1", "amazon.titan-text-express-v1"),
@@ -489,7 +499,17 @@ mod tests {
             .validate_and_headers()
             .unwrap_err();
         assert!(e.to_string().contains("carriage return"), "{e}");
-        assert!("enabled".parse::<Trace>().is_err());
+        for id in [".", ".."] {
+            let e = InvokeRequest::new(id, vec![]).path().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{id}");
+            let e = InvokeRequest::new(id, vec![])
+                .validate_and_headers()
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{id}");
+        }
+        assert!(InvokeRequest::new(".a", vec![]).path().is_ok());
+        assert!("enable".parse::<Trace>().is_err());
+        assert_eq!("enabled".parse::<Trace>().unwrap(), Trace::Enabled);
         assert_eq!("ENABLED_FULL".parse::<Trace>().unwrap(), Trace::EnabledFull);
         assert_eq!("flex".parse::<ServiceTier>().unwrap(), ServiceTier::Flex);
     }

@@ -6,6 +6,13 @@
 //! a CUBIC curve — cut to 70 % of the measured sending rate when the service throttles, then
 //! growing back as requests succeed — so that many threads sharing one client slow down
 //! together instead of hammering a throttled account. It is shared by all clones of a client.
+//!
+//! Both modes also have the AWS SDKs' **retry quota** ([`RetryQuota`]): a per-client bucket of
+//! 500 tokens; a retry takes 5 (10 after a timeout), and when the bucket cannot pay, the call
+//! fails with its error at once instead of retrying; a call that succeeds gives back what its
+//! last retry took, or 1 token when it needed no retry. During an outage a fleet of threads
+//! sharing a client thus stops multiplying its load after about 100 retries, and retries come
+//! back as calls succeed again.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,16 +33,87 @@ pub enum RetryMode {
 impl std::str::FromStr for RetryMode {
     type Err = Error;
 
+    /// `standard`, `adaptive` or `legacy` (= `standard`); as for every enum-valued setting of
+    /// this crate, ASCII case and surrounding whitespace are ignored.
     fn from_str(s: &str) -> Result<RetryMode> {
-        match s.trim() {
+        match s.trim().to_ascii_lowercase().as_str() {
             "standard" | "legacy" => Ok(RetryMode::Standard),
             "adaptive" => Ok(RetryMode::Adaptive),
-            other => Err(Error::config(format!(
-                "retry mode {other:?} is not one of standard, adaptive, legacy"
+            _ => Err(Error::config(format!(
+                "retry mode {:?} is not one of standard, adaptive, legacy",
+                crate::redact::excerpt(s)
             ))),
         }
     }
 }
+
+/// Tokens in a full retry quota (`INITIAL_RETRY_TOKENS` of the AWS SDKs).
+pub(crate) const RETRY_QUOTA_CAPACITY: u32 = 500;
+/// Tokens a retry takes (`RETRY_COST`).
+pub(crate) const RETRY_COST: u32 = 5;
+/// Tokens a retry after a timeout takes (`RETRY_TIMEOUT_COST`).
+pub(crate) const RETRY_TIMEOUT_COST: u32 = 10;
+/// Tokens a call that succeeded without a retry gives back (`NO_RETRY_INCREMENT`).
+pub(crate) const NO_RETRY_INCREMENT: u32 = 1;
+
+/// The standard-mode retry quota, shared by all clones of a client (see the module docs).
+#[derive(Debug)]
+pub(crate) struct RetryQuota {
+    available: Mutex<u32>,
+}
+
+impl Default for RetryQuota {
+    fn default() -> RetryQuota {
+        RetryQuota {
+            available: Mutex::new(RETRY_QUOTA_CAPACITY),
+        }
+    }
+}
+
+impl RetryQuota {
+    /// Take the cost of one retry (after a timeout when `timeout`): the tokens taken, or
+    /// `None` when the quota cannot pay (then do not retry).
+    pub(crate) fn acquire(&self, timeout: bool) -> Option<u32> {
+        let cost = if timeout {
+            RETRY_TIMEOUT_COST
+        } else {
+            RETRY_COST
+        };
+        let mut available = self.available.lock().unwrap_or_else(|p| p.into_inner());
+        *available = available.checked_sub(cost)?;
+        Some(cost)
+    }
+
+    /// A call succeeded: give back what its last retry took (`Some`), or
+    /// [`NO_RETRY_INCREMENT`] when it needed no retry (`None`); never above the capacity.
+    pub(crate) fn release(&self, last_retry_cost: Option<u32>) {
+        let mut available = self.available.lock().unwrap_or_else(|p| p.into_inner());
+        let back = last_retry_cost.unwrap_or(NO_RETRY_INCREMENT);
+        *available = available.saturating_add(back).min(RETRY_QUOTA_CAPACITY);
+    }
+
+    /// Tokens left (for tests).
+    #[cfg(test)]
+    pub(crate) fn available(&self) -> u32 {
+        *self.available.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// When a backoff of `wait` started now ends, if it ends before `deadline`; `None` when it
+/// would end at or after the deadline (then do not retry). A wait too long for an `Instant`
+/// (`Duration::MAX`) ends after any deadline; it never panics.
+pub(crate) fn backoff_fits(wait: Duration, deadline: Option<Instant>) -> bool {
+    match (Instant::now().checked_add(wait), deadline) {
+        (Some(end), Some(d)) => end < d,
+        (None, Some(_)) => false,
+        (_, None) => true,
+    }
+}
+
+/// The longest single backoff actually slept: a longer one (up to `Duration::MAX`, "no
+/// limit") is cut to this, which is still forever in practice, so that computing its end never
+/// overflows an `Instant`. A cancel still ends it at once.
+pub(crate) const MAX_BACKOFF_SLEEP: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 const BETA: f64 = 0.7;
 const SCALE_CONSTANT: f64 = 0.4;
@@ -175,6 +253,45 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quota_pays_100_retries_then_refills_on_success() {
+        let q = RetryQuota::default();
+        for _ in 0..100 {
+            assert_eq!(q.acquire(false), Some(RETRY_COST));
+        }
+        assert_eq!(q.available(), 0);
+        assert_eq!(q.acquire(false), None);
+        assert_eq!(q.acquire(true), None);
+        // Successes without retry give back one token each.
+        for _ in 0..4 {
+            q.release(None);
+        }
+        assert_eq!(q.acquire(false), None, "4 tokens do not pay a retry");
+        q.release(None);
+        assert_eq!(q.acquire(false), Some(RETRY_COST));
+        // A success after a retry gives back what that retry took.
+        q.release(Some(RETRY_COST));
+        assert_eq!(q.available(), RETRY_COST);
+        // A timeout retry costs 10; the bucket never exceeds its capacity.
+        q.release(Some(RETRY_TIMEOUT_COST));
+        assert_eq!(q.acquire(true), Some(RETRY_TIMEOUT_COST));
+        for _ in 0..1000 {
+            q.release(Some(RETRY_TIMEOUT_COST));
+        }
+        assert_eq!(q.available(), RETRY_QUOTA_CAPACITY);
+    }
+
+    #[test]
+    fn a_huge_backoff_never_overflows() {
+        let soon = Instant::now() + Duration::from_secs(60);
+        assert!(!backoff_fits(Duration::MAX, Some(soon)));
+        assert!(!backoff_fits(Duration::from_secs(61), Some(soon)));
+        assert!(backoff_fits(Duration::ZERO, Some(soon)));
+        assert!(backoff_fits(Duration::MAX, None));
+        // The cut sleep can still be added to now.
+        assert!(Instant::now().checked_add(MAX_BACKOFF_SLEEP).is_some());
+    }
 
     #[test]
     fn modes_parse_like_the_sdks() {

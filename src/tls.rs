@@ -5,13 +5,24 @@ use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 
 use crate::error::{Error, Result};
 
-/// Parse the certificates of a PEM bundle; an unreadable bundle or one without any
-/// certificate is an error (never a silent fallback).
+/// Parse the certificates of a PEM bundle; an unreadable bundle, one without any certificate,
+/// or a `CERTIFICATE` block that is not a usable X.509 trust anchor is an error (never a silent
+/// fallback: ureq would drop such a block without a word, and the CA the user meant to trust
+/// would then fail every handshake). Other PEM blocks (keys, CRLs) are ignored.
 pub(crate) fn certificates_from_pem(pem: &[u8]) -> Result<Vec<Certificate<'static>>> {
     let mut certs = Vec::new();
     for item in parse_pem(pem) {
         match item {
-            Ok(PemItem::Certificate(c)) => certs.push(c),
+            Ok(PemItem::Certificate(c)) => {
+                let mut store = rustls::RootCertStore::empty();
+                if let Err(e) = store.add(rustls::pki_types::CertificateDer::from(c.der())) {
+                    return Err(Error::config(format!(
+                        "certificate {} of the CA bundle is not a valid X.509 certificate: {e}",
+                        certs.len() + 1
+                    )));
+                }
+                certs.push(c)
+            }
             Ok(_) => {}
             Err(e) => {
                 return Err(Error::config(format!(
@@ -49,5 +60,11 @@ mod tests {
             b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"
         )
         .is_err());
+        // Valid base64, but the DER is not a certificate: ureq would drop it silently.
+        let e = certificates_from_pem(
+            b"-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap_err();
+        assert!(e.message().contains("not a valid X.509"), "{e}");
     }
 }

@@ -1,6 +1,6 @@
 //! Integration tests of the `bedrock-stream` binary: every subcommand is run as a process
 //! against an in-process emulator on 127.0.0.1 (port 0), including the error outcomes and their
-//! exit codes, and `decode` runs over every public event-stream test vector in `../shared`.
+//! exit codes, and `decode` runs over every public event-stream test vector in `tests/data`.
 #![cfg(feature = "cli")]
 
 use std::collections::BTreeSet;
@@ -184,8 +184,8 @@ fn b64(v: &Value) -> Vec<u8> {
     B64.decode(v.as_str().expect("base64 string")).unwrap()
 }
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 fn read_json(path: &Path) -> Value {
@@ -301,7 +301,7 @@ fn a_bad_command_line_exits_2_with_nothing_on_stdout() {
             "--body",
             "-",
             "--trace",
-            "enabled",
+            "enable",
         ],
         &["chat", "--model-id", "m", "--read-timeout", "-1", "hi"],
         &["chat", "--model-id", "m", "--max-attempts", "0", "hi"],
@@ -570,6 +570,90 @@ fn invoke_reads_the_body_from_stdin_and_forces_a_family() {
         .collect();
     assert!(text.contains("Hello there"), "{r}");
     assert_eq!(emu.requests()[0].body, claude_body());
+}
+
+/// The text of every chunk line of `invoke`.
+fn chunk_text(r: &Run) -> String {
+    r.json_lines()
+        .iter()
+        .filter_map(|l| l["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn invoke_recognises_every_family_from_its_chunks_under_an_arn() {
+    // An application inference profile ARN names no family: the text is read from the chunks'
+    // shapes, for every family the emulator serves.
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3";
+    let scratch = Scratch::new();
+    for family in ModelFamily::ALL {
+        let emu = Emulator::builder()
+            .default_family(family)
+            .text_chunks(6)
+            .start()
+            .unwrap();
+        let body = scratch.file("body.json", &family.example_body("What is a crab?"));
+        let r = run(
+            &mut at(&emu),
+            &[
+                "invoke",
+                "--model-id",
+                arn,
+                "--body",
+                body.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, OK, "{family}: {r}");
+        let text = chunk_text(&r);
+        assert!(
+            text.contains("You said: \u{201c}What is a crab?\u{201d}")
+                && text.ends_with("\u{1F980}"),
+            "{family}: {text:?}\n{r}"
+        );
+        assert_eq!(emu.requests()[0].model_id.as_deref(), Some(arn));
+    }
+}
+
+/// A captured body of `chunk` events carrying these documents.
+fn chunk_capture(docs: &[&str]) -> Vec<u8> {
+    use bedrock_stream::eventstream::{Header, Message};
+    let mut out = Vec::new();
+    for doc in docs {
+        let payload = serde_json::json!({ "bytes": B64.encode(doc) }).to_string();
+        let headers = vec![
+            Header::new(":event-type", "chunk"),
+            Header::new(":content-type", "application/json"),
+            Header::new(":message-type", "event"),
+        ];
+        Message::new(headers, payload.into_bytes())
+            .encode_into(&mut out)
+            .unwrap();
+    }
+    out
+}
+
+#[test]
+fn decode_recognises_no_family_in_unknown_or_ambiguous_chunks_then_keeps_the_first_found() {
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3";
+    let capture = chunk_capture(&[
+        r#"{"completion":"unknown shape","stop":null}"#,
+        r#"{"generation":"Llama","outputText":"or Titan?"}"#,
+        r#"{"outputText":"Titan","index":0,"completionReason":null}"#,
+        r#"{"generation":"not read: the family is Titan now","stop_reason":null}"#,
+        r#"{"outputText":"!","index":0,"completionReason":"FINISH"}"#,
+    ]);
+    let r = decode_bytes(&capture, &["--bedrock", "--model-id", arn]);
+    assert_eq!(r.code, OK, "{r}");
+    let texts: Vec<Option<String>> = r
+        .json_lines()
+        .iter()
+        .map(|l| l["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        texts,
+        [None, None, Some("Titan".into()), None, Some("!".into())],
+        "{r}"
+    );
 }
 
 #[test]
@@ -1113,7 +1197,7 @@ fn assert_header_order(line: &str, names: &[&str]) {
 
 #[test]
 fn decode_every_positive_test_vector_file() {
-    let dir = shared().join("testdata/eventstream");
+    let dir = data().join("eventstream");
     let mut seen = 0;
     for entry in fs::read_dir(dir.join("encoded/positive")).unwrap() {
         let path = entry.unwrap().path();
@@ -1168,7 +1252,7 @@ fn decode_every_positive_test_vector_file() {
 
 #[test]
 fn decode_every_negative_test_vector_file_ends_with_an_error_line() {
-    let dir = shared().join("testdata/eventstream");
+    let dir = data().join("eventstream");
     let manifest = read_json(&dir.join("manifest.json"));
     let mut seen = 0;
     for e in manifest["entries"].as_array().unwrap() {
@@ -1216,7 +1300,7 @@ fn decode_every_negative_test_vector_file_ends_with_an_error_line() {
 
 #[test]
 fn decode_the_spec_vectors_frames_and_negatives() {
-    let v = read_json(&shared().join("spec/vectors/eventstream_vectors.json"));
+    let v = read_json(&data().join("vectors/eventstream_vectors.json"));
     let frames = v["frames"].as_array().unwrap();
     let mut all = Vec::new();
     let mut offsets = Vec::new();
@@ -1284,7 +1368,7 @@ fn decode_the_spec_vectors_frames_and_negatives() {
 
 #[test]
 fn decode_bedrock_view_of_the_spec_streams() {
-    let v = read_json(&shared().join("spec/vectors/eventstream_vectors.json"));
+    let v = read_json(&data().join("vectors/eventstream_vectors.json"));
     for s in v["bedrock_streams"].as_array().unwrap() {
         let name = s["name"].as_str().unwrap();
         let bytes = B64.decode(s["base64"].as_str().unwrap()).unwrap();
@@ -1335,20 +1419,24 @@ fn decode_bedrock_view_of_the_spec_streams() {
             "bedrock_stream_then_exception" => assert_eq!(text, "Hi"),
             _ => {}
         }
-        // Without a family no text is guessed, the events are the same.
+        // Without a family it is recognised from the chunks' shapes: the same events and text.
         let plain = decode_bytes(&bytes, &["--bedrock"]);
         assert_eq!(plain.code, OK);
-        assert!(
-            plain.json_lines().iter().all(|l| l.get("text").is_none()),
-            "{name}"
-        );
-        assert_eq!(plain.json_lines().len(), expect.len());
+        let plain_lines = plain.json_lines();
+        assert_eq!(plain_lines.len(), expect.len());
+        if name.contains("claude") || name.contains("titan") || name.contains("then_exception") {
+            let plain_text: String = plain_lines
+                .iter()
+                .filter_map(|l| l["text"].as_str())
+                .collect();
+            assert_eq!(plain_text, text, "{name}");
+        }
     }
 }
 
 #[test]
 fn decode_bedrock_view_of_error_messages_and_invalid_events() {
-    let v = read_json(&shared().join("spec/vectors/eventstream_vectors.json"));
+    let v = read_json(&data().join("vectors/eventstream_vectors.json"));
     let frame = |n: &str| {
         let f = v["frames"]
             .as_array()
@@ -1385,7 +1473,7 @@ fn decode_bedrock_view_of_error_messages_and_invalid_events() {
 
 #[test]
 fn decode_reads_stdin_and_reports_truncation_and_unreadable_files() {
-    let v = read_json(&shared().join("spec/vectors/eventstream_vectors.json"));
+    let v = read_json(&data().join("vectors/eventstream_vectors.json"));
     let bytes = unhex(v["frames"][1]["hex"].as_str().unwrap());
     let r = run_with_stdin(&mut bare(), &["decode", "-"], Some(&bytes));
     assert_eq!(r.code, OK, "{r}");
@@ -1416,9 +1504,14 @@ struct EmulatorProcess {
 
 impl EmulatorProcess {
     fn start(flags: &[&str]) -> EmulatorProcess {
+        Self::start_with_env(flags, &[])
+    }
+
+    fn start_with_env(flags: &[&str], env: &[(&str, &str)]) -> EmulatorProcess {
         let scratch = Scratch::new();
         let endpoint_file = scratch.0.join("endpoint");
         let mut cmd = bare();
+        cmd.envs(env.iter().copied());
         cmd.args(["emulator", "--port", "0", "--endpoint-file"])
             .arg(&endpoint_file)
             .args(flags)
@@ -1552,6 +1645,48 @@ fn emulator_prints_the_variables_that_point_a_client_at_it() {
     assert!(
         !log.contains(SECRET) && !log.contains("Signature="),
         "{log}"
+    );
+}
+
+#[test]
+fn emulator_banner_says_to_unset_leftover_tokens_and_warns_when_they_are_set() {
+    let unset = "unset AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK";
+    let emu = EmulatorProcess::start(&[]);
+    assert!(
+        emu.banner.lines().any(|l| l == unset) && emu.banner.contains("403"),
+        "{}",
+        emu.banner
+    );
+    let log = emu.stop();
+    assert!(!log.contains("is set in this shell"), "{log}");
+    // With the leftovers in the emulator's own shell, stderr names each one.
+    let emu = EmulatorProcess::start_with_env(
+        &[],
+        &[
+            ("AWS_SESSION_TOKEN", "leftover-session-token"),
+            ("AWS_BEARER_TOKEN_BEDROCK", "leftover-api-key"),
+        ],
+    );
+    // What the warning is about: a client with a leftover token is refused.
+    let mut cmd = bare();
+    for (k, v) in emu.exports() {
+        cmd.env(k, v);
+    }
+    cmd.env("AWS_SESSION_TOKEN", "leftover-session-token");
+    let r = run(&mut cmd, &["chat", "--model-id", CLAUDE, "hi"]);
+    assert_eq!(r.code, SERVICE, "{r}");
+    assert!(r.stderr.contains("403"), "{r}");
+    let log = emu.stop();
+    for name in ["AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK"] {
+        assert!(
+            log.contains(&format!("bedrock-stream: {name} is set in this shell"))
+                && log.contains(unset),
+            "{log}"
+        );
+    }
+    assert!(
+        !log.contains("leftover-"),
+        "values are never printed: {log}"
     );
 }
 

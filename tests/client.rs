@@ -1,5 +1,5 @@
 //! The blocking client against the loopback emulator: every scenario of issue 3 and one test per
-//! bug of ../shared/USER_NEEDS.md §2 that other clients have.
+//! bug that other Bedrock streaming clients have.
 #![cfg(feature = "emulator")]
 
 use std::ops::ControlFlow;
@@ -184,7 +184,7 @@ fn the_request_is_bound_exactly_as_the_service_model_says() {
         .header("user-agent")
         .unwrap()
         .starts_with("bedrock-stream/"));
-    // USER_NEEDS §2 item 12: no duplicated signed headers, no duplicated content-type.
+    // No duplicated signed headers, no duplicated content-type.
     match &r.auth {
         AuthOutcome::SigV4 {
             signed_headers,
@@ -208,7 +208,7 @@ fn the_request_is_bound_exactly_as_the_service_model_says() {
     assert_eq!(content_types, 1);
 }
 
-/// USER_NEEDS §2 item 11: ARNs, inference profiles and odd characters reach the service intact,
+/// ARNs, inference profiles and odd characters reach the service intact,
 /// as one path segment, and the signature (double-encoded canonical path) verifies.
 #[test]
 fn model_ids_with_colons_slashes_and_odd_characters_arrive_intact() {
@@ -261,7 +261,7 @@ fn header_injection_and_bad_ids_are_refused_before_sending() {
 }
 
 /// Every modeled HTTP error (and unmodeled ones) becomes its typed error; retryable ones are
-/// retried up to max_attempts, the others are sent exactly once (USER_NEEDS §2 item 10).
+/// retried up to max_attempts, the others are sent exactly once.
 #[test]
 fn http_errors_are_typed_and_only_transient_ones_are_retried() {
     let emu = emulator();
@@ -314,7 +314,8 @@ fn http_errors_are_typed_and_only_transient_ones_are_retried() {
             ErrorKind::ModelStreamError,
             424,
             "ModelStreamErrorException",
-            false,
+            // "Retry your request", as in the stream form (issue 10).
+            true,
         ),
         (
             "http=400:ValidationException",
@@ -371,7 +372,7 @@ fn http_errors_are_typed_and_only_transient_ones_are_retried() {
     }
 }
 
-/// USER_NEEDS §2 item 4: a JSON or HTML body where an event stream was expected surfaces its
+/// A JSON or HTML body where an event stream was expected surfaces its
 /// real message, never a checksum error.
 #[test]
 fn non_eventstream_bodies_surface_their_real_message() {
@@ -398,7 +399,7 @@ fn non_eventstream_bodies_surface_their_real_message() {
     );
 }
 
-/// USER_NEEDS §2 items 1, 2 and 9: each stream exception at event 0, mid-stream and last is a
+/// Each stream exception at event 0, mid-stream and last is a
 /// typed error with the right count; nothing is replayed once an event was delivered.
 #[test]
 fn stream_exceptions_are_typed_counted_and_never_replayed() {
@@ -481,7 +482,7 @@ fn a_throttle_before_the_first_event_is_retried() {
     assert_eq!(invoke_requests(&emu).len(), 2);
 }
 
-/// USER_NEEDS §2 item 3: the `error` message type.
+/// The `error` message type.
 #[test]
 fn error_frames_are_typed() {
     let emu = emulator();
@@ -500,7 +501,7 @@ fn error_frames_are_typed() {
     assert_eq!(e.events_delivered(), 2);
 }
 
-/// USER_NEEDS §2 item 16: an unknown event type is delivered and the stream goes on.
+/// An unknown event type is delivered and the stream goes on.
 #[test]
 fn unknown_events_are_delivered_and_not_fatal() {
     let emu = emulator();
@@ -525,7 +526,7 @@ fn unknown_events_are_delivered_and_not_fatal() {
     assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
 }
 
-/// USER_NEEDS §2 items 5 and 8: corrupt and truncated streams end with an immediate typed error
+/// Corrupt and truncated streams end with an immediate typed error
 /// carrying the count, never a hang or a silent end.
 #[test]
 fn corrupt_and_truncated_streams_are_errors_with_counts() {
@@ -600,7 +601,7 @@ fn failures_before_the_headers_are_retried_then_succeed() {
     assert_eq!(e.attempts(), 3);
 }
 
-/// USER_NEEDS §2 items 6 and 7: separate timers, each named when it fires, none cutting a
+/// Separate timers, each named when it fires, none cutting a
 /// stream whose bytes flow.
 #[test]
 fn timers_fire_separately_and_say_which() {
@@ -680,7 +681,7 @@ fn timers_fire_separately_and_say_which() {
     assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
 }
 
-/// USER_NEEDS §2 item 15 / issue 3: an event is delivered as soon as its last byte arrives,
+/// Issue 3: an event is delivered as soon as its last byte arrives,
 /// while the server is still holding the stream.
 #[test]
 fn events_are_delivered_incrementally() {
@@ -698,7 +699,7 @@ fn events_are_delivered_incrementally() {
     assert_eq!(e.kind(), ErrorKind::Cancelled);
 }
 
-/// USER_NEEDS §2 item 17: cancel from another thread closes the socket promptly; the connection
+/// Cancel from another thread closes the socket promptly; the connection
 /// is not reused.
 #[test]
 fn cancel_from_another_thread_closes_the_socket() {
@@ -751,7 +752,7 @@ fn cancel_from_another_thread_closes_the_socket() {
 }
 
 /// Early stop from the callback: the connection is dropped, and the next request does not
-/// reuse it (USER_NEEDS §2 item 18); a clean end does return it to the pool.
+/// reuse it; a clean end does return it to the pool.
 #[test]
 fn pool_reuse_only_after_a_clean_end() {
     let emu = emulator();
@@ -787,7 +788,7 @@ fn pool_reuse_only_after_a_clean_end() {
     );
 }
 
-/// USER_NEEDS §2 item 19: dropping streams early leaks neither sockets nor memory.
+/// Dropping streams early leaks neither sockets nor memory.
 #[test]
 fn dropping_streams_early_leaks_no_sockets() {
     fn fds() -> usize {

@@ -1,8 +1,8 @@
 //! Table-driven tests of the event-stream frame decoder over every public test vector in
-//! `../shared/testdata/eventstream` (aws-sdk-go, smithy-rs and botocore vectors, described by
-//! `manifest.json`) and over `../shared/spec/vectors/eventstream_vectors.json`.
+//! `tests/data/eventstream` (aws-sdk-go, smithy-rs and botocore vectors, described by
+//! `manifest.json`) and over `tests/data/vectors/eventstream_vectors.json`.
 //!
-//! The vectors are read at test time from `../shared` beside the checkout, as in CI.
+//! Where each file comes from, and its licence: `tests/data/README.md`.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -17,12 +17,12 @@ use bedrock_stream::eventstream::{
 };
 use serde_json::Value;
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 fn testdata() -> PathBuf {
-    shared().join("testdata/eventstream")
+    data().join("eventstream")
 }
 
 fn read_json(path: &Path) -> Value {
@@ -166,7 +166,7 @@ fn decode_reader(data: &[u8], n: usize) -> Outcome {
 }
 
 // ---------------------------------------------------------------------------------------------
-// testdata/eventstream
+// tests/data/eventstream
 // ---------------------------------------------------------------------------------------------
 
 #[test]
@@ -483,11 +483,11 @@ fn small_negative_vectors_at_every_chunk_size() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// spec/vectors/eventstream_vectors.json
+// tests/data/vectors/eventstream_vectors.json
 // ---------------------------------------------------------------------------------------------
 
 fn spec_vectors() -> Value {
-    read_json(&shared().join("spec/vectors/eventstream_vectors.json"))
+    read_json(&data().join("vectors/eventstream_vectors.json"))
 }
 
 fn parse_hex_u32(v: &Value) -> u32 {

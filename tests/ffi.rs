@@ -985,7 +985,7 @@ fn enumerated_values_are_checked_by_the_rust_parsers() {
     // SAFETY: live request, NUL-terminated strings.
     unsafe {
         ok(|e| bedrock_stream_request_set_trace(request, c("ENABLED_FULL").as_ptr(), e));
-        let d = fails(|e| bedrock_stream_request_set_trace(request, c("enabled").as_ptr(), e));
+        let d = fails(|e| bedrock_stream_request_set_trace(request, c("enable").as_ptr(), e));
         assert_eq!(d.status, INVALID_INPUT);
         assert!(
             d.message.contains("ENABLED, DISABLED, ENABLED_FULL"),
@@ -1622,6 +1622,139 @@ fn the_callback_may_start_another_call_on_the_same_client() {
     assert_eq!(nested.outer_events, 5);
     assert_eq!(nested.inner, Some((OK, "Hello w\u{f6}rld".to_string())));
     // SAFETY: owned handles.
+    unsafe {
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 10: configuration and hostile input, from C
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn empty_settings_dot_model_ids_and_url_passwords_from_c() {
+    // SAFETY: live handles, NUL-terminated strings.
+    unsafe {
+        // An empty region or endpoint URL is a configuration error, not "unset".
+        for (region, endpoint) in [("", "http://127.0.0.1:9"), ("us-east-1", "")] {
+            let config = new_config(endpoint);
+            ok(|e| bedrock_stream_config_set_region(config, c(region).as_ptr(), e));
+            let d = fails(|e| bedrock_stream_client_new(config, &mut null_mut(), e));
+            assert_eq!(d.status, CONFIG, "{region:?} {endpoint:?}: {}", d.message);
+            assert!(d.message.contains("empty"), "{}", d.message);
+            bedrock_stream_config_free(config);
+        }
+        // `.` and `..` would be dot segments of the path.
+        for id in [".", ".."] {
+            let d = fails(|e| {
+                bedrock_stream_request_new(c(id).as_ptr(), null(), 0, &mut null_mut(), e)
+            });
+            assert_eq!(d.status, INVALID_INPUT, "{id}");
+            assert_eq!(d.attempts, 0);
+        }
+        // A password in a proxy or endpoint URL never reaches the message, whatever the form.
+        for proxy in ["user:hunter2@bad host:1", "http://user:hunter2@[::1"] {
+            let config = new_config("http://127.0.0.1:9");
+            ok(|e| bedrock_stream_config_set_no_proxy(config, false, e));
+            ok(|e| bedrock_stream_config_set_proxy(config, c(proxy).as_ptr(), e));
+            let d = fails(|e| bedrock_stream_client_new(config, &mut null_mut(), e));
+            assert_eq!(d.status, CONFIG);
+            assert!(!d.message.contains("hunter2"), "{}", d.message);
+            bedrock_stream_config_free(config);
+        }
+        let config = new_config("https://user:8080/hunter2@bedrock.example");
+        let d = fails(|e| bedrock_stream_client_new(config, &mut null_mut(), e));
+        assert_eq!(d.status, CONFIG);
+        assert!(!d.message.contains("hunter2"), "{}", d.message);
+        bedrock_stream_config_free(config);
+    }
+}
+
+#[test]
+fn enum_setters_ignore_ascii_case_and_send_the_wire_value() {
+    let (endpoint, heads) = server(1, Box::new(|_, s| respond_stream(s, &claude_stream())));
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    // SAFETY: live request, NUL-terminated strings.
+    unsafe {
+        ok(|e| bedrock_stream_request_set_trace(request, c("enabled_full").as_ptr(), e));
+        ok(|e| bedrock_stream_request_set_service_tier(request, c(" Flex ").as_ptr(), e));
+        ok(|e| {
+            bedrock_stream_request_set_performance_config_latency(
+                request,
+                c("OPTIMIZED").as_ptr(),
+                e,
+            )
+        });
+        ok(|e| bedrock_stream_request_set_model_family(request, c("Anthropic-Claude").as_ptr(), e));
+    }
+    let mut seen = Seen::default();
+    let (status, d) = invoke(client, request, &mut seen);
+    assert_eq!(status, OK, "{d:?}");
+    check_claude(&seen);
+    let head = heads.recv().unwrap().to_ascii_lowercase();
+    let original = head.clone();
+    for line in [
+        "x-amzn-bedrock-trace: enabled_full",
+        "x-amzn-bedrock-service-tier: flex",
+        "x-amzn-bedrock-performanceconfig-latency: optimized",
+    ] {
+        assert!(head.contains(line), "{line} in\n{original}");
+    }
+    // SAFETY: live handles.
+    unsafe {
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
+#[test]
+fn model_stream_errors_agree_in_both_forms_and_original_status_codes_never_wrap() {
+    let big = r#"{"message":"kept","originalStatusCode":1011380923018,"originalMessage":"o\u0000\r\nFORGED\u001b[31m"}"#;
+    let frames = [
+        chunk(r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"a"}}"#),
+        exception("modelStreamErrorException", big),
+    ]
+    .concat();
+    let (endpoint, _) = server(
+        2,
+        Box::new(move |i, s| match i {
+            0 => respond(
+                s,
+                "424 Failed Dependency",
+                &[
+                    ("content-type", "application/json"),
+                    ("x-amzn-errortype", "ModelStreamErrorException"),
+                ],
+                big.as_bytes(),
+            ),
+            _ => respond_stream(s, &frames),
+        }),
+    );
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    for form in ["HTTP 424", "in-stream exception"] {
+        let mut seen = Seen::default();
+        let (status, d) = invoke(client, request, &mut seen);
+        let d = d.unwrap();
+        assert_eq!(status, MODEL_STREAM_ERROR, "{form}: {d:?}");
+        assert!(d.retryable, "{form}: the same answer in both forms");
+        assert_eq!(d.original_status_code, 0, "{form}: not wrapped (absent)");
+        assert!(d.message.contains("kept"), "{form}: {}", d.message);
+        let original = d.original_message.unwrap();
+        assert!(original.contains("FORGED"), "{form}: {original:?}");
+        assert!(
+            !original.chars().any(char::is_control),
+            "{form}: {original:?}"
+        );
+        assert!(
+            !d.message.chars().any(char::is_control),
+            "{form}: {:?}",
+            d.message
+        );
+    }
+    // SAFETY: live handles.
     unsafe {
         bedrock_stream_request_free(request);
         bedrock_stream_client_free(client);

@@ -84,8 +84,8 @@ fn extract_split_documents_carry_text() {
     for family in bedrock_stream::extract::ModelFamily::ALL {
         let doc = extract_check::document(family, "h\\u00e9\\ud83d\\ude00");
         let info = bedrock_stream::extract::TextExtractor::new(family).process(doc.as_bytes());
-        let expected = (family != bedrock_stream::extract::ModelFamily::Unknown).then_some("hé😀");
-        assert_eq!(info.text(), expected, "{family}");
+        // `Unknown` reads the shared Jamba/gpt-oss shape of its template as those families do.
+        assert_eq!(info.text(), Some("hé😀"), "{family}");
     }
 }
 

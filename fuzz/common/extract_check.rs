@@ -13,13 +13,15 @@
 //!
 //! Checked, besides "no panic": a `ChunkInfo`'s text and stop reason are never empty strings,
 //! `is_empty` is exactly "nothing found", a document that is not a JSON object gives nothing,
-//! the unknown family never gives text, a stop reason or usage, `finish` gives nothing or one
+//! a fresh extractor of the unknown family reads a document exactly as the family
+//! `ModelFamily::from_chunk` recognises in it does (or, when none, as Jamba's shared
+//! `choices[0].delta` reading, or gives no text, stop reason or usage), `finish` gives nothing or one
 //! U+FFFD; and for split text, the concatenated text of the split documents (plus `finish`)
 //! equals the text of the whole document (plus `finish`): a character split across chunks
 //! comes out once, whole.
 use bedrock_stream::extract::{ChunkInfo, ModelFamily, TextExtractor};
 
-fn check_info(family: ModelFamily, doc: &[u8], info: &ChunkInfo) {
+fn check_info(doc: &[u8], info: &ChunkInfo) {
     assert!(info.text().is_none_or(|t| !t.is_empty()));
     assert!(info.stop_reason().is_none_or(|t| !t.is_empty()));
     assert_eq!(
@@ -35,10 +37,20 @@ fn check_info(family: ModelFamily, doc: &[u8], info: &ChunkInfo) {
     if first != Some(&b'{') {
         assert!(info.is_empty());
     }
-    if family == ModelFamily::Unknown {
-        assert!(info.text().is_none() && info.stop_reason().is_none() && info.usage().is_none());
-    }
     assert_eq!(info.clone().into_text().as_deref(), info.text());
+}
+
+/// What a fresh extractor of the unknown family made of `doc`.
+fn check_recognised(doc: &[u8], info: &ChunkInfo) {
+    match ModelFamily::from_chunk(doc) {
+        Some(family) => assert_eq!(*info, TextExtractor::new(family).process(doc)),
+        None => assert!(
+            *info == TextExtractor::new(ModelFamily::Ai21Jamba).process(doc)
+                || (info.text().is_none()
+                    && info.stop_reason().is_none()
+                    && info.usage().is_none())
+        ),
+    }
 }
 
 fn check_finish(ex: &mut TextExtractor) -> String {
@@ -138,13 +150,13 @@ fn split_text(family: ModelFamily, mut data: &[u8]) -> (String, String) {
     let mut ex = TextExtractor::new(family);
     let doc = document(family, &pieces.concat());
     let info = ex.process(doc.as_bytes());
-    check_info(family, doc.as_bytes(), &info);
+    check_info(doc.as_bytes(), &info);
     let whole = info.into_text().unwrap_or_default() + &check_finish(&mut ex);
     let mut split = String::new();
     for p in &pieces {
         let doc = document(family, p);
         let info = ex.process(doc.as_bytes());
-        check_info(family, doc.as_bytes(), &info);
+        check_info(doc.as_bytes(), &info);
         split += info.text().unwrap_or_default();
     }
     split += &check_finish(&mut ex);
@@ -168,11 +180,14 @@ pub fn run(input: &[u8]) -> String {
     let mut text = String::new();
     for doc in rest.split(|&b| b == 0xFF) {
         let info = ex.process(doc);
-        check_info(family, doc, &info);
+        check_info(doc, &info);
         text += info.text().unwrap_or_default();
         for f in all {
             let info = TextExtractor::new(f).process(doc);
-            check_info(f, doc, &info);
+            check_info(doc, &info);
+            if f == ModelFamily::Unknown {
+                check_recognised(doc, &info);
+            }
         }
     }
     text += &check_finish(&mut ex);

@@ -634,10 +634,14 @@ pub fn run(input: &[u8]) {
                     } else {
                         expect_string(st, &s);
                         if let Some(v) = s.as_ref().and_then(|s| s.to_str().ok()) {
+                            // Enum-valued setters ignore ASCII case and surrounding
+                            // whitespace.
+                            let is =
+                                |t: &[&str]| t.iter().any(|w| w.eq_ignore_ascii_case(v.trim()));
                             let valid = match sel {
-                                0 => TRACES[..3].contains(&v),
-                                1 => LATENCIES[..2].contains(&v),
-                                2 => TIERS[..4].contains(&v),
+                                0 => is(&TRACES[..3]),
+                                1 => is(&LATENCIES[..2]),
+                                2 => is(&TIERS[..4]),
                                 _ => v.parse::<ModelFamily>().is_ok(),
                             };
                             assert_eq!(st == OK, valid, "{v:?}");

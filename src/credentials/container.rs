@@ -166,7 +166,7 @@ pub(crate) fn validate_full_uri(full: &str) -> Result<()> {
     let bad = |why: &str| {
         Error::credentials(format!(
             "AWS_CONTAINER_CREDENTIALS_FULL_URI `{}` is not allowed: {why}",
-            excerpt(full)
+            crate::redact::url(full)
         ))
     };
     let url = crate::endpoint::validate_endpoint_url(full)
@@ -251,7 +251,8 @@ fn container_http_error(status: u16, body: &[u8], url: &str) -> Error {
         .or_else(|| v.get("Message"))
         .and_then(|c| c.as_str());
     Error::credentials(format!(
-        "the container credentials endpoint {url} answered HTTP {status}{}{}",
+        "the container credentials endpoint {} answered HTTP {status}{}{}",
+        crate::redact::url(url),
         code.map(|c| format!(" {}", excerpt(c))).unwrap_or_default(),
         msg.map(|m| format!(": {}", excerpt(m))).unwrap_or_default()
     ))

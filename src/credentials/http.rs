@@ -197,7 +197,7 @@ impl HttpClient {
             Ok(Err(e)) => return Err(self.map_error(ctx, what, url, e)),
             Err(_) => {
                 return Err(Error::config(format!(
-                    "{what}: the URL or a header is not valid: {url}"
+                    "{what}: the URL or a header is not valid"
                 )))
             }
         };
@@ -237,6 +237,7 @@ impl HttpClient {
         if let Err(c) = ctx.check() {
             return c;
         }
+        let url = crate::redact::url(url);
         match e {
             ureq::Error::Timeout(t) => {
                 let (timer, limit) = match t {

@@ -492,15 +492,9 @@ pub(crate) fn default_session_name() -> String {
     format!("bedrock-stream-{ms}")
 }
 
-/// Shorten text from a remote party for an error message.
-pub(crate) fn excerpt(s: &str) -> String {
-    let one_line: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect();
-    one_line.trim().to_string()
-}
+/// Shorten and clean text from a remote party for an error message (shared with the service
+/// errors: [`crate::redact::excerpt`]).
+pub(crate) use crate::redact::excerpt;
 
 #[cfg(test)]
 mod tests {

@@ -88,8 +88,8 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// Bearer token (Bedrock API key) the emulator accepts by default.
 pub const DEFAULT_BEARER_TOKEN: &str = "bedrock-api-key-emulator";
 
-/// The 11 modeled errors of the operation with their HTTP status
-/// (`INVOKE_MODEL_WITH_RESPONSE_STREAM.md` §6.1).
+/// The 11 modeled errors of the operation with their HTTP status (the service model's
+/// `InvokeModelWithResponseStream` errors, `tests/data/bedrock-runtime.service-2.json`).
 pub const MODELED_ERRORS: [(&str, u16); 11] = [
     ("AccessDeniedException", 403),
     ("ResourceNotFoundException", 404),

@@ -1,5 +1,5 @@
 //! Model families: detection from the model id, request validation, and the chunk documents
-//! each family streams (the shapes of `MODEL_CHUNKS.md`).
+//! each family streams (the shapes the real models send).
 
 use std::fmt;
 use std::str::FromStr;
@@ -109,7 +109,7 @@ impl ModelFamily {
         v.to_string().into_bytes()
     }
 
-    /// The family a model id reveals (MODEL_CHUNKS.md §0): an ARN is reduced to its resource,
+    /// The family a model id reveals: an ARN is reduced to its resource,
     /// a geographic inference-profile prefix (`us.`, `global.`, …) is skipped, and the provider
     /// decides. `None` for ids that do not reveal it (application inference profiles, …).
     pub fn from_model_id(model_id: &str) -> Option<ModelFamily> {
@@ -632,7 +632,7 @@ pub(crate) fn invoke_doc(a: &Answer) -> Value {
     }
 }
 
-/// The text a chunk document carries (MODEL_CHUNKS.md §10), for tests.
+/// The text a chunk document carries, for tests.
 #[cfg(test)]
 pub(crate) fn text_delta(family: ModelFamily, doc: &Value) -> Option<String> {
     let s = |v: &Value| v.as_str().map(String::from);

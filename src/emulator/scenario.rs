@@ -18,6 +18,7 @@
 //! | `reset[:after=K]` | `K` chunks, then a TCP reset |
 //! | `stall[:after=K][:for=DURATION]` | `K` chunks, then silence (forever: until the client closes or the emulator stops) |
 //! | `stall-headers[:for=DURATION]` | silence before the response headers |
+//! | `stall-body[=STATUS]` | an HTTP error (default `429`): the status line, the headers and half of the JSON body, then silence until the client leaves |
 //! | `hang-after-last` | the whole stream, but the body is never terminated |
 //! | `json-200` / `text-200` / `html-502` | 200 with a JSON body / 200 with `text/plain` / a load balancer's HTML 502 |
 //! | `bulk[:chunks=N][:size=BYTES]` | `N` identical pre-encoded chunk frames of `BYTES` bytes each, then a `message_stop` chunk |
@@ -213,6 +214,12 @@ pub enum Fault {
     StallHeaders {
         /// Length of the stall.
         duration: Option<Duration>,
+    },
+    /// An HTTP error whose status line and headers are sent, then half of its body, then
+    /// silence until the client closes the connection or the emulator stops.
+    StallBody {
+        /// HTTP status of the error.
+        status: u16,
     },
     /// The complete stream, then the connection is held open without ending the body.
     HangAfterLast,
@@ -701,6 +708,12 @@ impl FromStr for Scenario {
                         duration: p.opt("for").map(parse_duration).transpose()?,
                     })
                 }
+                "stall-body" => {
+                    p.check(&[], 0)?;
+                    Some(Fault::StallBody {
+                        status: p.value.map_or(Ok(429), status)?,
+                    })
+                }
                 "hang-after-last" => {
                     p.no_value()?;
                     p.check(&[], 0)?;
@@ -835,6 +848,7 @@ impl fmt::Display for Scenario {
                 "stall-headers{}",
                 duration.map_or(String::new(), |d| format!(":for={}", format_duration(d)))
             )),
+            Fault::StallBody { status } => parts.push(format!("stall-body={status}")),
             Fault::HangAfterLast => parts.push("hang-after-last".into()),
             Fault::Json200 => parts.push("json-200".into()),
             Fault::Text200 => parts.push("text-200".into()),
@@ -1027,6 +1041,7 @@ mod tests {
                 duration: Some(Duration::from_secs(2)),
             }
             .into(),
+            Fault::StallBody { status: 503 }.into(),
             Scenario::hang_after_last(),
             Scenario::json_200(),
             Scenario::text_200(),

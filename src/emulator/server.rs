@@ -833,6 +833,28 @@ fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
                     let body = error_body(shape, *status, message.as_deref(), &model_id);
                     Some(error_response(*status, shape, BEDROCK_NS, body, &ctx.request_id))
                 }
+                Fault::StallBody { status } => {
+                    let shape = default_shape(*status);
+                    let body = error_body(shape, *status, None, &model_id);
+                    let resp = error_response(*status, shape, BEDROCK_NS, body, &ctx.request_id);
+                    record(
+                        resp.status,
+                        Some(model_id),
+                        auth,
+                        Some(spec),
+                        &ctx.request_id,
+                    );
+                    let mut out = Vec::new();
+                    let _ = http::write_full(&mut out, resp.status, &resp.headers, &resp.body, false);
+                    let cut = out.len() - resp.body.len() / 2;
+                    if let Err(stop) = conn.write(&out[..cut]) {
+                        return stop.into();
+                    }
+                    return match conn.wait(None, true) {
+                        Ok(()) => Next::Close,
+                        Err(stop) => stop.into(),
+                    };
+                }
                 Fault::Html502 => Some(HttpResponse {
                     status: 502,
                     headers: vec![

@@ -1,4 +1,4 @@
-//! Typed event-stream header values (the ten wire types of EVENT_STREAM_FORMAT.md §A.2).
+//! Typed event-stream header values (the ten wire types of the event-stream format).
 
 use std::fmt;
 

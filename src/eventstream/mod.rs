@@ -1,7 +1,6 @@
 //! `application/vnd.amazon.eventstream`: a sans-IO incremental frame decoder and an encoder.
 //!
-//! The wire format is described in `EVENT_STREAM_FORMAT.md` of the project's specification:
-//! every message is a 12-byte prelude (total length, headers length, prelude CRC32), a block of
+//! The wire format: every message is a 12-byte prelude (total length, headers length, prelude CRC32), a block of
 //! typed headers, a payload and a CRC32 of everything before it. All integers are big-endian.
 //!
 //! [`Decoder`] is fed bytes of any size ([`Decoder::feed`], or [`Decoder::read_from`] straight
@@ -40,7 +39,7 @@ pub const MESSAGE_CRC_LEN: usize = 4;
 /// The smallest legal message: a prelude and a message CRC, no headers, no payload.
 pub const MIN_MESSAGE_LEN: usize = PRELUDE_LEN + MESSAGE_CRC_LEN;
 /// Default cap on a message's declared total length: 24 MiB of payload + 128 KiB of headers +
-/// 16 bytes of framing (EVENT_STREAM_FORMAT.md §A.4). A CRC-valid prelude declaring more is
+/// 16 bytes of framing (botocore's limits). A CRC-valid prelude declaring more is
 /// refused before anything is buffered for it.
 pub const DEFAULT_MAX_MESSAGE_LEN: u32 = 24 * 1024 * 1024 + 128 * 1024 + 16;
 /// The largest string or byte-array header value the encoder writes (the Smithy grammar's

@@ -175,7 +175,8 @@ unsafe fn set_value(
     Ok(())
 }
 
-/// The AWS region, e.g. `"us-east-1"` (also the SigV4 signing region).
+/// The AWS region, e.g. `"us-east-1"` (also the SigV4 signing region). An empty string is not
+/// "unset": `bedrock_stream_client_new` then fails with `BEDROCK_STREAM_STATUS_CONFIG`.
 ///
 /// `config` and `region` must not be NULL; `region` must be UTF-8 and is copied. Returns
 /// `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise
@@ -199,7 +200,9 @@ pub unsafe extern "C" fn bedrock_stream_config_set_region(
 
 /// A custom endpoint URL (VPC endpoint, proxy, the local emulator), e.g.
 /// `"http://127.0.0.1:8080"`. Requests are still signed for `bedrock` in the region.
-/// Validated by `bedrock_stream_client_new` (`BEDROCK_STREAM_STATUS_CONFIG`).
+/// Validated by `bedrock_stream_client_new` (`BEDROCK_STREAM_STATUS_CONFIG`): an empty string, a
+/// URL with user-info or any `@`, a query or a fragment are refused, and the message never
+/// repeats the URL.
 ///
 /// `config` and `url` must not be NULL; `url` must be UTF-8 and is copied. Returns
 /// `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise
@@ -271,7 +274,8 @@ pub unsafe extern "C" fn bedrock_stream_config_set_bearer_token(
 }
 
 /// An HTTP(S) proxy URL (`"http://user:pass@host:port"`) used instead of `HTTPS_PROXY` &
-/// co. Validated by `bedrock_stream_client_new` (`BEDROCK_STREAM_STATUS_CONFIG`).
+/// co. Validated by `bedrock_stream_client_new` (`BEDROCK_STREAM_STATUS_CONFIG`; an empty string
+/// is refused too). The password never appears in an error message.
 ///
 /// `config` and `url` must not be NULL; `url` must be UTF-8 and is copied. Returns
 /// `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise

@@ -320,9 +320,22 @@ pub unsafe extern "C" fn bedrock_stream_error_code(
     })
 }
 
-/// Whether sending the same request again may succeed (throttling, 5xx, network failures
-/// and timeouts before the deadline). The library itself retries only before the first event
-/// was delivered; after that the decision is the caller's. false when `err` is NULL.
+/// Whether sending the same request again may succeed. The library itself retries only
+/// before the first event was delivered; after that the decision is the caller's. false when
+/// `err` is NULL. By status:
+///
+/// * retryable: `THROTTLING`, `MODEL_NOT_READY`, `INTERNAL_SERVER`, `SERVICE_UNAVAILABLE`,
+///   `MODEL_STREAM_ERROR` (the service says "retry your request"), `TRUNCATED`; `TRANSPORT`
+///   except a TLS failure; `TIMEOUT` except the overall deadline.
+/// * not retryable: `ACCESS_DENIED`, `RESOURCE_NOT_FOUND`, `MODEL_TIMEOUT`, `VALIDATION`,
+///   `SERVICE_QUOTA_EXCEEDED`, `MODEL_ERROR`, `UNEXPECTED_CONTENT_TYPE`, `PROTOCOL`,
+///   `INVALID_INPUT`, `CONFIG`, `CANCELLED`, `INTERNAL`, and the statuses of the C boundary.
+/// * it depends: `UNMODELED_SERVICE` when the HTTP status is 429, 500, 502, 503 or 504;
+///   `STREAM_ERROR` when its code names throttling or an internal / unavailable service;
+///   `CREDENTIALS` when a credentials endpoint answered HTTP 429 or 5xx.
+///
+/// A modeled service error has the same answer whether it came as an HTTP error before the
+/// stream or as an exception inside it.
 ///
 /// # Safety
 ///
@@ -351,7 +364,8 @@ pub unsafe extern "C" fn bedrock_stream_error_events_delivered(
     })
 }
 
-/// How many HTTP attempts were made (0 when nothing was sent, or `err` is NULL).
+/// How many HTTP attempts were made: requests sent, retries included. 0 when nothing was sent
+/// (invalid input, no credentials, a failure before the request went out) or `err` is NULL.
 ///
 /// # Safety
 ///
@@ -365,7 +379,9 @@ pub unsafe extern "C" fn bedrock_stream_error_attempts(err: *const bedrock_strea
 }
 
 /// `originalStatusCode` of a `ModelStreamErrorException` / `ModelErrorException` (the status
-/// the model itself returned); 0 when absent or `err` is NULL.
+/// the model itself returned); 0 when absent, when the service sent a value that is not a
+/// whole number in the `int32_t` range (never wrapped or saturated; the rest of the error is
+/// kept), or when `err` is NULL. The HTTP and the in-stream forms follow the same rule.
 ///
 /// # Safety
 ///

@@ -484,11 +484,11 @@ pub unsafe extern "C" fn bedrock_stream_event_type(
 }
 
 /// The text this chunk adds to the model's output (Claude's `delta.text`, Titan's
-/// `outputText`, Llama's `generation`, ...), read according to the model family (see
-/// `bedrock_stream_request_set_model_family`). Valid UTF-8, not NUL-terminated; a character
-/// split across two chunks is delivered whole with the second one. Empty (`len` 0) when the
-/// chunk carries no text, for unknown events, for a family without text extraction and when
-/// `event` is NULL. Valid as long as the event.
+/// `outputText`, Llama's `generation`, ...), read according to the model family (from the
+/// model id, or recognised from the chunks; see `bedrock_stream_request_set_model_family`).
+/// Valid UTF-8, not NUL-terminated; a character split across two chunks is delivered whole
+/// with the second one. Empty (`len` 0) when the chunk carries no text, for unknown events,
+/// while the family is not known yet and when `event` is NULL. Valid as long as the event.
 ///
 /// # Safety
 ///

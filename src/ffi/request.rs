@@ -158,9 +158,9 @@ pub unsafe extern "C" fn bedrock_stream_request_set_accept(
     })
 }
 
-/// `trace` → `X-Amzn-Bedrock-Trace`: exactly `"ENABLED"`, `"DISABLED"` or `"ENABLED_FULL"`
-/// (case-sensitive, as the service requires); anything else gives
-/// `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+/// `trace` → `X-Amzn-Bedrock-Trace`: `"ENABLED"`, `"DISABLED"` or `"ENABLED_FULL"`; anything
+/// else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. As for every enum-valued setter, ASCII case
+/// and surrounding whitespace are ignored (`"enabled"` works) and the exact wire value is sent.
 ///
 /// `request` and `trace` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
 /// failure (the request is then unchanged).
@@ -231,8 +231,9 @@ pub unsafe extern "C" fn bedrock_stream_request_set_guardrail_version(
     })
 }
 
-/// `performanceConfigLatency` → `X-Amzn-Bedrock-PerformanceConfig-Latency`: exactly
-/// `"standard"` or `"optimized"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+/// `performanceConfigLatency` → `X-Amzn-Bedrock-PerformanceConfig-Latency`: `"standard"` or
+/// `"optimized"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and
+/// surrounding whitespace are ignored, as for every enum-valued setter.
 ///
 /// `request` and `latency` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
 /// failure (the request is then unchanged).
@@ -257,8 +258,9 @@ pub unsafe extern "C" fn bedrock_stream_request_set_performance_config_latency(
     })
 }
 
-/// `serviceTier` → `X-Amzn-Bedrock-Service-Tier`: exactly `"priority"`, `"default"`,
-/// `"flex"` or `"reserved"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+/// `serviceTier` → `X-Amzn-Bedrock-Service-Tier`: `"priority"`, `"default"`, `"flex"` or
+/// `"reserved"`; anything else gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and
+/// surrounding whitespace are ignored, as for every enum-valued setter.
 ///
 /// `request` and `tier` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
 /// failure (the request is then unchanged).
@@ -329,12 +331,16 @@ pub unsafe extern "C" fn bedrock_stream_request_set_project_identifier(
 }
 
 /// Not sent to the service: the chunk format the events' text, stop reason and usage are
-/// read with (`bedrock_stream_event_text` & co.). By default it is derived from the model id;
-/// set it when the id does not reveal it (an application inference profile or provisioned
-/// model ARN). One of `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`,
-/// `"meta-llama"`, `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`,
-/// `"deepseek"`, `"openai-gpt-oss"`, `"unknown"` (no text is extracted); anything else gives
-/// `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+/// read with (`bedrock_stream_event_text` & co.). By default it is derived from the model id,
+/// and when the id does not reveal it (an application inference profile, provisioned, custom
+/// or imported model ARN) it is recognised from the first chunk whose shape belongs to one
+/// family alone (until then, and for chunks no family's shape fits, no text is extracted).
+/// Set it to skip the recognition, or for a model whose chunks look like no family's. One of
+/// `"anthropic-claude"`, `"amazon-titan-text"`, `"amazon-nova"`, `"meta-llama"`,
+/// `"mistral-text"`, `"mistral-chat"`, `"cohere"`, `"ai21-jamba"`, `"deepseek"`,
+/// `"openai-gpt-oss"`, `"unknown"` (recognise it from the chunks); anything else gives
+/// `BEDROCK_STREAM_STATUS_INVALID_INPUT`. ASCII case and surrounding whitespace are ignored, as
+/// for every enum-valued setter (`_` is also accepted for `-`).
 ///
 /// `request` and `family` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
 /// failure (the request is then unchanged).

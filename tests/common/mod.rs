@@ -24,3 +24,21 @@ pub fn cdylib() -> PathBuf {
     );
     lib
 }
+
+/// A tool a test needs is not installed. The test fails, naming what to install, unless
+/// `skip_var` is `1`: then the test is reported as skipped on a line that `cargo test` shows
+/// (written to the process's stderr directly, which the test harness does not capture) and
+/// the caller goes on without the tool.
+#[allow(dead_code)] // not every test binary that includes this module needs it
+pub fn tool_missing(tool: &str, install: &str, skip_var: &str, what: &str) {
+    use std::io::Write as _;
+    assert!(
+        std::env::var(skip_var).as_deref() == Ok("1"),
+        "`{tool}` is not installed, so {what} cannot be tested: install {install} \
+         (.ci/run does), or set {skip_var}=1 to skip this"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: {what}: `{tool}` is not installed (install {install}; {skip_var}=1 is set)"
+    );
+}

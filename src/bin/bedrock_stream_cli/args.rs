@@ -5,6 +5,18 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+/// An enum-valued option, checked with the library's own parser: the one rule of every
+/// enum-valued setting (ASCII case and surrounding whitespace ignored). A bad value is a usage
+/// error.
+fn wire_value<T>(s: &str) -> Result<String, String>
+where
+    T: std::str::FromStr<Err = bedrock_stream::Error>,
+{
+    s.parse::<T>()
+        .map(|_| s.to_owned())
+        .map_err(|e| e.message().to_owned())
+}
+
 const ABOUT: &str =
     "Stream Amazon Bedrock Runtime InvokeModelWithResponseStream from the command line, \
 decode captured event streams, and run the local Bedrock emulator.";
@@ -125,8 +137,8 @@ pub struct RequestArgs {
     /// accept: MIME type wanted for the chunks [default: application/json]
     #[arg(long, value_name = "MIME")]
     pub accept: Option<String>,
-    /// trace: X-Amzn-Bedrock-Trace
-    #[arg(long, value_name = "TRACE", value_parser = ["ENABLED", "DISABLED", "ENABLED_FULL"])]
+    /// trace: X-Amzn-Bedrock-Trace: ENABLED, DISABLED or ENABLED_FULL (any case)
+    #[arg(long, value_name = "TRACE", value_parser = wire_value::<bedrock_stream::Trace>)]
     pub trace: Option<String>,
     /// guardrailIdentifier: a guardrail id or ARN (needs --guardrail-version)
     #[arg(long, value_name = "ID")]
@@ -134,11 +146,11 @@ pub struct RequestArgs {
     /// guardrailVersion: DRAFT or 1..99999999
     #[arg(long, value_name = "VERSION")]
     pub guardrail_version: Option<String>,
-    /// performanceConfigLatency
-    #[arg(long, value_name = "LATENCY", value_parser = ["standard", "optimized"])]
+    /// performanceConfigLatency: standard or optimized (any case)
+    #[arg(long, value_name = "LATENCY", value_parser = wire_value::<bedrock_stream::PerformanceConfigLatency>)]
     pub performance_config_latency: Option<String>,
-    /// serviceTier
-    #[arg(long, value_name = "TIER", value_parser = ["priority", "default", "flex", "reserved"])]
+    /// serviceTier: priority, default, flex or reserved (any case)
+    #[arg(long, value_name = "TIER", value_parser = wire_value::<bedrock_stream::ServiceTier>)]
     pub service_tier: Option<String>,
     /// requestMetadata: a JSON object of string keys and values, e.g. '{"team":"search"}' (never logged)
     #[arg(long, value_name = "JSON")]

@@ -26,7 +26,7 @@ pub struct Prompt<'a> {
     pub temperature: Option<f64>,
 }
 
-/// The request body for `family` (MODEL_CHUNKS.md, one section per family).
+/// The request body for `family` (each family's native request format).
 pub fn request_body(family: ModelFamily, p: &Prompt<'_>) -> Result<Value, Failure> {
     let mut body = Map::new();
     let put = |m: &mut Map<String, Value>, k: &str, v: Value| {

@@ -25,6 +25,13 @@ pub struct TlsArgs {
     pub ca_file: Option<PathBuf>,
 }
 
+/// Settings a real AWS setup leaves in a shell that make every request to the emulator fail:
+/// the client sends them along with (or instead of) the emulator's keys.
+const LEFTOVERS: [&str; 2] = ["AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK"];
+
+/// The banner line that clears [`LEFTOVERS`].
+const UNSET_LINE: &str = "unset AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK";
+
 /// Runs `emulator` until the process is stopped; returns the exit code if it cannot start.
 pub fn run(g: &GlobalArgs, a: &EmulatorArgs) -> u8 {
     let region = g.region.as_deref().unwrap_or(DEFAULT_REGION);
@@ -85,7 +92,9 @@ pub fn run(g: &GlobalArgs, a: &EmulatorArgs) -> u8 {
     }
     let banner = format!(
         "# Bedrock Runtime emulator listening on {url} (region {region}; Ctrl-C stops it)\n\
-         # Point a client at it:\n\
+         # Point a client at it (in the client's shell; a leftover session token or Bedrock API\n\
+         # key from a real AWS setup would be sent too, and every request would fail with 403):\n\
+         {UNSET_LINE}\n\
          export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url}\n\
          {ca_line}\
          export AWS_REGION={region}\n\
@@ -105,6 +114,14 @@ pub fn run(g: &GlobalArgs, a: &EmulatorArgs) -> u8 {
         // Nobody reads stdout (e.g. it was closed): keep serving anyway.
     }
     drop(stdout);
+    for name in LEFTOVERS {
+        if std::env::var_os(name).is_some() {
+            eprintln!(
+                "bedrock-stream: {name} is set in this shell: a client started from it sends it \
+                 and every request fails with 403; run `{UNSET_LINE}` there first"
+            );
+        }
+    }
     if let Some(path) = &a.endpoint_file {
         if let Err(e) = write_atomically(path, &format!("{url}\n")) {
             eprintln!(

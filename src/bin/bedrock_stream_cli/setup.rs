@@ -155,7 +155,7 @@ impl Verbose {
                 .unwrap_or_else(|_| "(invalid model id)".to_owned());
             self.log(format_args!(
                 "> POST {}{path}",
-                redact_userinfo(client.endpoint_url())
+                bedrock_stream::redact_url(client.endpoint_url())
             ));
             self.log(format_args!(
                 "> region {}; model id {}; body {} bytes",
@@ -220,21 +220,6 @@ pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// `scheme://user:pass@host` → `scheme://***@host`.
-fn redact_userinfo(url: &str) -> String {
-    match url.find("://") {
-        Some(s) => {
-            let rest = &url[s + 3..];
-            let host_end = rest.find('/').unwrap_or(rest.len());
-            match rest[..host_end].rfind('@') {
-                Some(at) => format!("{}://***@{}", &url[..s], &rest[at + 1..]),
-                None => url.to_owned(),
-            }
-        }
-        None => url.to_owned(),
-    }
-}
-
 /// The request members as headers for the log; request metadata is shown by size only.
 fn member_headers(r: &RequestArgs) -> Vec<(&'static str, String)> {
     let mut h = vec![
@@ -282,12 +267,6 @@ fn member_headers(r: &RequestArgs) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_info_is_hidden_in_logged_urls() {
-        assert_eq!(redact_userinfo("http://u:p@h:1/x@y"), "http://***@h:1/x@y");
-        assert_eq!(redact_userinfo("https://h/a@b"), "https://h/a@b");
-    }
 
     #[test]
     fn request_metadata_is_never_logged() {
