@@ -241,7 +241,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The shared-config profile to read (instead of `AWS_PROFILE` / `default`).
+    /// The shared-config profile to read (instead of `AWS_PROFILE` / `default`). As with the
+    /// AWS CLI's `--profile`, it wins over the environment: `AWS_BEARER_TOKEN_BEDROCK`,
+    /// `AWS_ACCESS_KEY_ID` & co. and `AWS_WEB_IDENTITY_TOKEN_FILE` are then not used.
     pub fn profile(mut self, name: impl Into<String>) -> Self {
         self.profile = Some(name.into());
         self
