@@ -878,6 +878,13 @@ mod tests {
             r(&empty, None, &prof),
             ("from-profile-1".into(), RegionSource::Profile)
         );
+        // an empty profile value is unset too
+        let blank = profile("[default]\nregion =\n", "default");
+        assert!(resolve_region_in(&Env::from_pairs::<&str, &str>([]), None, &blank).is_err());
+        assert_eq!(
+            r(&only_default, None, &blank),
+            ("from-default-1".into(), RegionSource::AwsDefaultRegion)
+        );
         // ... but an explicit empty region is an error, not unset
         for explicit in ["", "  "] {
             let e = resolve_region_in(&all, Some(explicit), &prof).unwrap_err();

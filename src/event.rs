@@ -189,6 +189,47 @@ pub(crate) fn decode_message<'a>(
     scratch: &mut Vec<u8>,
     events_delivered: u64,
 ) -> Result<Decoded<'a>> {
+    let event_type = event_type(msg, events_delivered)?;
+    if event_type != "chunk" {
+        return Ok(Decoded::Unknown(event_type));
+    }
+    let protocol = |m: String| {
+        Error::protocol(m)
+            .with_phase(Phase::InStream)
+            .with_events_delivered(events_delivered)
+    };
+    scratch.clear();
+    let fast = fast_chunk_bytes(msg.payload()).is_some_and(|b64| {
+        base64::engine::general_purpose::STANDARD
+            .decode_vec(b64, scratch)
+            .is_ok()
+    });
+    if !fast {
+        scratch.clear();
+        let part: PayloadPart<'_> = serde_json::from_slice(msg.payload()).map_err(|e| {
+            protocol(format!(
+                "the chunk at byte {} is not the documented JSON {{\"bytes\": ...}}: {e}",
+                msg.offset()
+            ))
+        })?;
+        if let Some(b64) = part.bytes {
+            base64::engine::general_purpose::STANDARD
+                .decode_vec(b64.as_bytes(), scratch)
+                .map_err(|e| {
+                    protocol(format!(
+                        "the chunk at byte {} has invalid base64 in \"bytes\": {e}",
+                        msg.offset()
+                    ))
+                })?;
+        }
+    }
+    Ok(Decoded::Chunk)
+}
+
+/// The `:event-type` of an `event` message; the typed [`Error`] of an `exception` or `error`
+/// message or of a message without the protocol headers. Shared by every event-stream
+/// operation (the exception and error frames are the same in all of them).
+pub(crate) fn event_type<'a>(msg: &MessageRef<'a>, events_delivered: u64) -> Result<&'a str> {
     let protocol = |m: String| {
         Error::protocol(m)
             .with_phase(Phase::InStream)
@@ -201,43 +242,12 @@ pub(crate) fn decode_message<'a>(
         ))
     })?;
     match message_type {
-        "event" => {
-            let event_type = msg.header_str(":event-type").ok_or_else(|| {
-                protocol(format!(
-                    "the event at byte {} has no :event-type string header",
-                    msg.offset()
-                ))
-            })?;
-            if event_type != "chunk" {
-                return Ok(Decoded::Unknown(event_type));
-            }
-            scratch.clear();
-            let fast = fast_chunk_bytes(msg.payload()).is_some_and(|b64| {
-                base64::engine::general_purpose::STANDARD
-                    .decode_vec(b64, scratch)
-                    .is_ok()
-            });
-            if !fast {
-                scratch.clear();
-                let part: PayloadPart<'_> = serde_json::from_slice(msg.payload()).map_err(|e| {
-                    protocol(format!(
-                        "the chunk at byte {} is not the documented JSON {{\"bytes\": ...}}: {e}",
-                        msg.offset()
-                    ))
-                })?;
-                if let Some(b64) = part.bytes {
-                    base64::engine::general_purpose::STANDARD
-                        .decode_vec(b64.as_bytes(), scratch)
-                        .map_err(|e| {
-                            protocol(format!(
-                                "the chunk at byte {} has invalid base64 in \"bytes\": {e}",
-                                msg.offset()
-                            ))
-                        })?;
-                }
-            }
-            Ok(Decoded::Chunk)
-        }
+        "event" => msg.header_str(":event-type").ok_or_else(|| {
+            protocol(format!(
+                "the event at byte {} has no :event-type string header",
+                msg.offset()
+            ))
+        }),
         "exception" => {
             let name = msg.header_str(":exception-type").ok_or_else(|| {
                 protocol(format!(

@@ -5,6 +5,7 @@
 
 mod auth;
 mod client;
+pub mod converse;
 pub mod credentials;
 mod endpoint;
 mod error;

@@ -323,7 +323,7 @@ impl InvokeRequest {
     }
 }
 
-fn validate_model_id(id: &str) -> Result<()> {
+pub(crate) fn validate_model_id(id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(Error::invalid_input("the model id is empty"));
     }

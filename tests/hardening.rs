@@ -242,6 +242,10 @@ fn an_error_body_cut_by_a_timer_is_that_timeout_not_an_empty_429() {
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert_eq!(e.timer(), Some(Timer::Deadline), "{e}");
     assert!(!e.is_retryable());
+    // The same for a 2xx body that is not an event stream (read to show what it says).
+    let e = run(&client, &fault("stall-body=200")).unwrap();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert_eq!(e.timer(), Some(Timer::Deadline), "{e}");
 }
 
 // ---- 4. the retry quota ---------------------------------------------------------------------

@@ -750,7 +750,7 @@ func TestInvalidInputFailsBeforeSending(t *testing.T) {
 		req  bedrockstream.Request
 		want bedrockstream.Status
 	}{
-		{"trace", bedrockstream.Request{ModelID: model, Trace: "enabled"}, bedrockstream.StatusInvalidInput},
+		{"trace", bedrockstream.Request{ModelID: model, Trace: "enable"}, bedrockstream.StatusInvalidInput},
 		{"tier", bedrockstream.Request{ModelID: model, ServiceTier: "gold"}, bedrockstream.StatusInvalidInput},
 		{"latency", bedrockstream.Request{ModelID: model, PerformanceConfigLatency: "fast"}, bedrockstream.StatusInvalidInput},
 		{"family", bedrockstream.Request{ModelID: model, ModelFamily: "claude"}, bedrockstream.StatusInvalidInput},

@@ -1,0 +1,1305 @@
+//! Converse and ConverseStream: the typed request checked member by member against the service
+//! model (tests/data/bedrock-runtime.service-2.json), the JSON-text request, the events of
+//! every type and delta kind (unknown ones kept), every stream exception, and the message
+//! accumulator.
+
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use bedrock_stream::converse::*;
+use bedrock_stream::eventstream::{Decoder, Header, Message as Frame};
+use bedrock_stream::ErrorKind;
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------------------------
+// The service model walker
+// ---------------------------------------------------------------------------------------------
+
+fn model() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/bedrock-runtime.service-2.json"
+    );
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Every (structure, member) pair reachable from `root`, except members bound to the URI or
+/// headers (`modelId`).
+fn reachable(model: &Value, root: &str) -> BTreeSet<(String, String)> {
+    fn walk(
+        shapes: &Value,
+        name: &str,
+        seen: &mut BTreeSet<String>,
+        out: &mut BTreeSet<(String, String)>,
+    ) {
+        if !seen.insert(name.to_owned()) {
+            return;
+        }
+        let s = &shapes[name];
+        if let Some(members) = s["members"].as_object() {
+            for (m, def) in members {
+                if def.get("location").is_some() {
+                    continue;
+                }
+                out.insert((name.to_owned(), m.clone()));
+                walk(shapes, def["shape"].as_str().unwrap(), seen, out);
+            }
+        }
+        for k in ["member", "key", "value"] {
+            if let Some(t) = s[k]["shape"].as_str() {
+                walk(shapes, t, seen, out);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&model["shapes"], root, &mut BTreeSet::new(), &mut out);
+    out
+}
+
+/// Check `v` against shape `name`: member names, JSON types, required members, unions with
+/// exactly one member, enum values, base64 blobs, integers as integers. Records the
+/// (structure, member) pairs seen.
+fn check(
+    model: &Value,
+    name: &str,
+    v: &Value,
+    path: &str,
+    seen: &mut BTreeSet<(String, String)>,
+) -> Result<(), String> {
+    let s = &model["shapes"][name];
+    let fail = |what: &str| Err(format!("{path}: {what} (shape {name}, value {v})"));
+    match s["type"].as_str().unwrap() {
+        "structure" if s["document"] == true => Ok(()),
+        "structure" => {
+            let Some(obj) = v.as_object() else {
+                return fail("expected an object");
+            };
+            let members = s["members"].as_object().unwrap();
+            if s["union"] == true && obj.len() != 1 {
+                return fail("a union must carry exactly one member");
+            }
+            for req in s["required"].as_array().into_iter().flatten() {
+                let req = req.as_str().unwrap();
+                if members[req].get("location").is_none() && !obj.contains_key(req) {
+                    return fail(&format!("required member {req} missing"));
+                }
+            }
+            for (k, val) in obj {
+                let Some(def) = members.get(k) else {
+                    return fail(&format!("{k} is not a member"));
+                };
+                if def.get("location").is_some() {
+                    return fail(&format!("{k} is bound to the URI/headers, not the body"));
+                }
+                if val.is_null() {
+                    return fail(&format!("{k} is null; unset members must be omitted"));
+                }
+                seen.insert((name.to_owned(), k.clone()));
+                check(
+                    model,
+                    def["shape"].as_str().unwrap(),
+                    val,
+                    &format!("{path}.{k}"),
+                    seen,
+                )?;
+            }
+            Ok(())
+        }
+        "list" => {
+            let Some(items) = v.as_array() else {
+                return fail("expected an array");
+            };
+            let member = s["member"]["shape"].as_str().unwrap();
+            for (i, item) in items.iter().enumerate() {
+                check(model, member, item, &format!("{path}[{i}]"), seen)?;
+            }
+            Ok(())
+        }
+        "map" => {
+            let Some(obj) = v.as_object() else {
+                return fail("expected an object (map)");
+            };
+            let value = s["value"]["shape"].as_str().unwrap();
+            for (k, item) in obj {
+                check(model, value, item, &format!("{path}[{k:?}]"), seen)?;
+            }
+            Ok(())
+        }
+        "string" => match (v.as_str(), s["enum"].as_array()) {
+            (None, _) => fail("expected a string"),
+            (Some(x), Some(values)) if !values.iter().any(|e| e == x) => {
+                fail("not a value of the enum")
+            }
+            _ => Ok(()),
+        },
+        "blob" => match v.as_str() {
+            Some(b) if base64::engine::general_purpose::STANDARD.decode(b).is_ok() => Ok(()),
+            _ => fail("expected a base64 string"),
+        },
+        "boolean" => v
+            .as_bool()
+            .map(|_| ())
+            .ok_or(())
+            .or_else(|_| fail("expected a boolean")),
+        "integer" | "long" => {
+            if v.is_i64() || v.is_u64() {
+                Ok(())
+            } else {
+                fail("expected an integer (no fraction, no exponent)")
+            }
+        }
+        "float" | "double" => {
+            if v.is_number() {
+                Ok(())
+            } else {
+                fail("expected a number")
+            }
+        }
+        other => fail(&format!("unexpected shape type {other}")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A request with every member of ConverseStreamRequest set somewhere
+// ---------------------------------------------------------------------------------------------
+
+fn s3(uri: &str) -> S3Location {
+    S3Location {
+        uri: uri.into(),
+        bucket_owner: Some("111122223333".into()),
+    }
+}
+
+fn search_result() -> SearchResultBlock {
+    SearchResultBlock {
+        source: "https://example.com/a".into(),
+        title: "A".into(),
+        content: vec![SearchResultContentBlock {
+            text: "alpha".into(),
+        }],
+        citations: Some(CitationsConfig { enabled: true }),
+    }
+}
+
+fn every_content_block() -> Vec<ContentBlock> {
+    let image = |source| ImageBlock {
+        format: ImageFormat::Png,
+        source,
+        error: Some(ErrorBlock {
+            message: Some("x".into()),
+        }),
+    };
+    let doc = |source, format| DocumentBlock {
+        format,
+        name: "doc".into(),
+        source,
+        context: Some("ctx".into()),
+        citations: Some(CitationsConfig { enabled: false }),
+    };
+    let location = DocumentLocation {
+        document_index: Some(0),
+        start: Some(1),
+        end: Some(2),
+    };
+    let tool = ToolReference {
+        r#type: Some("mcp".into()),
+        name: Some("t".into()),
+        server_name: Some("srv".into()),
+    };
+    vec![
+        ContentBlock::Text("hello".into()),
+        ContentBlock::Image(image(ImageSource::Bytes(Blob(vec![
+            0x89, b'P', b'N', b'G',
+        ])))),
+        ContentBlock::Image(image(ImageSource::S3Location(s3("s3://bucket/a.png")))),
+        ContentBlock::Document(doc(
+            DocumentSource::Bytes(Blob(b"%PDF".to_vec())),
+            Some(DocumentFormat::Pdf),
+        )),
+        ContentBlock::Document(doc(
+            DocumentSource::S3Location(s3("s3://bucket/a.pdf")),
+            None,
+        )),
+        ContentBlock::Document(doc(
+            DocumentSource::Text("plain".into()),
+            Some(DocumentFormat::Txt),
+        )),
+        ContentBlock::Document(doc(
+            DocumentSource::Content(vec![DocumentContentBlock::Text("part".into())]),
+            Some(DocumentFormat::Md),
+        )),
+        ContentBlock::Video(VideoBlock {
+            format: VideoFormat::ThreeGp,
+            source: VideoSource::Bytes(Blob(vec![1, 2, 3])),
+        }),
+        ContentBlock::Video(VideoBlock {
+            format: VideoFormat::Mp4,
+            source: VideoSource::S3Location(s3("s3://bucket/v.mp4")),
+        }),
+        ContentBlock::Audio(AudioBlock {
+            format: AudioFormat::XAac,
+            source: AudioSource::Bytes(Blob(vec![4, 5])),
+            error: Some(ErrorBlock::default()),
+        }),
+        ContentBlock::Audio(AudioBlock {
+            format: AudioFormat::Wav,
+            source: AudioSource::S3Location(s3("s3://bucket/a.wav")),
+            error: None,
+        }),
+        ContentBlock::ToolUse(ToolUseBlock {
+            tool_use_id: "tooluse_1".into(),
+            name: "get_weather".into(),
+            input: json!({"city": "Paris", "days": 250}),
+            r#type: Some(ToolUseType::ServerToolUse),
+        }),
+        ContentBlock::ToolResult(ToolResultBlock {
+            tool_use_id: "tooluse_1".into(),
+            content: vec![
+                ToolResultContentBlock::Json(json!({"temp": 21})),
+                ToolResultContentBlock::Text("sunny".into()),
+                ToolResultContentBlock::Image(ImageBlock::bytes(ImageFormat::Jpeg, vec![1])),
+                ToolResultContentBlock::Document(DocumentBlock::bytes(
+                    DocumentFormat::Csv,
+                    "t",
+                    b"a,b".to_vec(),
+                )),
+                ToolResultContentBlock::Video(VideoBlock {
+                    format: VideoFormat::Webm,
+                    source: VideoSource::Bytes(Blob(vec![9])),
+                }),
+                ToolResultContentBlock::SearchResult(search_result()),
+            ],
+            status: Some(ToolResultStatus::Error),
+            r#type: Some("tool_result".into()),
+        }),
+        ContentBlock::GuardContent(GuardrailConverseContentBlock::Text(
+            GuardrailConverseTextBlock {
+                text: "check me".into(),
+                qualifiers: Some(vec![
+                    GuardrailConverseContentQualifier::GroundingSource,
+                    GuardrailConverseContentQualifier::Query,
+                    GuardrailConverseContentQualifier::GuardContent,
+                ]),
+            },
+        )),
+        ContentBlock::GuardContent(GuardrailConverseContentBlock::Image(
+            GuardrailConverseImageBlock {
+                format: GuardrailConverseImageFormat::Jpeg,
+                source: GuardrailConverseImageSource::Bytes(Blob(vec![0xff, 0xd8])),
+            },
+        )),
+        ContentBlock::CachePoint(CachePointBlock {
+            r#type: CachePointType::Default,
+            ttl: Some(CacheTtl::OneHour),
+        }),
+        ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(ReasoningTextBlock {
+            text: "private-chain".into(),
+            signature: Some("sig-secret".into()),
+        })),
+        ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(Blob(vec![7; 5]))),
+        ContentBlock::CitationsContent(CitationsContentBlock {
+            content: Some(vec![CitationGeneratedContent::Text("cited".into())]),
+            citations: Some(vec![
+                Citation {
+                    title: Some("T".into()),
+                    source: Some("S".into()),
+                    source_content: Some(vec![CitationSourceContent::Text("src".into())]),
+                    location: Some(CitationLocation::Web(WebLocation {
+                        url: Some("https://example.com".into()),
+                        domain: Some("example.com".into()),
+                    })),
+                },
+                Citation {
+                    location: Some(CitationLocation::DocumentChar(location.clone())),
+                    ..Citation::default()
+                },
+                Citation {
+                    location: Some(CitationLocation::DocumentPage(location.clone())),
+                    ..Citation::default()
+                },
+                Citation {
+                    location: Some(CitationLocation::DocumentChunk(location)),
+                    ..Citation::default()
+                },
+                Citation {
+                    location: Some(CitationLocation::SearchResultLocation(
+                        SearchResultLocation {
+                            search_result_index: Some(0),
+                            start: Some(0),
+                            end: Some(3),
+                        },
+                    )),
+                    ..Citation::default()
+                },
+            ]),
+        }),
+        ContentBlock::SearchResult(search_result()),
+        ContentBlock::ToolAddition(ToolAdditionBlock { tool: tool.clone() }),
+        ContentBlock::ToolRemoval(ToolRemovalBlock { tool }),
+    ]
+}
+
+fn full_request(choice: ToolChoice) -> ConverseRequest {
+    let schema = json!({"type": "object", "properties": {"city": {"type": "string"}},
+                        "required": ["city"]});
+    ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0")
+        .message(Message::new(Role::User, every_content_block()))
+        .message(Message::assistant("ok"))
+        .system_text("be brief")
+        .system(SystemContentBlock::GuardContent(
+            GuardrailConverseContentBlock::Text(GuardrailConverseTextBlock {
+                text: "sys".into(),
+                qualifiers: None,
+            }),
+        ))
+        .system(SystemContentBlock::CachePoint(CachePointBlock::default()))
+        .inference_config(InferenceConfiguration {
+            max_tokens: Some(250),
+            temperature: Some(0.5),
+            top_p: Some(0.9),
+            stop_sequences: Some(vec!["\n\nHuman:".into()]),
+        })
+        .tool(ToolSpecification {
+            strict: Some(true),
+            ..ToolSpecification::new("get_weather", schema).description("Weather of a city")
+        })
+        .tool(Tool::SystemTool(SystemTool {
+            name: "nova_grounding".into(),
+        }))
+        .tool(Tool::CachePoint(CachePointBlock::default()))
+        .tool_choice(choice)
+        .guardrail_config(GuardrailConfiguration {
+            guardrail_identifier: Some("gr1abc".into()),
+            guardrail_version: Some("DRAFT".into()),
+            trace: Some(GuardrailTrace::EnabledFull),
+            stream_processing_mode: Some(GuardrailStreamProcessingMode::Async),
+        })
+        .project_identifier("proj_1")
+        .additional_model_request_fields(json!({"top_k": 250, "thinking": {"budget_tokens": 1024}}))
+        .prompt_variable("topic", "rainfall-secret")
+        .additional_model_response_field_path("/stop_sequence")
+        .request_metadata("team", "team-secret-1")
+        .performance_config_latency(bedrock_stream::PerformanceConfigLatency::Optimized)
+        .service_tier(bedrock_stream::ServiceTier::Flex)
+        .output_config(OutputConfig {
+            text_format: Some(OutputFormat {
+                r#type: OutputFormatType::JsonSchema,
+                structure: OutputFormatStructure::JsonSchema(JsonSchemaDefinition {
+                    schema: r#"{"type":"object"}"#.into(),
+                    name: Some("answer".into()),
+                    description: Some("the answer".into()),
+                }),
+            }),
+            effort: Some("high".into()),
+        })
+}
+
+fn body_json(req: &ConverseRequest) -> Value {
+    serde_json::from_slice(&req.to_body().unwrap()).unwrap()
+}
+
+#[test]
+fn every_request_member_serialises_under_the_service_model_name_and_type() {
+    let model = model();
+    let mut seen = BTreeSet::new();
+    for choice in [
+        ToolChoice::auto(),
+        ToolChoice::any(),
+        ToolChoice::tool("get_weather"),
+    ] {
+        let req = full_request(choice);
+        let body = body_json(&req);
+        check(&model, "ConverseStreamRequest", &body, "$", &mut seen).unwrap();
+        // What is sent reads back as the same typed request.
+        let back: ConverseRequest = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(
+            ConverseRequest {
+                model_id: req.model_id.clone(),
+                ..back
+            },
+            req
+        );
+    }
+    let missing: Vec<_> = reachable(&model, "ConverseStreamRequest")
+        .difference(&seen)
+        .cloned()
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "members of ConverseStreamRequest never serialised: {missing:?}"
+    );
+}
+
+#[test]
+fn the_converse_body_has_no_stream_member_and_fits_converse_request() {
+    let model = model();
+    let mut req = full_request(ToolChoice::auto());
+    assert_eq!(
+        req.validate(false).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    req.validate(true).unwrap();
+    // The service model itself proves the point: streamProcessingMode is not a Converse member.
+    let err = check(
+        &model,
+        "ConverseRequest",
+        &body_json(&req),
+        "$",
+        &mut BTreeSet::new(),
+    );
+    assert!(err.unwrap_err().contains("streamProcessingMode"));
+    req.guardrail_config
+        .as_mut()
+        .unwrap()
+        .stream_processing_mode = None;
+    req.validate(false).unwrap();
+    let mut seen = BTreeSet::new();
+    check(&model, "ConverseRequest", &body_json(&req), "$", &mut seen).unwrap();
+}
+
+#[test]
+fn wire_details_exact_bytes() {
+    // Unset members are omitted: an empty request is an empty object.
+    assert_eq!(ConverseRequest::new("m").to_body().unwrap(), b"{}");
+    let body = body_json(&full_request(ToolChoice::auto()));
+    let user = &body["messages"][0]["content"];
+    // Blobs are base64, integers stay integers, unit unions are empty objects.
+    assert_eq!(user[1]["image"]["source"]["bytes"], "iVBORw==");
+    assert_eq!(user[1]["image"]["format"], "png");
+    assert_eq!(user[7]["video"]["format"], "three_gp");
+    assert_eq!(user[9]["audio"]["format"], "x-aac");
+    assert_eq!(
+        user[11]["toolUse"]["input"],
+        json!({"city": "Paris", "days": 250})
+    );
+    assert_eq!(user[17]["reasoningContent"]["redactedContent"], "BwcHBwc=");
+    assert_eq!(body["toolConfig"]["toolChoice"], json!({"auto": {}}));
+    assert_eq!(body["inferenceConfig"]["maxTokens"], json!(250));
+    assert_eq!(body["inferenceConfig"]["temperature"], json!(0.5));
+    assert_eq!(
+        body["additionalModelRequestFields"]["top_k"].to_string(),
+        "250"
+    );
+    assert_eq!(body["guardrailConfig"]["trace"], "enabled_full");
+    assert_eq!(body["guardrailConfig"]["streamProcessingMode"], "async");
+    assert_eq!(body["performanceConfig"], json!({"latency": "optimized"}));
+    assert_eq!(body["serviceTier"], json!({"type": "flex"}));
+    assert_eq!(
+        body["promptVariables"],
+        json!({"topic": {"text": "rainfall-secret"}})
+    );
+    assert_eq!(body["requestMetadata"], json!({"team": "team-secret-1"}));
+    assert!(body.get("modelId").is_none());
+    let raw = String::from_utf8(full_request(ToolChoice::auto()).to_body().unwrap()).unwrap();
+    let tools = &raw[raw.find(r#""toolConfig":"#).unwrap()..];
+    assert!(tools.starts_with(r#""toolConfig":{"tools":[{"toolSpec":{"name":"get_weather","description":"Weather of a city","inputSchema":{"json":"#), "{tools}");
+    // Secrets and payloads stay out of Debug.
+    let debug = format!("{:?}", full_request(ToolChoice::auto()));
+    for secret in [
+        "rainfall-secret",
+        "team-secret-1",
+        "private-chain",
+        "sig-secret",
+    ] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+}
+
+#[test]
+fn a_request_given_as_json_text_is_validated_and_sent_unchanged() {
+    let text = r#"{"messages":[{"role":"user","content":[{"text":"hi"}]}],"futureUnion":null}"#;
+    // A member the model does not list is refused, before anything is sent.
+    let e = ConverseJson::parse("m", text, true).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.message().contains("futureUnion"), "{e}");
+    let text = r#"{"messages":[{"role":"user","content":[{"text":"hi"},{"brandNewBlock":{"x":1}}]}],
+                   "additionalModelRequestFields":{"k":1.50}}"#;
+    let ok = ConverseJson::parse("model-x", text, true).unwrap();
+    assert_eq!(ok.body(), text.as_bytes(), "sent byte for byte");
+    assert_eq!(ok.model_id(), "model-x");
+    let bad = [
+        ("not json", "not valid JSON"),
+        ("[1]", "JSON object"),
+        (r#"{"modelId":"x"}"#, "modelId"),
+        (r#"{"messages":[{"content":[]}]}"#, "role"),
+        (
+            r#"{"messages":[{"role":"user","content":[{"text":"a","image":{}}]}]}"#,
+            "exactly one",
+        ),
+        (
+            r#"{"messages":[{"role":"user","content":[{}]}]}"#,
+            "no member",
+        ),
+        (
+            r#"{"messages":[{"role":"user","content":[{"image":{"format":"png","source":{"bytes":"!!"}}}]}]}"#,
+            "base64",
+        ),
+        (
+            r#"{"inferenceConfig":{"maxTokens":"many"}}"#,
+            "expected u32 at line 1",
+        ),
+        (
+            r#"{"inferenceConfig":{"maxTokens":1e2}}"#,
+            "expected u32 at line 1",
+        ),
+        (r#"{"toolConfig":{"tools":[]}}"#, "at least one tool"),
+        (
+            r#"{"additionalModelResponseFieldPaths":["1","2","3","4","5","6","7","8","9","10","11"]}"#,
+            "at most 10",
+        ),
+    ];
+    for (text, needle) in bad {
+        let e = ConverseJson::parse("m", text, true).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{text}");
+        assert!(e.message().contains(needle), "{text}: {e}");
+    }
+    let e = ConverseJson::parse(
+        "m",
+        r#"{"guardrailConfig":{"streamProcessingMode":"sync"}}"#,
+        false,
+    )
+    .unwrap_err();
+    assert!(e.message().contains("streamProcessingMode"), "{e}");
+    ConverseJson::parse(
+        "m",
+        r#"{"guardrailConfig":{"streamProcessingMode":"sync"}}"#,
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        ConverseJson::parse("", "{}", true).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    // The typed request goes the same way.
+    let typed = full_request(ToolChoice::any()).to_json(true).unwrap();
+    assert_eq!(
+        typed.body(),
+        full_request(ToolChoice::any()).to_body().unwrap()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------
+
+fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
+    Frame::new(
+        headers.iter().map(|(k, v)| Header::new(*k, *v)).collect(),
+        payload.to_vec(),
+    )
+    .encode()
+    .unwrap()
+}
+
+fn event_frame(event_type: &str, payload: &Value) -> Vec<u8> {
+    frame(
+        &[
+            (":event-type", event_type),
+            (":content-type", "application/json"),
+            (":message-type", "event"),
+        ],
+        payload.to_string().as_bytes(),
+    )
+}
+
+fn decode(bytes: &[u8]) -> bedrock_stream::Result<ConverseStreamEvent> {
+    let mut d = Decoder::new();
+    d.feed(bytes);
+    let m = d.next_message().unwrap().unwrap();
+    ConverseStreamEvent::from_message(&m)
+}
+
+fn event(event_type: &str, payload: Value) -> ConverseStreamEvent {
+    decode(&event_frame(event_type, &payload)).unwrap()
+}
+
+/// The shape of each event type in the service model.
+fn event_shape(event_type: &str) -> &'static str {
+    match event_type {
+        "messageStart" => "MessageStartEvent",
+        "contentBlockStart" => "ContentBlockStartEvent",
+        "contentBlockDelta" => "ContentBlockDeltaEvent",
+        "contentBlockStop" => "ContentBlockStopEvent",
+        "messageStop" => "MessageStopEvent",
+        "metadata" => "ConverseStreamMetadataEvent",
+        other => panic!("{other}"),
+    }
+}
+
+fn metadata_payload() -> Value {
+    json!({
+        "usage": {"inputTokens": 12, "outputTokens": 34, "totalTokens": 46,
+                  "cacheReadInputTokens": 5, "cacheWriteInputTokens": 7,
+                  "cacheDetails": [{"ttl": "5m", "inputTokens": 7}]},
+        "metrics": {"latencyMs": 1234},
+        "trace": {
+            "guardrail": {
+                "modelOutput": ["out"],
+                "inputAssessment": {"gr1abc": {"contentPolicy": {"filters": [
+                    {"type": "VIOLENCE", "confidence": "LOW", "filterStrength": "HIGH",
+                     "action": "NONE", "detected": false}]}}},
+                "outputAssessments": {"gr1abc": [{"wordPolicy": {"customWords": [],
+                    "managedWordLists": []}}]},
+                "actionReason": "No action."
+            },
+            "promptRouter": {"invokedModelId":
+                "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"}
+        },
+        "performanceConfig": {"latency": "standard"},
+        "serviceTier": {"type": "priority"}
+    })
+}
+
+/// Every event type and every delta kind of the service model, as the service sends them.
+fn every_event() -> Vec<(&'static str, Value)> {
+    vec![
+        ("messageStart", json!({"role": "assistant"})),
+        (
+            "contentBlockStart",
+            json!({"contentBlockIndex": 1, "start": {"toolUse":
+            {"toolUseId": "tooluse_1", "name": "get_weather", "type": "server_tool_use"}}}),
+        ),
+        (
+            "contentBlockStart",
+            json!({"contentBlockIndex": 2, "start": {"toolResult":
+            {"toolUseId": "tooluse_1", "type": "t", "status": "success"}}}),
+        ),
+        (
+            "contentBlockStart",
+            json!({"contentBlockIndex": 3, "start": {"image": {"format": "webp"}}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "Hel"}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"ci"}}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 2, "delta": {"toolResult":
+            [{"text": "sun"}, {"json": {"t": 21}}]}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 4, "delta": {"reasoningContent": {"text": "hmm"}}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 4, "delta": {"reasoningContent": {"signature": "c2ln"}}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 5, "delta": {"reasoningContent": {"redactedContent": "AAEC"}}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"citation": {
+            "title": "T", "source": "S", "sourceContent": [{"text": "quote"}],
+            "location": {"documentPage": {"documentIndex": 0, "start": 1, "end": 2}}}}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 3, "delta": {"image": {
+            "source": {"bytes": "iVBORw=="}, "error": {"message": "partial"}}}}),
+        ),
+        ("contentBlockStop", json!({"contentBlockIndex": 0})),
+        (
+            "messageStop",
+            json!({"stopReason": "tool_use",
+            "additionalModelResponseFields": {"stop_sequence": null, "n": 250}}),
+        ),
+        ("metadata", metadata_payload()),
+    ]
+}
+
+#[test]
+fn every_event_type_and_delta_kind_decodes_to_its_typed_form() {
+    let model = model();
+    let mut seen = BTreeSet::new();
+    for (t, payload) in every_event() {
+        let e = event(t, payload.clone());
+        assert_eq!(e.event_type(), t);
+        assert!(!matches!(e, ConverseStreamEvent::Unknown(_)), "{t}");
+        // Typed and back gives the same JSON, which fits the service model.
+        let back = match &e {
+            ConverseStreamEvent::MessageStart(x) => serde_json::to_value(x),
+            ConverseStreamEvent::ContentBlockStart(x) => serde_json::to_value(x),
+            ConverseStreamEvent::ContentBlockDelta(x) => serde_json::to_value(x),
+            ConverseStreamEvent::ContentBlockStop(x) => serde_json::to_value(x),
+            ConverseStreamEvent::MessageStop(x) => serde_json::to_value(x),
+            ConverseStreamEvent::Metadata(x) => serde_json::to_value(x),
+            other => panic!("{other:?}"),
+        }
+        .unwrap();
+        assert_eq!(back, payload, "{t}");
+        check(&model, event_shape(t), &back, t, &mut seen).unwrap();
+    }
+    // Every member of every event structure and delta union appears above (the guardrail
+    // assessments are kept as JSON and not walked member by member).
+    let mut expected = BTreeSet::new();
+    for t in [
+        "messageStart",
+        "contentBlockStart",
+        "contentBlockDelta",
+        "contentBlockStop",
+        "messageStop",
+        "metadata",
+    ] {
+        expected.extend(reachable(&model, event_shape(t)));
+    }
+    let missing: Vec<_> = expected
+        .difference(&seen)
+        .filter(|(shape, _)| {
+            !shape.starts_with("Guardrail")
+                && shape != "AppliedGuardrailDetails"
+                && ![
+                    "CitationLocation",
+                    "WebLocation",
+                    "DocumentCharLocation",
+                    "DocumentChunkLocation",
+                    "SearchResultLocation",
+                    "ImageSource",
+                    "S3Location",
+                ]
+                .contains(&shape.as_str())
+        })
+        .cloned()
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "event members never decoded: {missing:?}"
+    );
+
+    // Spot checks of the typed values.
+    match event("contentBlockDelta", every_event()[8].1.clone()) {
+        ConverseStreamEvent::ContentBlockDelta(ContentBlockDeltaEvent {
+            delta: ContentBlockDelta::ReasoningContent(ReasoningContentBlockDelta::Signature(s)),
+            content_block_index: 4,
+        }) => assert_eq!(s, "c2ln"),
+        other => panic!("{other:?}"),
+    }
+    match event("contentBlockDelta", every_event()[9].1.clone()) {
+        ConverseStreamEvent::ContentBlockDelta(ContentBlockDeltaEvent {
+            delta:
+                ContentBlockDelta::ReasoningContent(ReasoningContentBlockDelta::RedactedContent(b)),
+            ..
+        }) => assert_eq!(b.as_bytes(), &[0, 1, 2]),
+        other => panic!("{other:?}"),
+    }
+    match event("metadata", metadata_payload()) {
+        ConverseStreamEvent::Metadata(m) => {
+            assert_eq!(m.usage.cache_read_input_tokens, Some(5));
+            assert_eq!(m.usage.cache_write_input_tokens, Some(7));
+            assert_eq!(m.metrics.latency_ms, 1234);
+            let g = m.trace.as_ref().unwrap().guardrail.as_ref().unwrap();
+            assert_eq!(g.action_reason.as_deref(), Some("No action."));
+            assert_eq!(
+                g.input_assessment.as_ref().unwrap()["gr1abc"]["contentPolicy"]["filters"][0]
+                    ["type"],
+                "VIOLENCE"
+            );
+            assert_eq!(
+                m.performance_config.unwrap().latency,
+                Some(PerformanceConfigLatency::Standard)
+            );
+            assert_eq!(m.service_tier.unwrap().r#type, ServiceTierType::Priority);
+        }
+        other => panic!("{other:?}"),
+    }
+    match event("messageStop", json!({"stopReason": "end_turn"})) {
+        ConverseStreamEvent::MessageStop(m) => assert_eq!(m.stop_reason, StopReason::EndTurn),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        event(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "x"}})
+        )
+        .text_delta(),
+        Some("x")
+    );
+}
+
+#[test]
+fn unknown_event_types_members_and_values_are_kept_not_errors() {
+    let e = event("citationsSummary", json!({"x": [1, 2]}));
+    match &e {
+        ConverseStreamEvent::Unknown(u) => {
+            assert_eq!(u.event_type(), "citationsSummary");
+            assert_eq!(u.payload(), br#"{"x":[1,2]}"#);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(e.event_type(), "citationsSummary");
+    match event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 2, "delta": {"audio": {"pcm": "AA=="}}}),
+    ) {
+        ConverseStreamEvent::ContentBlockDelta(d) => match d.delta {
+            ContentBlockDelta::Unknown(u) => {
+                assert_eq!(u.name, "audio");
+                assert_eq!(u.value, json!({"pcm": "AA=="}));
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    match event(
+        "contentBlockStart",
+        json!({"contentBlockIndex": 0, "start": {"video": {}}}),
+    ) {
+        ConverseStreamEvent::ContentBlockStart(s) => assert_eq!(s.start.member_name(), "video"),
+        other => panic!("{other:?}"),
+    }
+    match event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 0, "delta": {"reasoningContent": {"summary": "s"}}}),
+    ) {
+        ConverseStreamEvent::ContentBlockDelta(ContentBlockDeltaEvent {
+            delta: ContentBlockDelta::ReasoningContent(ReasoningContentBlockDelta::Unknown(u)),
+            ..
+        }) => assert_eq!(u.name, "summary"),
+        other => panic!("{other:?}"),
+    }
+    // Unknown enum values, unknown structure members and the `p` padding member.
+    match event(
+        "messageStop",
+        json!({"stopReason": "paused_for_breath", "p": "abcdef", "newField": 1}),
+    ) {
+        ConverseStreamEvent::MessageStop(m) => {
+            assert_eq!(
+                m.stop_reason,
+                StopReason::Unknown("paused_for_breath".into())
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    match event("messageStart", json!({"role": "narrator", "p": "xyz"})) {
+        ConverseStreamEvent::MessageStart(m) => assert_eq!(m.role.as_str(), "narrator"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_stream_exception_is_a_typed_error_with_its_fields() {
+    let table = [
+        (
+            "internalServerException",
+            ErrorKind::InternalServer,
+            500,
+            true,
+        ),
+        (
+            "modelStreamErrorException",
+            ErrorKind::ModelStreamError,
+            424,
+            true,
+        ),
+        ("validationException", ErrorKind::Validation, 400, false),
+        ("throttlingException", ErrorKind::Throttling, 429, true),
+        (
+            "serviceUnavailableException",
+            ErrorKind::ServiceUnavailable,
+            503,
+            true,
+        ),
+        // Not in ConverseStreamOutput, still an error with its name.
+        ("modelTimeoutException", ErrorKind::ModelTimeout, 408, false),
+    ];
+    for (name, kind, status, retryable) in table {
+        let b = frame(
+            &[
+                (":exception-type", name),
+                (":content-type", "application/json"),
+                (":message-type", "exception"),
+            ],
+            br#"{"message":"it broke","originalStatusCode":502,"originalMessage":"upstream"}"#,
+        );
+        let e = decode(&b).unwrap_err();
+        assert_eq!(e.kind(), kind, "{name}");
+        assert_eq!(e.code(), Some(name));
+        assert_eq!(e.http_status(), Some(status));
+        assert_eq!(e.is_retryable(), retryable, "{name}");
+        assert_eq!(e.message(), "it broke");
+        assert_eq!(e.original_status_code(), Some(502));
+        assert_eq!(e.original_message(), Some("upstream"));
+        assert_eq!(e.class(), bedrock_stream::ErrorClass::Stream);
+    }
+    let b = frame(
+        &[
+            (":exception-type", "quotaMeltdownException"),
+            (":message-type", "exception"),
+        ],
+        br#"{"message":"new"}"#,
+    );
+    let e = decode(&b).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.code(), e.message()),
+        (
+            ErrorKind::UnmodeledService,
+            Some("quotaMeltdownException"),
+            "new"
+        )
+    );
+    let b = frame(
+        &[
+            (":message-type", "error"),
+            (":error-code", "InternalFailure"),
+            (":error-message", "boom"),
+        ],
+        b"",
+    );
+    let e = decode(&b).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.code()),
+        (ErrorKind::StreamError, Some("InternalFailure"))
+    );
+    // A known event whose payload is not its documented JSON is a protocol error.
+    for (t, payload) in [
+        ("contentBlockDelta", &b"not json"[..]),
+        ("contentBlockDelta", br#"{"contentBlockIndex":0}"#),
+        (
+            "contentBlockDelta",
+            br#"{"contentBlockIndex":0,"delta":{}}"#,
+        ),
+        ("messageStart", br#"{}"#),
+        ("metadata", br#"{"usage":{"inputTokens":1}}"#),
+        ("contentBlockStop", br#"{"contentBlockIndex":-1}"#),
+    ] {
+        let b = frame(&[(":event-type", t), (":message-type", "event")], payload);
+        let e = decode(&b).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Protocol,
+            "{t} {}",
+            String::from_utf8_lossy(payload)
+        );
+        assert!(e.message().contains(t), "{e}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The accumulator
+// ---------------------------------------------------------------------------------------------
+
+fn delta(index: u32, delta: Value) -> ConverseStreamEvent {
+    event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": index, "delta": delta}),
+    )
+}
+
+fn fold(events: &[ConverseStreamEvent]) -> bedrock_stream::Result<ConverseStreamResult> {
+    let mut acc = MessageAccumulator::new();
+    for e in events {
+        acc.push(e)?;
+    }
+    acc.finish()
+}
+
+#[test]
+fn tool_use_input_split_anywhere_is_joined_and_parsed_once() {
+    let input = r#"{"city":"Par\u00eds","n":250,"nested":{"a":[1,2.5,"x\"y"]}}"#;
+    // Every split point, including inside a string and inside a \u escape.
+    for cut in 1..input.len() {
+        for cut2 in [cut, (cut + 7).min(input.len())] {
+            let parts = [&input[..cut], &input[cut..cut2], &input[cut2..]];
+            let mut events = vec![
+                event("messageStart", json!({"role": "assistant"})),
+                delta(0, json!({"text": "Let me check."})),
+                event("contentBlockStop", json!({"contentBlockIndex": 0})),
+                event(
+                    "contentBlockStart",
+                    json!({"contentBlockIndex": 1,
+                    "start": {"toolUse": {"toolUseId": "tooluse_1", "name": "get_weather"}}}),
+                ),
+            ];
+            for p in parts.iter().filter(|p| !p.is_empty()) {
+                events.push(delta(1, json!({"toolUse": {"input": p}})));
+            }
+            events.push(event("contentBlockStop", json!({"contentBlockIndex": 1})));
+            events.push(event("messageStop", json!({"stopReason": "tool_use"})));
+            events.push(event(
+                "metadata",
+                json!({"usage": {"inputTokens": 1, "outputTokens": 2,
+                "totalTokens": 3}, "metrics": {"latencyMs": 4}}),
+            ));
+            let r = fold(&events).unwrap();
+            assert!(r.wants_tools());
+            let uses: Vec<_> = r.message.tool_uses().collect();
+            assert_eq!(uses.len(), 1);
+            assert_eq!(uses[0].tool_use_id, "tooluse_1");
+            assert_eq!(
+                uses[0].input,
+                json!({"city": "París", "n": 250,
+                "nested": {"a": [1, 2.5, "x\"y"]}})
+            );
+            assert_eq!(uses[0].input["n"].to_string(), "250");
+            assert_eq!(r.message.text(), "Let me check.");
+            assert_eq!(r.usage.as_ref().unwrap().total_tokens, 3);
+            assert_eq!(r.metrics.as_ref().unwrap().latency_ms, 4);
+        }
+    }
+}
+
+#[test]
+fn the_folded_message_goes_back_into_the_next_request_as_the_service_model_wants() {
+    let events = vec![
+        event("messageStart", json!({"role": "assistant"})),
+        delta(0, json!({"reasoningContent": {"text": "The user "}})),
+        delta(0, json!({"reasoningContent": {"text": "wants weather."}})),
+        delta(0, json!({"reasoningContent": {"signature": "EqQBCkYI"}})),
+        delta(0, json!({"reasoningContent": {"signature": "AhgCIkA="}})),
+        event("contentBlockStop", json!({"contentBlockIndex": 0})),
+        event(
+            "contentBlockStart",
+            json!({"contentBlockIndex": 1,
+            "start": {"toolUse": {"toolUseId": "t1", "name": "noargs"}}}),
+        ),
+        event("contentBlockStop", json!({"contentBlockIndex": 1})),
+        event("messageStop", json!({"stopReason": "tool_use"})),
+    ];
+    let r = fold(&events).unwrap();
+    assert_eq!(r.message.role, Role::Assistant);
+    match &r.message.content[0] {
+        ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(t)) => {
+            assert_eq!(t.text, "The user wants weather.");
+            assert_eq!(t.signature.as_deref(), Some("EqQBCkYIAhgCIkA="));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A tool use without input deltas has the empty object as input.
+    assert_eq!(r.message.tool_uses().next().unwrap().input, json!({}));
+    let next = ConverseRequest::new("m")
+        .message(Message::user("weather?"))
+        .message(r.message.clone())
+        .message(Message::new(
+            Role::User,
+            vec![ContentBlock::ToolResult(ToolResultBlock::json(
+                "t1",
+                json!({"ok": true}),
+            ))],
+        ));
+    let body = body_json(&next);
+    check(
+        &model(),
+        "ConverseStreamRequest",
+        &body,
+        "$",
+        &mut BTreeSet::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        body["messages"][1]["content"][0],
+        json!({"reasoningContent": {"reasoningText": {"text": "The user wants weather.",
+            "signature": "EqQBCkYIAhgCIkA="}}})
+    );
+    assert_eq!(
+        body["messages"][1]["content"][1],
+        json!({"toolUse": {"toolUseId": "t1", "name": "noargs", "input": {}}})
+    );
+}
+
+#[test]
+fn redacted_reasoning_citations_tool_results_images_and_unknowns_fold() {
+    let events: Vec<_> = every_event()
+        .into_iter()
+        .map(|(t, p)| event(t, p))
+        .chain([
+            delta(0, json!({"text": "lo"})),
+            delta(1, json!({"toolUse": {"input": "ty\":\"Paris\"}"}})),
+            delta(2, json!({"toolResult": [{"text": "ny"}]})),
+            delta(6, json!({"hologram": {"x": 1}})),
+            event(
+                "contentBlockStart",
+                json!({"contentBlockIndex": 7, "start": {"video": {}}}),
+            ),
+            event("futureEvent", json!({})),
+        ])
+        .collect();
+    let r = fold(&events).unwrap();
+    let c = &r.message.content;
+    assert_eq!(c.len(), 6, "{c:?}");
+    match &c[0] {
+        ContentBlock::CitationsContent(cc) => {
+            assert_eq!(
+                cc.content.as_ref().unwrap(),
+                &[CitationGeneratedContent::Text("Hello".into())]
+            );
+            let cit = &cc.citations.as_ref().unwrap()[0];
+            assert_eq!(cit.title.as_deref(), Some("T"));
+            assert_eq!(
+                cit.source_content.as_ref().unwrap(),
+                &[CitationSourceContent::Text("quote".into())]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match &c[1] {
+        ContentBlock::ToolUse(t) => {
+            assert_eq!(t.input, json!({"city": "Paris"}));
+            assert_eq!(t.r#type, Some(ToolUseType::ServerToolUse));
+        }
+        other => panic!("{other:?}"),
+    }
+    match &c[2] {
+        ContentBlock::ToolResult(t) => {
+            assert_eq!(t.status, Some(ToolResultStatus::Success));
+            assert_eq!(
+                t.content,
+                vec![
+                    ToolResultContentBlock::Text("sun".into()),
+                    ToolResultContentBlock::Json(json!({"t": 21})),
+                    ToolResultContentBlock::Text("ny".into()),
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match &c[3] {
+        ContentBlock::Image(i) => {
+            assert_eq!(i.format, ImageFormat::Webp);
+            assert_eq!(
+                i.source,
+                ImageSource::Bytes(Blob(vec![0x89, b'P', b'N', b'G']))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match &c[4] {
+        ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(t)) => {
+            assert_eq!(
+                (t.text.as_str(), t.signature.as_deref()),
+                ("hmm", Some("c2ln"))
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        c[5],
+        ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(Blob(vec![0, 1, 2])))
+    );
+    assert_eq!(r.stop_reason, Some(StopReason::ToolUse));
+    assert_eq!(
+        r.additional_model_response_fields.as_ref().unwrap()["n"],
+        json!(250)
+    );
+    assert_eq!(r.usage.as_ref().unwrap().cache_write_input_tokens, Some(7));
+    assert!(r.trace.as_ref().unwrap().prompt_router.is_some());
+    assert_eq!(r.unknown_events.len(), 1);
+    assert_eq!(r.unknown_events[0].event_type(), "futureEvent");
+    let names: Vec<_> = r
+        .unknown_members
+        .iter()
+        .map(|(i, u)| (*i, u.name.as_str()))
+        .collect();
+    assert_eq!(names, [(6, "hologram"), (7, "video")]);
+}
+
+#[test]
+fn contradicting_events_are_protocol_errors_not_panics() {
+    let start = |i: u32| {
+        event(
+            "contentBlockStart",
+            json!({"contentBlockIndex": i,
+            "start": {"toolUse": {"toolUseId": "t", "name": "n"}}}),
+        )
+    };
+    let cases: Vec<(Vec<ConverseStreamEvent>, &str)> = vec![
+        (
+            vec![delta(0, json!({"toolUse": {"input": "{}"}}))],
+            "no contentBlockStart",
+        ),
+        (
+            vec![start(0), delta(0, json!({"text": "x"}))],
+            "toolUse block",
+        ),
+        (
+            vec![delta(0, json!({"text": "x"})), start(0)],
+            "already holds",
+        ),
+        (
+            vec![start(0), delta(0, json!({"toolUse": {"input": "{\"a\":"}}))],
+            "not JSON",
+        ),
+        (
+            vec![
+                start(0),
+                delta(0, json!({"toolUse": {"input": "{\"a\":1"}})),
+                event("contentBlockStop", json!({"contentBlockIndex": 0})),
+            ],
+            "not JSON",
+        ),
+        (
+            vec![
+                start(0),
+                event("contentBlockStop", json!({"contentBlockIndex": 0})),
+                delta(0, json!({"toolUse": {"input": "{}"}})),
+            ],
+            "after its contentBlockStop",
+        ),
+        (
+            vec![
+                delta(0, json!({"reasoningContent": {"text": "a"}})),
+                delta(0, json!({"reasoningContent": {"redactedContent": "AA=="}})),
+            ],
+            "both text and redactedContent",
+        ),
+        (
+            vec![event(
+                "contentBlockStart",
+                json!({"contentBlockIndex": 0, "start": {"image": {"format": "png"}}}),
+            )],
+            "without a source",
+        ),
+    ];
+    for (events, needle) in cases {
+        let e = fold(&events).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{needle}");
+        assert!(e.message().contains(needle), "{needle}: {e}");
+    }
+}
+
+#[test]
+fn converse_response_reads_every_member_and_round_trips() {
+    let model = model();
+    let text = json!({
+        "output": {"message": {"role": "assistant", "content": [
+            {"text": "Hi"},
+            {"toolUse": {"toolUseId": "t1", "name": "f", "input": {"a": 1}}},
+            {"reasoningContent": {"reasoningText": {"text": "r", "signature": "s"}}},
+            {"futureBlock": {"k": "v"}}
+        ]}},
+        "stopReason": "tool_use",
+        "usage": {"inputTokens": 1, "outputTokens": 2, "totalTokens": 3, "cacheReadInputTokens": 0},
+        "metrics": {"latencyMs": 99},
+        "additionalModelResponseFields": {"x": [1, 2]},
+        "trace": {"promptRouter": {"invokedModelId": "m"}},
+        "performanceConfig": {"latency": "optimized"},
+        "serviceTier": {"type": "default"}
+    });
+    let r: ConverseResponse = serde_json::from_value(text.clone()).unwrap();
+    let m = r.message().unwrap();
+    assert_eq!(m.text(), "Hi");
+    assert_eq!(m.content[3].member_name(), "futureBlock");
+    assert_eq!(r.stop_reason, StopReason::ToolUse);
+    assert_eq!(r.metrics.latency_ms, 99);
+    let back = serde_json::to_value(&r).unwrap();
+    assert_eq!(back, text);
+    // Without the unknown block, the answer fits ConverseResponse exactly.
+    let mut known = back.clone();
+    known["output"]["message"]["content"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    check(
+        &model,
+        "ConverseResponse",
+        &known,
+        "$",
+        &mut BTreeSet::new(),
+    )
+    .unwrap();
+}
