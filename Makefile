@@ -121,6 +121,6 @@ test:
 	$(CARGO) clippy --all-features --all-targets -- -D warnings
 	# `cargo test` does not write target/debug/libbedrock_stream.so; the C and Go tests link it.
 	$(CARGO) build --all-features --lib
-	# Go and valgrind are required (a missing one fails the Go and C tests); never skipped here.
-	env -u BEDROCK_STREAM_SKIP_GO -u BEDROCK_STREAM_SKIP_VALGRIND $(CARGO) test --all-features
+	# Go, valgrind and clang are required (a missing one fails the Go, C and C++ tests); never skipped here.
+	env -u BEDROCK_STREAM_SKIP_GO -u BEDROCK_STREAM_SKIP_VALGRIND -u BEDROCK_STREAM_SKIP_CLANG $(CARGO) test --all-features
 	$(MAKE) --no-print-directory test-install

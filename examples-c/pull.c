@@ -6,23 +6,70 @@
  *   usage: pull [-m MODEL_ID] [-p PROMPT] [-f MODEL_FAMILY] [-c N]
  *
  *   -c N   after N events, a second thread cancels the stream while this one waits for the
- *          next event (the call returns BEDROCK_STREAM_STATUS_CANCELLED at once).
+ *          next event (the call returns BEDROCK_STREAM_STATUS_CANCELLED at once). On Linux the
+ *          second thread first waits until this one is blocked in the read, so the cancel has
+ *          to wake a blocked read; taking more than 2 s to return is reported as a failure.
  *
  * Region, endpoint and credentials come from the environment (see stream.c).
  * Exit status: 0 on success, 3 when cancelled as asked, 1 on any other failure.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* syscall(SYS_gettid) */
 #include <bedrock_stream.h>
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+struct canceller {
+    bedrock_stream_cancel *cancel;
+    long reader_tid; /* the thread reading the stream (Linux), else 0 */
+    struct timespec cancelled_at;
+};
+
+/* Wait (up to 20 s) until thread `tid` is blocked reading its socket: Linux names the system
+ * call a blocked thread is in, in /proc/self/task/TID/syscall. Elsewhere, return at once. */
+static void wait_blocked_in_read(long tid)
+{
+#ifdef __linux__
+    char path[64];
+    struct timespec pause = {0, 2 * 1000 * 1000};
+    int i;
+    snprintf(path, sizeof path, "/proc/self/task/%ld/syscall", tid);
+    for (i = 0; i < 10000; i++) {
+        long nr = -1;
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            if (fscanf(f, "%ld", &nr) != 1)
+                nr = -1; /* "running" */
+            fclose(f);
+        }
+        if (nr == SYS_read || nr == SYS_recvfrom || nr == SYS_recvmsg || nr == SYS_ppoll
+#ifdef SYS_poll
+            || nr == SYS_poll
+#endif
+        )
+            return;
+        nanosleep(&pause, NULL);
+    }
+    fprintf(stderr, "the reader never blocked in a read\n");
+#else
+    (void)tid;
+#endif
+}
 
 static void *cancel_thread(void *arg)
 {
+    struct canceller *c = arg;
+    wait_blocked_in_read(c->reader_tid);
+    clock_gettime(CLOCK_MONOTONIC, &c->cancelled_at);
     /* Safe from any thread, at any time. */
-    if (bedrock_stream_cancel_cancel(arg) != BEDROCK_STREAM_STATUS_OK)
+    if (bedrock_stream_cancel_cancel(c->cancel) != BEDROCK_STREAM_STATUS_OK)
         fprintf(stderr, "cancel failed\n");
     return NULL;
 }
@@ -82,6 +129,8 @@ int main(int argc, char **argv)
     bedrock_stream_status rc;
     const bedrock_stream_event *event;
     pthread_t canceller;
+    struct canceller canceller_args;
+    struct timespec returned;
     bool cancelling = false;
     unsigned long events = 0;
     char stop_reason[64] = "";
@@ -147,7 +196,13 @@ int main(int argc, char **argv)
         bedrock_stream_bytes text;
         const char *stop;
         if (cancel_after >= 0 && (long)events == cancel_after && !cancelling) {
-            if (pthread_create(&canceller, NULL, cancel_thread, cancel) != 0) {
+            canceller_args.cancel = cancel;
+#ifdef __linux__
+            canceller_args.reader_tid = (long)syscall(SYS_gettid);
+#else
+            canceller_args.reader_tid = 0;
+#endif
+            if (pthread_create(&canceller, NULL, cancel_thread, &canceller_args) != 0) {
                 fprintf(stderr, "error: pthread_create\n");
                 goto done;
             }
@@ -180,9 +235,18 @@ int main(int argc, char **argv)
         printf("events: %lu\n", events);
         status = 0;
     } else if (rc == BEDROCK_STREAM_STATUS_CANCELLED && cancelling) {
+        double took;
+        clock_gettime(CLOCK_MONOTONIC, &returned);
+        pthread_join(canceller, NULL);
+        cancelling = false;
+        took = (double)(returned.tv_sec - canceller_args.cancelled_at.tv_sec) +
+               (double)(returned.tv_nsec - canceller_args.cancelled_at.tv_nsec) / 1e9;
         printf("\n--\ncancelled after %llu events\n",
                (unsigned long long)bedrock_stream_error_events_delivered(err));
-        status = 3;
+        if (took > 2.0)
+            fprintf(stderr, "error: the cancel took %.1f s to end the read\n", took);
+        else
+            status = 3;
     } else {
         print_error("next", rc, err);
     }

@@ -2,7 +2,7 @@
 //
 //   usage: stream_cpp [--pull] [--throw-after N] [MODEL_ID [PROMPT [MODEL_FAMILY]]]
 //
-//   --pull           read with the pull API (Client::open / Stream::next)
+//   --pull           read with the pull API (a range-for over Client::open's Stream)
 //   --throw-after N  the lambda throws after N events (shows that the exception comes back
 //                    out of Client::invoke and the stream is closed)
 //
@@ -36,7 +36,7 @@ std::string json_string(const std::string &s)
 struct Totals {
     unsigned long events = 0;
     std::string stop_reason;
-    std::optional<bedrock_stream_metrics> metrics;
+    std::optional<bedrock_stream::Metrics> metrics;
 };
 
 void on_event(const bedrock_stream::Event &event, Totals &totals)
@@ -78,30 +78,30 @@ int main(int argc, char **argv)
             request.model_family(argv[i]);
         Totals totals;
         if (pull) {
-            bedrock_stream::Stream stream = client.open(request);
-            while (auto event = stream.next())
-                on_event(*event, totals);
+            for (const bedrock_stream::Event &event : client.open(request))
+                on_event(event, totals);
         } else {
-            client.invoke(request, [&](const bedrock_stream::Event &event) {
+            // The lambda returns void here; it may return bool or bedrock_stream::Flow to stop
+            // the stream (never int: that does not compile).
+            (void)client.invoke(request, [&](const bedrock_stream::Event &event) {
                 if (throw_after >= 0 && static_cast<long>(totals.events) == throw_after)
                     throw std::runtime_error("the lambda gave up after " +
                                              std::to_string(throw_after) + " events");
                 on_event(event, totals);
-                return true;
             });
         }
         std::cout << "\n--\nstop reason: " << (totals.stop_reason.empty() ? "(none)" : totals.stop_reason)
                   << "\n";
-        if (totals.metrics && totals.metrics->has_output_token_count)
-            std::cout << "tokens: " << totals.metrics->input_token_count << " in, "
-                      << totals.metrics->output_token_count << " out (invocation metrics)\n";
+        if (totals.metrics && totals.metrics->output_token_count)
+            std::cout << "tokens: " << totals.metrics->input_token_count.value_or(0) << " in, "
+                      << *totals.metrics->output_token_count << " out (invocation metrics)\n";
         std::cout << "events: " << totals.events << "\n";
         return 0;
     } catch (const bedrock_stream::Error &e) {
         std::cout << std::flush;
         std::cerr << "\nerror: " << e.what() << "\n";
         std::cerr << "status " << e.status_name() << ", http " << e.http_status() << ", code "
-                  << e.code().value_or("(none)") << ", events " << e.events_delivered()
+                  << e.aws_code().value_or("(none)") << ", events " << e.events_delivered()
                   << ", retryable " << (e.retryable() ? "yes" : "no") << "\n";
         return 1;
     } catch (const std::exception &e) {

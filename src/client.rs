@@ -20,30 +20,38 @@ use crate::profile::{Env, ProfileSet};
 use crate::redact;
 use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
 use crate::retry::{self, RateLimiter, RetryMode, RetryQuota};
-use crate::transport::{CancelHandle, CancellableConnector, CurrentCancel};
+use crate::transport::{self, CancelHandle, CurrentCancel, ProcessAgent};
 
 /// The media type of an event-stream body.
 pub(crate) const EVENTSTREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
-/// Default connect timeout (TCP + TLS + proxy).
+/// Default connect timeout (DNS, TCP, proxy CONNECT and TLS): 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default time allowed from sending the request to the response headers.
+/// Default time allowed from sending the request to the response headers: 300 s.
 pub const DEFAULT_RESPONSE_HEADERS_TIMEOUT: Duration = Duration::from_secs(300);
-/// Default longest silence allowed on an open stream (no byte at all). Long generations are
-/// never cut while bytes flow.
-pub const DEFAULT_READ_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default longest silence allowed on an open stream (no byte at all): 60 s, botocore's read
+/// timeout. Long generations are never cut while bytes flow.
+pub const DEFAULT_READ_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default number of attempts (the first one included), as in the AWS SDKs' standard mode.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
-/// The four separate timers of a call. `None` switches a timer off (only when set so).
+/// The four separate timers of a call. `None` switches a timer off (only when set so); so does
+/// a duration above 100 years (e.g. `Duration::MAX`).
+///
+/// | timer | default |
+/// |---|---|
+/// | `connect` | 10 s ([`DEFAULT_CONNECT_TIMEOUT`]) |
+/// | `response_headers` | 300 s ([`DEFAULT_RESPONSE_HEADERS_TIMEOUT`]) |
+/// | `read_idle` | 60 s ([`DEFAULT_READ_IDLE_TIMEOUT`], botocore's read timeout) |
+/// | `deadline` | off |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// Establishing the connection (TCP, proxy CONNECT and TLS).
+    /// Establishing the connection (DNS, TCP, proxy CONNECT and TLS). Default 10 s.
     pub connect: Option<Duration>,
-    /// From sending the request to receiving the status line and headers.
+    /// From sending the request to receiving the status line and headers. Default 300 s.
     pub response_headers: Option<Duration>,
     /// The longest gap between two bytes of an open response (also applies while waiting for
-    /// the response headers).
+    /// the response headers). Default 60 s.
     pub read_idle: Option<Duration>,
     /// An overall deadline for the whole call, retries included. Off by default: generations
     /// can legitimately run for an hour.
@@ -362,9 +370,9 @@ impl ClientBuilder {
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(ua.as_str())
-            .timeout_connect(self.timeouts.connect)
-            .timeout_recv_response(self.timeouts.response_headers)
-            .timeout_per_read(self.timeouts.read_idle)
+            .timeout_connect(transport::limit(self.timeouts.connect))
+            .timeout_recv_response(transport::limit(self.timeouts.response_headers))
+            .timeout_per_read(transport::limit(self.timeouts.read_idle))
             .max_idle_connections(256)
             .max_idle_connections_per_host(256);
         if self.no_proxy {
@@ -375,11 +383,7 @@ impl ClientBuilder {
         if let Some(tls) = tls {
             cfg = cfg.tls_config(tls);
         }
-        let agent = ureq::Agent::with_parts(
-            cfg.build(),
-            CancellableConnector::default(),
-            ureq::unversioned::resolver::DefaultResolver::default(),
-        );
+        let agent = ProcessAgent::new(cfg.build());
         Ok(Client {
             inner: Arc::new(Inner {
                 agent,
@@ -450,7 +454,8 @@ struct Inner {
     limiter: Option<RateLimiter>,
     /// The retry quota (both modes), shared by all clones.
     quota: RetryQuota,
-    agent: ureq::Agent,
+    /// The connection pool (one per process: see [`ProcessAgent`]).
+    agent: ProcessAgent,
     base_url: String,
     region: String,
     auth: Auth,
@@ -531,7 +536,12 @@ impl Client {
         request.path()?;
         request.validate_and_headers()?;
         let started = Instant::now();
-        let deadline = self.inner.timeouts.deadline.map(|d| started + d);
+        // A deadline too far away to represent is no deadline.
+        let deadline = self
+            .inner
+            .timeouts
+            .deadline
+            .and_then(|d| transport::instant_after(started, d));
         let mut stream = EventStream {
             client: self.clone(),
             request: request.clone(),
@@ -613,7 +623,7 @@ impl Client {
                 &creds_ctx,
             )
             .map_err(Error::nothing_sent)?;
-        let mut rb = inner.agent.post(&url);
+        let mut rb = inner.agent.get().post(&url);
         for (k, v) in &headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -920,6 +930,9 @@ impl EventStream {
         }
         let wait = wait.min(retry::MAX_BACKOFF_SLEEP);
         self.reader = None;
+        // The attempt is over (its connection closed or back in the pool): a cancel during
+        // the backoff must not reach a connection another call takes over.
+        self.cancel.release();
         self.decoder = Decoder::with_max_message_len(self.client.inner.max_message_len);
         if !self.cancel.sleep(wait) {
             return Err(self.fail(Error::cancelled()));
@@ -973,7 +986,11 @@ impl EventStream {
         let _current = CurrentCancel::enter(&self.cancel);
         let mut out = Vec::new();
         let mut reader = resp.into_body().into_reader().take(64 * 1024);
-        match reader.read_to_end(&mut out) {
+        let read = reader.read_to_end(&mut out);
+        drop(reader);
+        // The response is consumed: its connection may be back in the pool already.
+        self.cancel.release();
+        match read {
             Ok(_) => Ok(out),
             Err(e) => {
                 let err = self.client.map_io(e, &self.cancel, Phase::HttpResponse);
@@ -1010,7 +1027,13 @@ impl EventStream {
             if self.done {
                 return Ok(None);
             }
-            match self.read_step() {
+            // Cancel and deadline are checked before every event, not only when the buffer
+            // runs dry: several events may arrive in one read.
+            let next = match self.read_step() {
+                Ok(Some(step)) => self.check_live().map(|()| Some(step)),
+                other => other,
+            };
+            match next {
                 Ok(Some(step)) => {
                     self.events_delivered += 1;
                     return Ok(Some(step));
@@ -1033,6 +1056,22 @@ impl EventStream {
                 }
             }
         }
+    }
+
+    /// Fail when the call was cancelled or its deadline passed.
+    fn check_live(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        if let Some(d) = self.deadline {
+            if Instant::now() >= d {
+                return Err(
+                    Error::timeout(Timer::Deadline, self.client.inner.timeouts.deadline)
+                        .with_phase(Phase::InStream),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Decode the next event from buffered bytes, reading more as needed.
@@ -1061,18 +1100,7 @@ impl EventStream {
             if let Some(step) = step {
                 return Ok(Some(step));
             }
-            if self.cancel.is_cancelled() {
-                return Err(Error::cancelled());
-            }
-            if let Some(d) = self.deadline {
-                if Instant::now() >= d {
-                    return Err(Error::timeout(
-                        Timer::Deadline,
-                        self.client.inner.timeouts.deadline,
-                    )
-                    .with_phase(Phase::InStream));
-                }
-            }
+            self.check_live()?;
             let Some(reader) = self.reader.as_mut() else {
                 return Ok(None);
             };

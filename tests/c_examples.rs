@@ -10,9 +10,10 @@
 #![cfg(feature = "emulator")]
 
 mod common;
-use common::{cdylib, profile_dir, root, tool_missing};
+use common::program::{make_examples, run_program, Memcheck, Run};
+use common::{cdylib, profile_dir, root};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use bedrock_stream::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
@@ -27,121 +28,21 @@ fn programs() -> &'static Path {
     BUILT.get_or_init(|| {
         cdylib();
         let build = profile_dir().join("examples-c");
-        let out = Command::new("make")
-            .arg("-C")
-            .arg(root().join("examples-c"))
-            .arg(format!("BUILD={}", build.display()))
-            .arg(format!("LIBDIR={}", profile_dir().display()))
-            .arg(format!("INCDIR={}", root().join("include").display()))
-            .output()
-            .expect("make runs");
-        assert!(
-            out.status.success(),
-            "building examples-c failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        make_examples(&build, &[], &[]);
         build
     })
-}
-
-fn valgrind() -> Option<&'static Path> {
-    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            let ok = Command::new("valgrind")
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if !ok {
-                tool_missing(
-                    "valgrind",
-                    "valgrind",
-                    "BEDROCK_STREAM_SKIP_VALGRIND",
-                    "the C programs' memory errors and leaks",
-                );
-            }
-            ok.then(|| PathBuf::from("valgrind"))
-        })
-        .as_deref()
-}
-
-/// How a program ended.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 /// Runs `program` with a clean environment pointing at `emulator`; C programs run under
 /// valgrind (when installed) and any valgrind error or leak fails the test.
 fn run(emulator: &Emulator, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let exe = programs().join(program);
-    let home = tempdir(program);
-    let log = home.join("valgrind.log");
-    let mut cmd = match valgrind() {
-        Some(vg) => {
-            let mut c = Command::new(vg);
-            c.args(["--leak-check=full", "--error-exitcode=1"])
-                .arg(format!("--log-file={}", log.display()))
-                .arg(&exe);
-            c
-        }
-        None => Command::new(&exe),
-    };
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("AWS_CONFIG_FILE", home.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.endpoint_url())
-        .env("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_ACCESS_KEY);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("the program runs");
-    let r = Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    };
-    if valgrind().is_some() {
-        let report = std::fs::read_to_string(&log).unwrap_or_default();
-        assert!(
-            report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
-            "valgrind found errors or leaks in {program} {args:?}:\n{report}\nstdout:\n{}\nstderr:\n{}",
-            r.stdout,
-            r.stderr
-        );
-        assert!(
-            report.contains("definitely lost: 0 bytes")
-                || report.contains("All heap blocks were freed"),
-            "{program} {args:?} leaks:\n{report}"
-        );
-    }
-    let _ = std::fs::remove_dir_all(&home);
-    r
-}
-
-fn tempdir(tag: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "bedrock_stream_c_{}_{}_{}",
-        std::process::id(),
-        tag.replace('/', "_"),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    run_program(
+        &programs().join(program),
+        &emulator.endpoint_url(),
+        args,
+        env,
+        Memcheck::Valgrind(&[]),
+    )
 }
 
 fn claude_body(prompt: &str, max_tokens: u32) -> String {
@@ -420,23 +321,19 @@ fn stream_cpp_wraps_the_api_with_raii_lambdas_and_exceptions() {
         "{}",
         r.stderr
     );
-    // A service failure becomes bedrock_stream::Error with its fields.
-    let r = run(
-        &emu,
-        "stream_cpp",
-        &[
-            "emulator-fault:exception=modelStreamErrorException:after=2:status=502",
-            "x",
-        ],
-        &[],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("status MODEL_STREAM_ERROR, http 424, code modelStreamErrorException, events 2, retryable yes"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("originalStatusCode 502"), "{}", r.stderr);
+    // A service failure becomes bedrock_stream::Error with its fields, on the push and on the
+    // pull path (the pull path once lost them: g++ read `err` before the call wrote it).
+    let fault = "emulator-fault:exception=modelStreamErrorException:after=2:status=502";
+    for args in [&[fault, "x"][..], &["--pull", fault, "x"][..]] {
+        let r = run(&emu, "stream_cpp", args, &[]);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("status MODEL_STREAM_ERROR, http 424, code modelStreamErrorException, events 2, retryable yes"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("originalStatusCode 502"), "{}", r.stderr);
+    }
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! bug that other Bedrock streaming clients have.
 #![cfg(feature = "emulator")]
 
+mod read_barrier;
+
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::thread;
@@ -699,8 +701,9 @@ fn events_are_delivered_incrementally() {
     assert_eq!(e.kind(), ErrorKind::Cancelled);
 }
 
-/// Cancel from another thread closes the socket promptly; the connection
-/// is not reused.
+/// Cancel from another thread closes the socket promptly; the connection is not reused. The
+/// cancel lands while the read is blocked (barrier), so only shutting the socket down can end it
+/// within the bound.
 #[test]
 fn cancel_from_another_thread_closes_the_socket() {
     let emu = emulator();
@@ -711,12 +714,20 @@ fn cancel_from_another_thread_closes_the_socket() {
     assert!(s.next().unwrap().is_ok());
     let cancel = s.cancel_handle();
     let closed_before = emu.closed_connections();
+    let reader = read_barrier::thread_id();
     let t = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(100));
+        read_barrier::wait_blocked_in_read(reader);
         cancel.cancel();
+        Instant::now()
     });
     let e = s.next().unwrap().unwrap_err();
-    t.join().unwrap();
+    let returned = Instant::now();
+    let cancelled_at = t.join().unwrap();
+    assert!(
+        returned.saturating_duration_since(cancelled_at) < Duration::from_secs(2),
+        "the blocked read ended {:?} after the cancel",
+        returned.saturating_duration_since(cancelled_at)
+    );
     assert_eq!(e.kind(), ErrorKind::Cancelled);
     assert_eq!(e.events_delivered(), 1);
     assert!(!e.is_retryable());
@@ -738,17 +749,223 @@ fn cancel_from_another_thread_closes_the_socket() {
     assert_eq!(e.kind(), ErrorKind::Cancelled);
     assert_eq!(invoke_requests(&emu).len(), 0);
 
-    // Cancelling while waiting for the response headers.
+    // Cancelling while waiting for the response headers (the read blocked).
     let cancel = CancelHandle::new();
     let c2 = c.clone();
     let h = cancel.clone();
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let t = thread::spawn(move || {
-        c2.invoke_model_with_response_stream_cancellable(&fault("stall-headers"), h)
+        tid_tx.send(read_barrier::thread_id()).unwrap();
+        let r = c2.invoke_model_with_response_stream_cancellable(&fault("stall-headers"), h);
+        (r, Instant::now())
     });
     assert!(emu.wait_for_requests(1, Duration::from_secs(10)));
+    read_barrier::wait_blocked_in_read(tid_rx.recv().unwrap());
+    let cancelled_at = Instant::now();
     cancel.cancel();
-    let e = t.join().unwrap().unwrap_err();
+    let (r, returned) = t.join().unwrap();
+    let e = r.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(returned.saturating_duration_since(cancelled_at) < Duration::from_secs(2));
+}
+
+/// Issue 10: several events arrive in one read; once `cancel` returned (called by the consumer
+/// between two events, or by another thread), no further event is delivered. Likewise once the
+/// deadline passed, from the iterator and from `invoke_with`.
+#[test]
+fn no_event_is_delivered_after_cancel_or_deadline() {
+    let emu = emulator();
+    let c = client(&emu);
+    // 2000 small frames, written in blocks of hundreds: most arrive in the same read.
+    let bulk = fault("bulk:chunks=2000:size=64");
+    for other_thread in [false, true] {
+        let mut s = c.invoke_model_with_response_stream(&bulk).unwrap();
+        assert!(s.next().unwrap().is_ok());
+        let cancel = s.cancel_handle();
+        if other_thread {
+            thread::spawn(move || cancel.cancel()).join().unwrap();
+        } else {
+            cancel.cancel();
+        }
+        let e = s.next().unwrap().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+        assert_eq!(e.events_delivered(), 1);
+        assert_eq!(s.events_delivered(), 1);
+        assert!(s.next().is_none());
+    }
+
+    let deadline = Duration::from_secs(3);
+    let c = builder(&emu).deadline(Some(deadline)).build().unwrap();
+    let started = Instant::now();
+    let mut s = c.invoke_model_with_response_stream(&bulk).unwrap();
+    assert!(s.next().unwrap().is_ok());
+    thread::sleep(deadline.saturating_sub(started.elapsed()) + Duration::from_millis(50));
+    let e = s.next().unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert_eq!(e.timer(), Some(Timer::Deadline));
+    assert_eq!(e.events_delivered(), 1);
+
+    let started = Instant::now();
+    let mut calls = 0;
+    let e = c
+        .invoke_with(&bulk, |_| {
+            calls += 1;
+            thread::sleep(deadline.saturating_sub(started.elapsed()) + Duration::from_millis(50));
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert_eq!(calls, 1);
+}
+
+/// Issue 10: a call that read a 429 over keep-alive gives the connection back to the pool and
+/// waits to retry; another call takes that connection for a long stream; cancelling the first
+/// call must not touch the second call's stream.
+#[test]
+fn a_cancel_reaches_only_its_own_call() {
+    let emu = emulator();
+    let huge = Duration::from_secs(1_000_000_000);
+    let c = builder(&emu)
+        .max_attempts(2)
+        .retry_backoff(huge, huge)
+        .build()
+        .unwrap();
+    emu.clear_requests();
+    emu.push_scenario("http=429".parse::<Scenario>().unwrap());
+    emu.push_scenario("drip=40ms,chunks=300".parse::<Scenario>().unwrap());
+    let cancel_a = CancelHandle::new();
+    let (c_a, h) = (c.clone(), cancel_a.clone());
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let a = thread::spawn(move || {
+        tid_tx.send(read_barrier::thread_id()).unwrap();
+        let r = c_a.invoke_model_with_response_stream_cancellable(&claude(), h);
+        (r.map(|_| ()), Instant::now())
+    });
+    // A has its 429 and sleeps in the (very long) backoff.
+    assert!(emu.wait_for_requests(1, Duration::from_secs(10)));
+    read_barrier::wait_blocked_in_wait(tid_rx.recv().unwrap());
+
+    let (c_b, (tid_tx, tid_rx)) = (c.clone(), std::sync::mpsc::channel());
+    let (first_tx, first_rx) = std::sync::mpsc::channel();
+    let b = thread::spawn(move || {
+        let mut s = c_b.invoke_model_with_response_stream(&claude()).unwrap();
+        let first = s.next().unwrap().map(|_| ());
+        tid_tx.send(read_barrier::thread_id()).unwrap();
+        first_rx.recv().unwrap();
+        let mut events = 1;
+        for e in &mut s {
+            e?;
+            events += 1;
+        }
+        first.map(|()| events)
+    });
+    let tid_b = tid_rx.recv().unwrap();
+    let reqs = invoke_requests(&emu);
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        (reqs[1].connection_id, reqs[1].sequence_on_connection),
+        (reqs[0].connection_id, 2),
+        "B took A's connection from the pool"
+    );
+    first_tx.send(()).unwrap();
+    read_barrier::wait_blocked_in_read(tid_b);
+    let cancelled_at = Instant::now();
+    cancel_a.cancel();
+    let (r, returned) = a.join().unwrap();
+    assert_eq!(r.unwrap_err().kind(), ErrorKind::Cancelled);
+    assert!(returned.saturating_duration_since(cancelled_at) < Duration::from_secs(2));
+    let events = b
+        .join()
+        .unwrap()
+        .expect("B's stream is untouched by A's cancel");
+    assert!(events > 20, "{events} events");
+}
+
+/// Issue 10: a cancel during the TCP connect returns at once (not after the connect timeout).
+/// The listener's accept queue is full, so the connect hangs in SYN-SENT.
+#[test]
+fn a_cancel_during_the_connect_returns_at_once() {
+    let listener = full_listener();
+    let c = Client::builder()
+        .region("us-east-1")
+        .endpoint_url(format!("http://{}", listener.addr))
+        .credentials(Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+        .ignore_env_bearer_token(true)
+        .no_proxy()
+        .connect_timeout(Some(Duration::from_secs(120)))
+        .build()
+        .unwrap();
+    let cancel = CancelHandle::new();
+    let h = cancel.clone();
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let t = thread::spawn(move || {
+        tid_tx.send(read_barrier::thread_id()).unwrap();
+        let r = c.invoke_model_with_response_stream_cancellable(&claude(), h);
+        (r.map(|_| ()), Instant::now())
+    });
+    read_barrier::wait_blocked_in_connect(tid_rx.recv().unwrap(), "bs-connect");
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let (r, returned) = t.join().unwrap();
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    let took = returned.saturating_duration_since(cancelled_at);
+    assert!(
+        took < Duration::from_secs(2),
+        "returned {took:?} after the cancel"
+    );
+    drop(listener);
+}
+
+/// A loopback listener whose accept queue is full: a new connect gets no answer.
+struct FullListener {
+    addr: std::net::SocketAddr,
+    fd: i32,
+    _fillers: Vec<std::net::TcpStream>,
+}
+
+impl Drop for FullListener {
+    fn drop(&mut self) {
+        // SAFETY: `fd` is the listening socket this struct owns.
+        unsafe { libc::close(self.fd) };
+    }
+}
+
+fn full_listener() -> FullListener {
+    use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+    // SAFETY: plain socket calls on a socket this function owns; `sin` is a valid sockaddr_in
+    // whose size is passed along, and `len` is its size.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let mut sin: libc::sockaddr_in = std::mem::zeroed();
+        sin.sin_family = libc::AF_INET as libc::sa_family_t;
+        sin.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, (&sin as *const libc::sockaddr_in).cast(), len),
+            0
+        );
+        assert_eq!(libc::listen(fd, 0), 0);
+        let mut len = len;
+        assert_eq!(
+            libc::getsockname(fd, (&mut sin as *mut libc::sockaddr_in).cast(), &mut len),
+            0
+        );
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, u16::from_be(sin.sin_port)));
+        // Fill the accept queue (backlog 0 holds one); later connects stay unanswered.
+        let mut fillers = Vec::new();
+        for _ in 0..2 {
+            if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                fillers.push(s);
+            }
+        }
+        FullListener {
+            addr,
+            fd,
+            _fillers: fillers,
+        }
+    }
 }
 
 /// Early stop from the callback: the connection is dropped, and the next request does not
@@ -959,4 +1176,64 @@ fn adaptive_retry_mode_rides_out_throttling() {
         assert!(err.is_none(), "{err:?}");
         assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
     }
+}
+
+/// A timer setting: off, zero, tiny, ordinary, huge, up to `Duration::MAX`.
+fn any_timer() -> impl proptest::strategy::Strategy<Value = Option<Duration>> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(None),
+        Just(Some(Duration::MAX)),
+        Just(Some(Duration::ZERO)),
+        Just(Some(Duration::from_secs(u64::MAX))),
+        (0u64..=u64::MAX, 0u32..1_000_000_000).prop_map(|(s, n)| Some(Duration::new(s, n))),
+        (1u64..3_600).prop_map(|s| Some(Duration::from_secs(s))),
+        (0u64..2_000_000).prop_map(|n| Some(Duration::from_nanos(n))),
+    ]
+}
+
+/// Issue 10: huge durations meant "panic at call time" (`overflow when adding duration to
+/// instant`, in the deadline, the backoff sleep and inside ureq). Any value of any timer now
+/// builds a client whose call ends normally: with the stream when the timers allow it, else
+/// with a typed error.
+#[test]
+fn any_duration_for_any_timer_never_panics() {
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+    let emu = emulator();
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        rng_seed: RngSeed::Fixed(0x0d0a_7105),
+        ..Config::default()
+    });
+    let timers = (any_timer(), any_timer(), any_timer(), any_timer());
+    runner
+        .run(&timers, |(connect, headers, idle, deadline)| {
+            let c = builder(&emu)
+                .connect_timeout(connect)
+                .response_headers_timeout(headers)
+                .read_idle_timeout(idle)
+                .deadline(deadline)
+                .max_attempts(1)
+                .build()
+                .unwrap();
+            let r = c
+                .invoke_model_with_response_stream(&claude())
+                .and_then(|mut s| match drain(&mut s) {
+                    (chunks, None) => Ok(chunks),
+                    (_, Some(e)) => Err(e),
+                });
+            let generous = |t: Option<Duration>| t.is_none_or(|t| t >= Duration::from_secs(30));
+            if [connect, headers, idle, deadline].into_iter().all(generous) {
+                let chunks =
+                    r.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                proptest::prop_assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+            } else if let Err(e) = r {
+                proptest::prop_assert!(
+                    matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Transport),
+                    "{e}"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
 }

@@ -15,6 +15,9 @@ use std::path::PathBuf;
 use std::ptr::{null, null_mut};
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
+
+mod read_barrier;
 
 use base64::Engine as _;
 use bedrock_stream::eventstream::{Header, Message};
@@ -1489,17 +1492,23 @@ fn cancel_from_another_thread_stops_a_blocked_stream() {
         let mut event: *const Event = null();
         ok(|e| bedrock_stream_stream_next(stream, &mut event, e));
         assert_eq!(bedrock_stream_event_kind_of(event), KIND_CHUNK);
-        // The server sends nothing more: the next call blocks until the cancel.
+        // The server sends nothing more: the next call blocks until the cancel, which lands
+        // while the read is blocked (barrier) and must end it within the bound.
         let cancel_addr = cancel as usize;
+        let reader = read_barrier::thread_id();
         let canceller = thread::spawn(move || {
-            thread::sleep(std::time::Duration::from_millis(100));
-            bedrock_stream_cancel_cancel(cancel_addr as *const Cancel)
+            read_barrier::wait_blocked_in_read(reader);
+            let rc = bedrock_stream_cancel_cancel(cancel_addr as *const Cancel);
+            (rc, Instant::now())
         });
         let d = fails(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        let returned = Instant::now();
         assert_eq!(d.status, CANCELLED);
         assert_eq!(d.events_delivered, 1);
         assert!(!d.retryable);
-        assert_eq!(canceller.join().unwrap(), OK);
+        let (rc, cancelled_at) = canceller.join().unwrap();
+        assert_eq!(rc, OK);
+        assert!(returned.saturating_duration_since(cancelled_at) < Duration::from_secs(2));
         assert!(bedrock_stream_cancel_is_cancelled(cancel));
         closed_rx.recv().unwrap();
 
@@ -1519,6 +1528,97 @@ fn cancel_from_another_thread_stops_a_blocked_stream() {
         });
         assert_eq!(d.status, CANCELLED);
         assert_eq!(d.attempts, 0);
+        bedrock_stream_cancel_free(cancel);
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
+/// What `cancel_on_first` sees and does.
+struct CancelOnFirst {
+    cancel: *const Cancel,
+    from_another_thread: bool,
+    calls: usize,
+}
+
+/// Cancels the call at its first event (here or from another thread, joined before
+/// returning) and asks for more: no further event may come.
+unsafe extern "C-unwind" fn cancel_on_first(user_data: *mut c_void, _event: *const Event) -> i32 {
+    // SAFETY: the test passes a `&mut CancelOnFirst` as user data.
+    let me = unsafe { &mut *user_data.cast::<CancelOnFirst>() };
+    me.calls += 1;
+    if me.calls == 1 {
+        let cancel = me.cancel as usize;
+        // SAFETY: the handle outlives the call.
+        let cancel_now = move || unsafe { bedrock_stream_cancel_cancel(cancel as *const Cancel) };
+        let rc = if me.from_another_thread {
+            thread::spawn(cancel_now).join().unwrap()
+        } else {
+            cancel_now()
+        };
+        assert_eq!(rc, OK);
+    }
+    0
+}
+
+/// Issue 10: the server writes many frames at once; once `bedrock_stream_cancel_cancel`
+/// returned (from the callback, from another thread, between two pulls) no further event is
+/// delivered, from the push and the pull API.
+#[test]
+fn no_event_is_delivered_after_cancel_push_and_pull() {
+    let frames: Vec<u8> = (0..500)
+        .flat_map(|i| {
+            chunk(&format!(
+                r#"{{"type":"content_block_delta","delta":{{"type":"text_delta","text":"{i} "}}}}"#
+            ))
+        })
+        .collect();
+    let (endpoint, _) = server(3, Box::new(move |_, s| respond_and_hold(s, &frames)));
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    // SAFETY: live handles; the cancel handles outlive their calls.
+    unsafe {
+        for from_another_thread in [false, true] {
+            let mut cancel: *mut Cancel = null_mut();
+            ok(|e| bedrock_stream_cancel_new(&mut cancel, e));
+            let mut me = CancelOnFirst {
+                cancel,
+                from_another_thread,
+                calls: 0,
+            };
+            let me_ptr: *mut c_void = (&mut me as *mut CancelOnFirst).cast();
+            let d = fails(|e| {
+                bedrock_stream_client_invoke(
+                    client,
+                    request,
+                    Some(cancel_on_first),
+                    me_ptr,
+                    cancel,
+                    e,
+                )
+            });
+            assert_eq!(d.status, CANCELLED);
+            assert_eq!((me.calls, d.events_delivered), (1, 1));
+            bedrock_stream_cancel_free(cancel);
+        }
+
+        let mut cancel: *mut Cancel = null_mut();
+        let mut stream: *mut Stream = null_mut();
+        ok(|e| bedrock_stream_cancel_new(&mut cancel, e));
+        ok(|e| bedrock_stream_client_open(client, request, cancel, &mut stream, e));
+        let mut event: *const Event = null();
+        ok(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        assert!(!event.is_null());
+        let cancel_addr = cancel as usize;
+        let rc = thread::spawn(move || bedrock_stream_cancel_cancel(cancel_addr as *const Cancel))
+            .join()
+            .unwrap();
+        assert_eq!(rc, OK);
+        let d = fails(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        assert_eq!(d.status, CANCELLED);
+        assert_eq!(d.events_delivered, 1);
+        assert_eq!(bedrock_stream_stream_events_delivered(stream), 1);
+        bedrock_stream_stream_free(stream);
         bedrock_stream_cancel_free(cancel);
         bedrock_stream_request_free(request);
         bedrock_stream_client_free(client);

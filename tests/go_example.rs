@@ -1,13 +1,18 @@
-//! The Go package of `examples-c/go/` (cgo over `libbedrock_stream.so`): `go vet` and
-//! `gofmt` are clean, its test suite passes against the emulator started in this process, and
-//! the example program `cmd/stream` prints what the Rust API reads for the same request,
-//! reports failures with their details and stops on Ctrl-C.
+//! The Go package of `examples-c/go/` (cgo over `libbedrock_stream.so`), used the way a Go
+//! developer would: the library is installed into a prefix (`make install`, from the debug
+//! build), and a module outside the repository requires the package by its module path
+//! (`replace` to this checkout in that test module only) and builds with nothing but
+//! pkg-config. There `go vet` is clean, the package's tests and examples pass against the
+//! emulator started in this process (with `GODEBUG=cgocheck=2`, and the concurrency tests
+//! under `-race`), the README's Quick start program runs, and `cmd/stream` prints what the
+//! Rust API reads for the same request, reports failures with their details and stops on
+//! Ctrl-C. In the repository, `gofmt` is clean and `go vet -tags bedrockstream_intree` too.
 //!
-//! `cargo test --features emulator --test go_example` (needs `go` >= 1.19 and a C compiler).
-//! Without `go` on PATH the tests fail, unless `BEDROCK_STREAM_SKIP_GO=1`, which skips them on
-//! a line `cargo test` shows. Go writes only below `target/<profile>/go/` (build cache,
-//! GOPATH, temporary files, the binary); no network is used (`GOPROXY=off`; the package has
-//! no dependencies).
+//! `cargo test --features emulator --test go_example` (needs `go` >= 1.19, a C compiler,
+//! `make` and `pkg-config`). Without `go` on PATH the tests fail, unless
+//! `BEDROCK_STREAM_SKIP_GO=1`, which skips them on a line `cargo test` shows. Go writes only
+//! below `target/<profile>/go/` (build cache, GOPATH, the prefix, the user module, the
+//! binaries); no network is used (`GOPROXY=off`; the package has no dependencies).
 #![cfg(feature = "emulator")]
 
 mod common;
@@ -79,16 +84,49 @@ fn lib_dir() -> &'static Path {
     })
 }
 
-/// A `go` (or `gofmt`) command in `examples-c/go` with a clean, self-contained environment.
+/// The module path of the package (its `go.mod`).
+const MODULE: &str = "github.com/bedrock-stream/bedrock-stream/examples-c/go";
+
+/// A `go` (or `gofmt`) command in `examples-c/go`, building with the in-tree flags (the
+/// `bedrockstream_intree` tag: this checkout's header, the library of [`lib_dir`]).
 fn go_command(program: &str) -> Command {
-    let go = go_dir();
     let lib = lib_dir();
+    let mut cmd = go_env(program);
+    cmd.current_dir(package_dir())
+        .env(
+            "GOFLAGS",
+            "-mod=mod -buildvcs=false -p=2 -tags=bedrockstream_intree",
+        )
+        // Comes before the package's own #cgo LDFLAGS, so this library is the one linked;
+        // the rpath lets the binaries find it without LD_LIBRARY_PATH.
+        .env(
+            "CGO_LDFLAGS",
+            format!("-L{0} -Wl,-rpath,{0}", lib.display()),
+        );
+    cmd
+}
+
+/// A `go` command in the user module ([`user_module`]), outside the repository: the package
+/// comes by its module path and links with pkg-config against the installed prefix
+/// ([`prefix`]); programs find the library through `LD_LIBRARY_PATH`, as the README says.
+fn user_command(program: &str) -> Command {
+    let prefix = prefix();
+    let mut cmd = go_env(program);
+    cmd.current_dir(user_module())
+        .env("GOFLAGS", "-mod=mod -buildvcs=false -p=2")
+        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+        .env("LD_LIBRARY_PATH", prefix.join("lib"));
+    cmd
+}
+
+/// `go` with a clean, self-contained environment (no network, everything below [`go_dir`]).
+fn go_env(program: &str) -> Command {
+    let go = go_dir();
     for sub in ["cache", "path", "tmp", "home"] {
         std::fs::create_dir_all(go.join(sub)).unwrap();
     }
     let mut cmd = Command::new(program);
-    cmd.current_dir(package_dir())
-        .env_clear()
+    cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", go.join("home"))
         .env("GOENV", "off")
@@ -97,7 +135,6 @@ fn go_command(program: &str) -> Command {
         .env("GOMODCACHE", go.join("path/pkg/mod"))
         .env("GOTMPDIR", go.join("tmp"))
         .env("TMPDIR", go.join("tmp"))
-        .env("GOFLAGS", "-mod=mod -buildvcs=false")
         .env("GOPROXY", "off")
         .env("GOSUMDB", "off")
         .env("GOTOOLCHAIN", "local")
@@ -108,14 +145,74 @@ fn go_command(program: &str) -> Command {
         .env(
             "CGO_CFLAGS",
             format!("-O2 -g -DBSGO_HEADER_HASH={:x}", header_hash()),
-        )
-        // Comes before the package's own #cgo LDFLAGS, so this library is the one linked;
-        // the rpath lets the binaries find it without LD_LIBRARY_PATH.
-        .env(
-            "CGO_LDFLAGS",
-            format!("-L{0} -Wl,-rpath,{0}", lib.display()),
         );
     cmd
+}
+
+/// A prefix where the library is installed by `make install PREFIX=...` (lib, header,
+/// `bedrock_stream.pc`), once per test process. `make install` would build a release
+/// library first (minutes): `-o lib` skips that and `RELEASE_DIR` points the install at the
+/// debug build cargo made; the static libraries for `Libs.private` are rustc's usual list
+/// for glibc Linux.
+fn prefix() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        cdylib(); // says what to do when the shared library was not built
+        let dir = go_dir().join("prefix");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let native = go_dir().join("native-static-libs");
+        std::fs::write(&native, "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc\n").unwrap();
+        let (ok, out) = output(
+            Command::new("make")
+                .current_dir(root())
+                .args(["--no-print-directory", "-o", "lib", "install"])
+                .arg(format!("PREFIX={}", dir.display()))
+                .arg(format!("RELEASE_DIR={}", profile_dir().display()))
+                .arg(format!("NATIVE_LIBS={}", native.display())),
+        );
+        assert!(ok, "make install failed:\n{out}");
+        assert!(
+            dir.join("lib/pkgconfig/bedrock_stream.pc").exists(),
+            "{out}"
+        );
+        dir
+    })
+}
+
+/// A module outside the repository, as a user creates it: `go.mod` requires the package by
+/// its module path (the `replace` stands in for the network), `main.go` is the README's
+/// Quick start program, copied from examples-c/go/README.md.
+fn user_module() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = go_dir().join("user");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("go.mod"),
+            format!(
+                "module example.com/user\n\ngo 1.19\n\nrequire {MODULE} v0.0.0\n\n\
+                 replace {MODULE} => {}\n",
+                package_dir().display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("main.go"), readme_program()).unwrap();
+        dir
+    })
+}
+
+/// The first Go code block of examples-c/go/README.md that is a whole program.
+fn readme_program() -> String {
+    let readme = std::fs::read_to_string(package_dir().join("README.md")).unwrap();
+    readme
+        .split("```go\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap())
+        .find(|block| block.starts_with("package main\n"))
+        .expect("examples-c/go/README.md has a ```go block with a whole program")
+        .to_owned()
 }
 
 fn header_hash() -> u64 {
@@ -142,51 +239,52 @@ fn output(cmd: &mut Command) -> (bool, String) {
     )
 }
 
-/// `cmd/stream` linked with the shared library, built once.
+/// `cmd/stream` built once in the user module by its import path, linked with the installed
+/// shared library through pkg-config.
 fn stream_program() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let exe = go_dir().join("bin/stream");
         let (ok, out) = output(
-            go_command("go")
+            user_command("go")
                 .args(["build", "-o"])
                 .arg(&exe)
-                .arg("./cmd/stream"),
+                .arg(format!("{MODULE}/cmd/stream")),
         );
-        assert!(ok, "go build ./cmd/stream failed:\n{out}");
+        assert!(ok, "go build {MODULE}/cmd/stream failed:\n{out}");
         exe
     })
 }
 
-/// `cmd/stream` linked with the static archive: `-L` names a directory that holds only
-/// `libbedrock_stream.a`, plus the system libraries Rust's std needs on glibc Linux.
+/// `cmd/stream` linked with the static archive as the README says: `-L` names a directory
+/// that holds only `libbedrock_stream.a`, plus the system libraries of
+/// `pkg-config --static --libs-only-l bedrock_stream`.
 fn static_stream_program() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let archive = profile_dir().join("libbedrock_stream.a");
-        assert!(
-            archive.exists(),
-            "{} was not built by cargo",
-            archive.display()
-        );
+        let archive = prefix().join("lib/libbedrock_stream.a");
         let dir = go_dir().join("static");
         std::fs::create_dir_all(&dir).unwrap();
         let tmp = dir.join(format!(".libbedrock_stream.a.{}", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
         std::os::unix::fs::symlink(&archive, &tmp).unwrap();
         std::fs::rename(&tmp, dir.join("libbedrock_stream.a")).unwrap();
+        let (ok, libs) = output(
+            Command::new("pkg-config")
+                .args(["--static", "--libs-only-l", "bedrock_stream"])
+                .env("PKG_CONFIG_PATH", prefix().join("lib/pkgconfig")),
+        );
+        assert!(ok, "pkg-config --static failed: {libs}");
+        let libs = libs.trim().replace("-lbedrock_stream", "");
         let exe = go_dir().join("bin/stream-static");
         let (ok, out) = output(
-            go_command("go")
+            user_command("go")
                 .args(["build", "-o"])
                 .arg(&exe)
-                .arg("./cmd/stream")
-                .env(
-                    "CGO_LDFLAGS",
-                    format!("-L{} -lm -ldl -lpthread", dir.display()),
-                ),
+                .arg(format!("{MODULE}/cmd/stream"))
+                .env("CGO_LDFLAGS", format!("-L{} {libs}", dir.display())),
         );
-        assert!(ok, "go build ./cmd/stream (static) failed:\n{out}");
+        assert!(ok, "go build {MODULE}/cmd/stream (static) failed:\n{out}");
         exe
     })
 }
@@ -207,6 +305,8 @@ fn program_command_for(program: &Path, emulator: &Emulator, home: &Path) -> Comm
     let mut cmd = Command::new(program);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // The loader finds the installed library (the static build does not need it).
+        .env("LD_LIBRARY_PATH", prefix().join("lib"))
         .env("HOME", home)
         .env("AWS_CONFIG_FILE", home.join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
@@ -266,8 +366,15 @@ fn claude_body(prompt: &str, max_tokens: u32) -> String {
     )
 }
 
-/// What the Rust API prints for the same request, in the program's format.
-fn expected_summary(emulator: &Emulator, prompt: &str) -> String {
+/// What the Rust API reads for the same request.
+struct Expected {
+    text: String,
+    stop: String,
+    tokens: (u64, u64),
+    events: usize,
+}
+
+fn expected(emulator: &Emulator, prompt: &str) -> Expected {
     let client = Client::builder()
         .region("us-east-1")
         .endpoint_url(emulator.endpoint_url())
@@ -297,10 +404,46 @@ fn expected_summary(emulator: &Emulator, prompt: &str) -> String {
         }
     }
     assert!(text.contains(&format!("You said: “{prompt}”")), "{text}");
+    Expected {
+        text,
+        stop,
+        tokens,
+        events,
+    }
+}
+
+/// What the Rust API prints for the same request, in the program's format.
+fn expected_summary(emulator: &Emulator, prompt: &str) -> String {
+    let Expected {
+        text,
+        stop,
+        tokens,
+        events,
+    } = expected(emulator, prompt);
     format!(
         "{text}\n--\nstop reason: {stop}\ntokens: {} in, {} out (invocation metrics)\nevents: {events}\n",
         tokens.0, tokens.1
     )
+}
+
+/// A binary linked as a user links it: it needs the library by its SONAME and records no
+/// path of this checkout (no rpath from the in-tree flags).
+fn assert_links_the_installed_library(exe: &Path) {
+    let out = Command::new("readelf")
+        .arg("-d")
+        .arg(exe)
+        .output()
+        .expect("readelf runs");
+    let dynamic = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{dynamic}");
+    assert!(
+        dynamic.contains("Shared library: [libbedrock_stream.so.0]"),
+        "{dynamic}"
+    );
+    assert!(
+        !dynamic.contains("RPATH") && !dynamic.contains("RUNPATH"),
+        "{dynamic}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,14 +453,18 @@ fn go_vet_and_gofmt_are_clean() {
     if !have_go() {
         return;
     }
+    // In the repository, with the in-tree flags.
     let (ok, out) = output(go_command("go").args(["vet", "./..."]));
-    assert!(ok, "go vet ./... failed:\n{out}");
+    assert!(ok, "go vet -tags bedrockstream_intree ./... failed:\n{out}");
     let (ok, out) = output(go_command("gofmt").args(["-l", "."]));
     assert!(ok, "gofmt failed:\n{out}");
     assert_eq!(out, "", "files gofmt would change");
+    // As a user gets it: by module path, pkg-config against the installed library.
+    let (ok, out) = output(user_command("go").args(["vet", &format!("{MODULE}/..."), "."]));
+    assert!(ok, "go vet {MODULE}/... (pkg-config) failed:\n{out}");
 }
 
-/// The names of the Go tests that must run and pass (a skip is a failure here).
+/// The names of the Go tests and examples that must run and pass (a skip is a failure here).
 const GO_TESTS: &[&str] = &[
     "TestVersionMatchesTheHeader",
     "TestInvokeStreamsText",
@@ -331,16 +478,29 @@ const GO_TESTS: &[&str] = &[
     "TestClosedClient",
     "TestEveryRequestMemberIsSent",
     "TestInvalidInputFailsBeforeSending",
+    "TestPanicNilInCallbackStopsTheStream",
+    "TestGoexitInCallbackClosesTheConnection",
+    "TestCloseFromACallback",
+    "TestZeroValuesAreSafe",
+    "TestSentinelErrorsAndTimeout",
+    "Example",
+    "ExampleClient_Open",
+    "ExampleClient_Invoke_stop",
+    "ExampleError",
 ];
 
+/// `go test` of the package from the user module (by module path, pkg-config), with
+/// cgocheck=2: every pointer passed to C is checked.
 fn go_test(emulator: &Emulator, args: &[&str]) -> String {
     let (ok, out) = output(
-        go_command("go")
+        user_command("go")
             .args(["test", "-count=1", "-v", "-timeout", "300s"])
             .args(args)
+            .arg(format!("{MODULE}/..."))
+            .env("GODEBUG", "cgocheck=2")
             .env("BEDROCK_STREAM_TEST_ENDPOINT", emulator.endpoint_url()),
     );
-    assert!(ok, "go test {args:?} failed:\n{out}");
+    assert!(ok, "go test {args:?} {MODULE}/... failed:\n{out}");
     assert!(!out.contains("--- SKIP"), "a Go test was skipped:\n{out}");
     out
 }
@@ -351,7 +511,7 @@ fn go_test_passes_against_the_emulator() {
         return;
     }
     let emu = Emulator::builder().start().unwrap();
-    let out = go_test(&emu, &["./..."]);
+    let out = go_test(&emu, &[]);
     for name in GO_TESTS {
         assert!(
             out.contains(&format!("--- PASS: {name} ")),
@@ -386,13 +546,46 @@ fn go_concurrency_tests_pass_under_the_race_detector() {
         &[
             "-race",
             "-run",
-            "Goroutines|Context|Callback|ClosedClient",
-            ".",
+            "Goroutines|Context|Callback|ClosedClient|Sentinel",
         ],
     );
+    for name in [
+        "TestPanicNilInCallbackStopsTheStream",
+        "TestGoexitInCallbackClosesTheConnection",
+        "TestCloseFromACallback",
+    ] {
+        assert!(out.contains(&format!("--- PASS: {name} ")), "{out}");
+    }
     assert!(
         out.contains("--- PASS: TestGoroutinesShareOneClientWithoutMixingErrors "),
         "{out}"
+    );
+}
+
+/// The README's Quick start program, built in the user module with nothing but pkg-config
+/// (`go build -o` outside the source tree), prints the answer and the stop reason.
+#[test]
+fn go_readme_program_builds_outside_the_repository_and_runs() {
+    if !have_go() {
+        return;
+    }
+    let exe = go_dir().join("bin/readme-program");
+    let (ok, out) = output(user_command("go").args(["build", "-o"]).arg(&exe).arg("."));
+    assert!(ok, "go build of the README program failed:\n{out}");
+    assert_links_the_installed_library(&exe);
+    let emu = Emulator::builder().start().unwrap();
+    let want = expected(&emu, "Tell me about Go");
+    let home = home("readme");
+    let out = program_command_for(&exe, &emu, &home).output().unwrap();
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n(stop reason: {})\n", want.text, want.stop)
     );
 }
 
@@ -401,6 +594,7 @@ fn go_stream_example_prints_the_text_as_it_arrives_and_the_usage() {
     if !have_go() {
         return;
     }
+    assert_links_the_installed_library(stream_program());
     let emu = Emulator::builder().start().unwrap();
     let want = expected_summary(&emu, "Tell me about Go");
     for args in [
@@ -593,4 +787,84 @@ fn go_stream_example_links_the_static_archive() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}
+
+/// The minor version of the Go toolchain (`go1.19.8` -> 19).
+fn go_minor() -> u32 {
+    let (ok, out) = output(go_env("go").args(["env", "GOVERSION"]));
+    assert!(ok, "{out}");
+    out.trim()
+        .strip_prefix("go1.")
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("go version {out:?}"))
+}
+
+/// The iterator form (`iter.go`, `//go:build go1.23`) and its tests and example. With Go
+/// 1.23 or later they run from the user module like the rest. An older Go never compiles
+/// those files; so that they cannot rot unseen, a copy of the package is built and tested with
+/// the go1.23 tag set and `iter` replaced by a package with the same `Seq2` type.
+#[test]
+fn go_iterator_form_works() {
+    if !have_go() {
+        return;
+    }
+    let emu = Emulator::builder().start().unwrap();
+    let run = ["-run", "TestStreamAllAndClientEvents|ExampleClient_Events"];
+    let out = if go_minor() >= 23 {
+        go_test(&emu, &run)
+    } else {
+        let copy = go_dir().join("iter-check");
+        let _ = std::fs::remove_dir_all(&copy);
+        std::fs::create_dir_all(copy.join("iterstub")).unwrap();
+        for entry in std::fs::read_dir(package_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let iter = std::fs::read_to_string(copy.join("iter.go")).unwrap();
+        assert!(iter.contains("\t\"iter\"\n"), "{iter}");
+        std::fs::write(
+            copy.join("iter.go"),
+            iter.replace("\t\"iter\"\n", &format!("\titer \"{MODULE}/iterstub\"\n")),
+        )
+        .unwrap();
+        std::fs::write(
+            copy.join("iterstub/stub.go"),
+            "// Package iterstub has the Seq2 of Go 1.23's iter.\npackage iterstub\n\n\
+             type Seq2[K, V any] func(yield func(K, V) bool)\n",
+        )
+        .unwrap();
+        // The copy keeps the #cgo CFLAGS of link_intree.go relative to the package: give
+        // the header's directory explicitly.
+        let (ok, out) = output(
+            go_command("go")
+                .current_dir(&copy)
+                .env(
+                    "GOFLAGS",
+                    "-mod=mod -buildvcs=false -p=2 -tags=bedrockstream_intree,go1.23",
+                )
+                .env(
+                    "CGO_CFLAGS",
+                    format!(
+                        "-O2 -g -DBSGO_HEADER_HASH={:x} -I{}",
+                        header_hash(),
+                        root().join("include").display()
+                    ),
+                )
+                .args(["test", "-count=1", "-v", "-timeout", "300s"])
+                .args(run)
+                .arg(".")
+                .env("BEDROCK_STREAM_TEST_ENDPOINT", emu.endpoint_url()),
+        );
+        assert!(
+            ok,
+            "go test of the iterator form (go1.23 tag, stub iter) failed:\n{out}"
+        );
+        out
+    };
+    for name in ["TestStreamAllAndClientEvents", "ExampleClient_Events"] {
+        assert!(out.contains(&format!("--- PASS: {name} ")), "{out}");
+    }
 }

@@ -284,6 +284,28 @@ fn the_retry_quota_empties_then_calls_fail_fast_and_it_refills_on_success() {
 }
 
 #[test]
+fn a_fleet_of_threads_shares_one_quota_of_100_retries() {
+    let emu = emulator();
+    let client = builder(&emu).max_attempts(3).build().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                for _ in 0..20 {
+                    assert!(run(&client, &fault("http=503")).is_some());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // 160 calls; without the quota they would send 480 requests. With it, exactly 100 retries
+    // (500 tokens / 5), however the threads interleave.
+    assert_eq!(emu.request_count(), 160 + 100);
+}
+
+#[test]
 fn a_huge_backoff_with_a_deadline_does_not_panic() {
     let emu = emulator();
     let client = builder(&emu)

@@ -3,6 +3,8 @@
 //! cancellation over TLS.
 #![cfg(feature = "emulator")]
 
+mod read_barrier;
+
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -547,12 +549,21 @@ fn cancel_stalled_stream(c: &Client, emu: &Emulator) {
         .unwrap();
     assert!(s.next().unwrap().unwrap().as_chunk().is_some());
     let cancel = s.cancel_handle();
+    // The cancel lands while the read is blocked: only shutting the socket down ends it soon.
+    let reader = read_barrier::thread_id();
     let t = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(100));
+        read_barrier::wait_blocked_in_read(reader);
         cancel.cancel();
+        Instant::now()
     });
     let e = s.next().unwrap().unwrap_err();
-    t.join().unwrap();
+    let returned = Instant::now();
+    let cancelled_at = t.join().unwrap();
+    assert!(
+        returned.saturating_duration_since(cancelled_at) < Duration::from_secs(2),
+        "the blocked read ended {:?} after the cancel",
+        returned.saturating_duration_since(cancelled_at)
+    );
     assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
     assert_eq!(e.events_delivered(), 1);
     assert!(!e.is_retryable());

@@ -1,31 +1,29 @@
 // Package bedrockstream streams Amazon Bedrock Runtime InvokeModelWithResponseStream
-// through libbedrock_stream, the C ABI of the bedrock-stream Rust library.
+// through libbedrock_stream, the C library of the bedrock-stream Rust crate.
 //
 // A Client is built once with NewClient and shared by any number of goroutines. Each call
 // takes a context and a Request:
 //
 //   - Invoke (push): the callback runs once per event, on the calling goroutine; returning
 //     a non-nil error stops the stream (ErrStop stops it without an error).
-//   - Open (pull): a Stream read with Next/Event/Err and released with Close.
+//   - Open (pull): a Stream read with Next/Event/Err and released with Close; with Go 1.23
+//     or later also as an iterator, Stream.All.
 //
-// Cancelling the context cancels the call promptly from another goroutine, through the C
-// library's cancel handle. Events are copied into Go memory, so they stay valid after the
-// next event. Failures are *Error values read from the failed call's own error object
-// (never from thread-local state, which would be wrong when a goroutine moves between OS
-// threads); compare them with errors.Is against the Status constants.
+// Cancelling the context cancels the call promptly from another goroutine. Events are
+// copied into Go memory, so they stay valid after the next event. Failures are *Error
+// values; compare them with errors.Is against the sentinel errors (ErrThrottling,
+// ErrTimeout, ...) or against context.Canceled when the context ended the call.
 //
 // Settings left unset are resolved from the environment when the client is built, like
 // the AWS SDKs: AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ACCESS_KEY_ID & co.,
 // AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE, HTTPS_PROXY.
 //
-// Linking: see README.md. The package's own flags look for the library in
-// examples-c/build/lib (made by `make -C examples-c`); CGO_LDFLAGS given in the
-// environment come first and override that.
+// Linking: the package finds the C library with pkg-config (bedrock_stream.pc, installed
+// by `make install PREFIX=...` in the repository); see README.md for the steps, and for
+// static linking.
 package bedrockstream
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../build/lib -Wl,-rpath,${SRCDIR}/../build/lib -lbedrock_stream
 #include <bedrock_stream.h>
 */
 import "C"

@@ -9,13 +9,14 @@ package bedrockstream_test
 // BEDROCK_STREAM_TEST_ACCESS_KEY_ID, BEDROCK_STREAM_TEST_SECRET_ACCESS_KEY and
 // BEDROCK_STREAM_TEST_REGION override them.
 //
-// Callbacks report with t.Error, never t.Fatal: runtime.Goexit cannot unwind through the
-// C library.
+// The examples (example_test.go) read region, endpoint and credentials from the
+// environment, as a program would: TestMain points AWS_* at the emulator.
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"example.com/bedrockstream"
+	bedrockstream "github.com/bedrock-stream/bedrock-stream/examples-c/go"
 )
 
 const model = "anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -40,9 +41,27 @@ func envOr(name, def string) string {
 }
 
 func TestMain(m *testing.M) {
-	if os.Getenv("BEDROCK_STREAM_TEST_ENDPOINT") == "" {
+	flag.Parse()
+	if url := os.Getenv("BEDROCK_STREAM_TEST_ENDPOINT"); url != "" {
+		// What the examples read, like any program using NewClient() without options.
+		for k, v := range map[string]string{
+			"AWS_REGION":                       envOr("BEDROCK_STREAM_TEST_REGION", "us-east-1"),
+			"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": url,
+			"AWS_ACCESS_KEY_ID":                envOr("BEDROCK_STREAM_TEST_ACCESS_KEY_ID", "AKIDEMULATOR"),
+			"AWS_SECRET_ACCESS_KEY":            envOr("BEDROCK_STREAM_TEST_SECRET_ACCESS_KEY", "emulator-secret"),
+		} {
+			os.Setenv(k, v)
+		}
+		for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK", "AWS_PROFILE"} {
+			os.Unsetenv(k)
+		}
+	} else {
 		fmt.Fprintln(os.Stderr, "note: BEDROCK_STREAM_TEST_ENDPOINT is not set: "+
-			"the tests that need the Bedrock emulator are skipped (run with -v for details)")
+			"the tests and examples that need the Bedrock emulator are skipped (run with -v for details)")
+		// Examples cannot skip themselves: leave them out unless asked for by -run.
+		if f := flag.Lookup("test.run"); f != nil && f.Value.String() == "" {
+			f.Value.Set("^Test")
+		}
 	}
 	os.Exit(m.Run())
 }
@@ -119,7 +138,7 @@ func asError(t *testing.T, err error) *bedrockstream.Error {
 type summary struct {
 	events     []bedrockstream.Event
 	text       string
-	stopReason string
+	stopReason bedrockstream.StopReason
 	metrics    *bedrockstream.Metrics
 	usageIn    uint64
 	usageOut   uint64
@@ -139,11 +158,11 @@ func (s *summary) add(ev bedrockstream.Event) {
 		s.metrics = ev.Metrics
 	}
 	if u := ev.Usage; u != nil {
-		if u.HasInputTokens {
-			s.usageIn = u.InputTokens
+		if u.InputTokens != nil {
+			s.usageIn = *u.InputTokens
 		}
-		if u.HasOutputTokens {
-			s.usageOut = u.OutputTokens
+		if u.OutputTokens != nil {
+			s.usageOut = *u.OutputTokens
 		}
 	}
 }
@@ -158,16 +177,19 @@ func (s *summary) checkComplete(t *testing.T, prompt string) {
 		t.Errorf("stop reason %q", s.stopReason)
 	}
 	m := s.metrics
-	if m == nil || !m.HasInputTokenCount || !m.HasOutputTokenCount {
+	if m == nil || m.InputTokenCount == nil || m.OutputTokenCount == nil {
 		t.Fatalf("no invocation metrics: %+v", m)
 	}
 	// The emulator bills one output token per text chunk.
-	if m.OutputTokenCount != uint64(s.textEvents) || s.textEvents < 2 {
-		t.Errorf("output tokens %d, text chunks %d", m.OutputTokenCount, s.textEvents)
+	if *m.OutputTokenCount != uint64(s.textEvents) || s.textEvents < 2 {
+		t.Errorf("output tokens %d, text chunks %d", *m.OutputTokenCount, s.textEvents)
 	}
-	if s.usageOut != m.OutputTokenCount || s.usageIn != m.InputTokenCount {
+	if s.usageOut != *m.OutputTokenCount || s.usageIn != *m.InputTokenCount {
 		t.Errorf("model usage %d in %d out, metrics %d in %d out",
-			s.usageIn, s.usageOut, m.InputTokenCount, m.OutputTokenCount)
+			s.usageIn, s.usageOut, *m.InputTokenCount, *m.OutputTokenCount)
+	}
+	if m.InvocationLatency == nil || m.FirstByteLatency == nil || *m.InvocationLatency < 0 {
+		t.Errorf("latencies %v %v", m.InvocationLatency, m.FirstByteLatency)
 	}
 	// Every event is a Go copy that outlived the stream: still intact afterwards.
 	for i, ev := range s.events {
@@ -258,7 +280,7 @@ func TestMidStreamExceptionIsTypedWithEventsDelivered(t *testing.T) {
 	req := faulty("exception=modelStreamErrorException:after=2:status=502:original-message=upstream-boom", "x")
 	check := func(t *testing.T, err error, calls int) {
 		e := asError(t, err)
-		if !errors.Is(err, bedrockstream.StatusModelStreamError) || errors.Is(err, bedrockstream.StatusThrottling) {
+		if !errors.Is(err, bedrockstream.ErrModelStreamError) || errors.Is(err, bedrockstream.ErrThrottling) {
 			t.Errorf("errors.Is: %v", err)
 		}
 		if e.Status != bedrockstream.StatusModelStreamError || e.HTTPStatus != 424 ||
@@ -292,7 +314,7 @@ func TestMidStreamExceptionIsTypedWithEventsDelivered(t *testing.T) {
 		err := c.Invoke(context.Background(), faulty("exception=throttlingException:after=3", "x"),
 			func(ev bedrockstream.Event) error { s.add(ev); return nil })
 		e := asError(t, err)
-		if !errors.Is(err, bedrockstream.StatusThrottling) || e.HTTPStatus != 429 ||
+		if !errors.Is(err, bedrockstream.ErrThrottling) || e.HTTPStatus != 429 ||
 			e.Code != "throttlingException" || !e.Retryable || e.EventsDelivered != 3 || len(s.events) != 3 {
 			t.Errorf("%d events, error %+v", len(s.events), *e)
 		}
@@ -309,7 +331,7 @@ func TestBadCredentialsGiveATyped403(t *testing.T) {
 			(wantCode != "" && e.Code != wantCode) || e.Code == "" {
 			t.Errorf("error %+v", *e)
 		}
-		if !errors.Is(err, bedrockstream.StatusUnmodeledService) && !errors.Is(err, bedrockstream.StatusAccessDenied) {
+		if !errors.Is(err, bedrockstream.ErrUnmodeledService) && !errors.Is(err, bedrockstream.ErrAccessDenied) {
 			t.Errorf("status %v", e.Status)
 		}
 	}
@@ -344,7 +366,7 @@ func TestContextCancelsTheStream(t *testing.T) {
 	req := faulty("stall:after=2", "x")
 	checkCancelled := func(t *testing.T, err error, cause error, events uint64) {
 		e := asError(t, err)
-		if !errors.Is(err, bedrockstream.StatusCancelled) || !errors.Is(err, cause) || e.EventsDelivered != events {
+		if !errors.Is(err, bedrockstream.ErrCancelled) || !errors.Is(err, cause) || e.EventsDelivered != events {
 			t.Errorf("want CANCELLED caused by %v after %d events, got %v (events %d)", cause, events, err, e.EventsDelivered)
 		}
 	}
@@ -395,7 +417,7 @@ func TestContextCancelsTheStream(t *testing.T) {
 		if calls != 0 {
 			t.Errorf("%d callback calls", calls)
 		}
-		if _, err := c.Open(ctx, req); !errors.Is(err, bedrockstream.StatusCancelled) || !errors.Is(err, context.Canceled) {
+		if _, err := c.Open(ctx, req); !errors.Is(err, bedrockstream.ErrCancelled) || !errors.Is(err, context.Canceled) {
 			t.Errorf("Open: %v", err)
 		}
 	})
@@ -437,7 +459,7 @@ func TestCallbackErrorStopsTheStream(t *testing.T) {
 			return nil
 		})
 		e := asError(t, err)
-		if !errors.Is(err, errEnough) || !errors.Is(err, bedrockstream.StatusAbortedByCallback) ||
+		if !errors.Is(err, errEnough) || !errors.Is(err, bedrockstream.ErrStoppedByCallback) ||
 			calls != 3 || e.EventsDelivered != 3 {
 			t.Errorf("calls %d, error %v %+v", calls, err, *e)
 		}
@@ -702,7 +724,7 @@ func TestEveryRequestMemberIsSent(t *testing.T) {
 		return nil
 	})
 	e := asError(t, err)
-	if e.Status != bedrockstream.StatusValidation || !errors.Is(err, bedrockstream.StatusValidation) ||
+	if e.Status != bedrockstream.StatusValidation || !errors.Is(err, bedrockstream.ErrValidation) ||
 		e.HTTPStatus != 400 || e.Code != "ValidationException" || e.RequestID != "req-recorded-1" ||
 		!strings.Contains(e.Message, "recorded by the test server") || e.Attempts != 1 || e.Retryable {
 		t.Errorf("error %+v", *e)
@@ -768,10 +790,10 @@ func TestInvalidInputFailsBeforeSending(t *testing.T) {
 			t.Errorf("%s: Open: %v", tc.name, err)
 		}
 	}
-	if err := c.Invoke(context.Background(), nil, noop); !errors.Is(err, bedrockstream.StatusNullArgument) {
+	if err := c.Invoke(context.Background(), nil, noop); !errors.Is(err, bedrockstream.ErrNullArgument) {
 		t.Errorf("nil request: %v", err)
 	}
-	if err := c.Invoke(context.Background(), &bedrockstream.Request{ModelID: model}, nil); !errors.Is(err, bedrockstream.StatusNullArgument) {
+	if err := c.Invoke(context.Background(), &bedrockstream.Request{ModelID: model}, nil); !errors.Is(err, bedrockstream.ErrNullArgument) {
 		t.Errorf("nil callback: %v", err)
 	}
 	if n := r.requests(); n != 0 {

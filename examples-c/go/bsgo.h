@@ -1,6 +1,7 @@
 /*
- * bsgo.h -- C helpers of the Go package (bsgo.c): the event callback trampoline and one-call
- * snapshots of an event, so that reading an event costs one cgo call instead of seven.
+ * bsgo.h -- C helper of the Go package (bsgo.c): a one-call snapshot of an event, so that
+ * reading an event costs one cgo call instead of seven. (The library never calls Go code:
+ * Invoke is Open plus a loop over Next, so no Go panic or Goexit can cross C frames.)
  */
 #ifndef BSGO_H
 #define BSGO_H
@@ -23,12 +24,5 @@ typedef struct bsgo_event_view {
 
 /* Fills *out from event. */
 void bsgo_view_event(const bedrock_stream_event *event, bsgo_event_view *out);
-
-/* bedrock_stream_client_invoke with the Go callback (bsgoOnEvent): user_data is the address
- * of a cgo.Handle. */
-bedrock_stream_status bsgo_invoke(const bedrock_stream_client *client,
-                                  const bedrock_stream_request *request, void *user_data,
-                                  const bedrock_stream_cancel *cancel,
-                                  bedrock_stream_error **err_out);
 
 #endif

@@ -7,27 +7,29 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"runtime"
-	"runtime/cgo"
 	"sync"
-	"unsafe"
 )
 
 // Client is a Bedrock Runtime client: resolved settings, credentials and a pool of
 // keep-alive connections. It is safe for concurrent use by any number of goroutines;
-// create one and share it. Close it when done.
+// create one with NewClient and share it. Close it when done.
+//
+// The zero Client is not usable: its calls return ErrNotInitialized (and Close does
+// nothing), they never panic.
 type Client struct {
-	mu     sync.Mutex
-	idle   *sync.Cond // signalled when active drops to 0
+	// mu is held for reading by the calls that use ptr (while the C library opens a
+	// stream) and for writing by Close, which frees ptr.
+	mu     sync.RWMutex
 	ptr    *C.bedrock_stream_client
-	active int // calls running on ptr
 	closed bool
 }
 
 // NewClient builds a client. Settings not given as options are resolved from the
 // environment now (region, endpoint, profile, proxy, credential source); credentials
 // themselves are fetched per call. No network traffic happens here. Fails with an *Error
-// (StatusConfig, StatusCredentials, StatusInvalidUTF8, StatusInvalidInput).
+// (ErrConfig, ErrCredentials, ErrInvalidUTF8, ErrInvalidInput).
 func NewClient(opts ...Option) (*Client, error) {
 	var s settings
 	for _, o := range opts {
@@ -39,7 +41,6 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	defer C.bedrock_stream_config_free(cfg)
 	c := &Client{}
-	c.idle = sync.NewCond(&c.mu)
 	var cerr *C.bedrock_stream_error
 	if rc := C.bedrock_stream_client_new(cfg, &c.ptr, &cerr); rc != C.BEDROCK_STREAM_STATUS_OK {
 		return nil, takeError(rc, cerr)
@@ -48,73 +49,26 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// Close waits for the calls running on the client to return, then frees it. Calls made
-// afterwards fail with ErrClosed; Streams already open stay usable. Close is idempotent
-// and always returns nil.
+// Close frees the client once the calls that are opening a stream on it have their
+// response headers. Calls made afterwards return ErrClosed. Streams already open, and
+// Invoke calls already streaming, go on to their end: Close may be called from an
+// Invoke callback. Close is idempotent and always returns nil.
 func (c *Client) Close() error {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil
 	}
 	c.closed = true
-	for c.active > 0 {
-		c.idle.Wait()
+	if c.ptr != nil {
+		C.bedrock_stream_client_free(c.ptr)
+		c.ptr = nil
+		runtime.SetFinalizer(c, nil)
 	}
-	C.bedrock_stream_client_free(c.ptr)
-	c.ptr = nil
-	runtime.SetFinalizer(c, nil)
 	return nil
-}
-
-// acquire registers a running call; false when the client is closed.
-func (c *Client) acquire() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return false
-	}
-	c.active++
-	return true
-}
-
-func (c *Client) release() {
-	c.mu.Lock()
-	c.active--
-	if c.active == 0 {
-		c.idle.Broadcast()
-	}
-	c.mu.Unlock()
-}
-
-// invocation is what the event callback of one Invoke call reaches through its cgo.Handle.
-type invocation struct {
-	fn       func(Event) error
-	err      error // what fn returned to stop the stream
-	panicked bool
-	panicVal interface{}
-}
-
-// bsgoOnEvent is the library's event callback (through bsgo_event_cb in bsgo.c). It runs
-// on the goroutine that called Invoke, while the C call is running. userData is the
-// address of the call's cgo.Handle.
-//
-//export bsgoOnEvent
-func bsgoOnEvent(userData unsafe.Pointer, event *C.bedrock_stream_event) (rc C.int32_t) {
-	inv := (*(*cgo.Handle)(userData)).Value().(*invocation)
-	// A panic must not unwind through the library's frames: stop the stream and re-raise
-	// it in Invoke once the C call has returned.
-	defer func() {
-		if p := recover(); p != nil {
-			inv.panicked, inv.panicVal = true, p
-			rc = C.BEDROCK_STREAM_STOP
-		}
-	}()
-	if err := inv.fn(copyEvent(event)); err != nil {
-		inv.err = err
-		return C.BEDROCK_STREAM_STOP
-	}
-	return C.BEDROCK_STREAM_CONTINUE
 }
 
 // Invoke sends req and calls fn once per event, in order, on this goroutine, until the
@@ -122,59 +76,42 @@ func bsgoOnEvent(userData unsafe.Pointer, event *C.bedrock_stream_event) (rc C.i
 // given to fn is a copy the callback may keep.
 //
 //   - fn returns ErrStop: the stream is closed and Invoke returns nil.
-//   - fn returns another error: the stream is closed and Invoke returns an *Error with
-//     StatusAbortedByCallback that wraps it (errors.Is(err, yourErr) holds).
-//   - fn panics: the stream is closed and Invoke panics with the same value.
+//   - fn returns another error: the stream is closed and Invoke returns an *Error
+//     (ErrStoppedByCallback) that wraps it: errors.Is(err, yourErr) holds.
+//   - fn panics or calls runtime.Goexit (t.FailNow in a test): the stream is closed and
+//     the panic or Goexit goes on up the caller's stack, as from any Go function.
 //   - ctx is cancelled or expires: the call is cancelled from another goroutine and
-//     Invoke returns an *Error with StatusCancelled that wraps ctx.Err().
+//     Invoke returns an *Error (ErrCancelled) that wraps ctx.Err().
 //
-// fn may start other calls on the same client; it must not call runtime.Goexit (so no
-// t.FailNow in tests): that cannot unwind through the C library.
+// fn may start other calls on the same client, and even Close it (the running stream
+// goes on to its end). Invoke is Open plus a loop over Next: the library never calls Go
+// code, so nothing fn does can unwind through C frames.
 func (c *Client) Invoke(ctx context.Context, req *Request, fn func(Event) error) error {
 	if fn == nil {
-		return localError(StatusNullArgument, "the callback is nil")
+		return localError(StatusNullArgument, "Invoke needs a callback: fn is nil")
 	}
-	if !c.acquire() {
-		return ErrClosed
-	}
-	defer c.release()
-	creq, err := req.build()
+	s, err := c.Open(ctx, req)
 	if err != nil {
 		return err
 	}
-	defer C.bedrock_stream_request_free(creq)
-	cancel, err := newCancel()
-	if err != nil {
-		return err
-	}
-	defer C.bedrock_stream_cancel_free(cancel)
-
-	inv := &invocation{fn: fn}
-	h := cgo.NewHandle(inv)
-	defer h.Delete()
-	w := watch(ctx, cancel)
-	var cerr *C.bedrock_stream_error
-	rc := C.bsgo_invoke(c.ptr, creq, unsafe.Pointer(&h), cancel, &cerr)
-	byContext := w.stop()
-	if inv.panicked {
-		if rc != C.BEDROCK_STREAM_STATUS_OK {
-			C.bedrock_stream_error_free(cerr)
+	// Deferred, so that it also runs when fn panics or calls runtime.Goexit: the
+	// connection is closed, never leaked.
+	defer s.Close()
+	for s.Next() {
+		if err := fn(s.Event()); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return &Error{
+				Status:          StatusAbortedByCallback,
+				Message:         "the callback stopped the stream",
+				RequestID:       s.requestID,
+				EventsDelivered: s.EventsDelivered(),
+				cause:           err,
+			}
 		}
-		panic(inv.panicVal)
 	}
-	if rc == C.BEDROCK_STREAM_STATUS_OK {
-		return nil
-	}
-	e := takeError(rc, cerr)
-	switch {
-	case e.Status == StatusAbortedByCallback && inv.err == ErrStop:
-		return nil
-	case e.Status == StatusAbortedByCallback:
-		e.cause = inv.err
-	case e.Status == StatusCancelled && (byContext || ctx.Err() != nil):
-		e.cause = ctx.Err()
-	}
-	return e
+	return s.Err()
 }
 
 // Open sends req and returns once the response headers are in (retries included), with a
@@ -182,12 +119,11 @@ func (c *Client) Invoke(ctx context.Context, req *Request, fn func(Event) error)
 // network, invalid input, cancellation) are returned here as *Error.
 //
 // ctx governs the whole stream: cancelling it makes a waiting or later Next fail with
-// StatusCancelled (wrapping ctx.Err()). Close the Stream when done, also after an error.
+// ErrCancelled (wrapping ctx.Err()). Close the Stream when done, also after an error.
 func (c *Client) Open(ctx context.Context, req *Request) (*Stream, error) {
-	if !c.acquire() {
-		return nil, ErrClosed
+	if c == nil {
+		return nil, ErrNotInitialized
 	}
-	defer c.release()
 	creq, err := req.build()
 	if err != nil {
 		return nil, err
@@ -201,15 +137,26 @@ func (c *Client) Open(ctx context.Context, req *Request) (*Stream, error) {
 	w := watch(ctx, cancel)
 	var cs *C.bedrock_stream_stream
 	var cerr *C.bedrock_stream_error
-	rc := C.bedrock_stream_client_open(c.ptr, creq, cancel, &cs, &cerr)
-	if rc != C.BEDROCK_STREAM_STATUS_OK {
-		byContext := w.stop()
-		C.bedrock_stream_cancel_free(cancel)
-		e := takeError(rc, cerr)
-		if e.Status == StatusCancelled && (byContext || ctx.Err() != nil) {
-			e.cause = ctx.Err()
+	c.mu.RLock()
+	switch {
+	case c.closed:
+		err = ErrClosed
+	case c.ptr == nil:
+		err = ErrNotInitialized
+	default:
+		if rc := C.bedrock_stream_client_open(c.ptr, creq, cancel, &cs, &cerr); rc != C.BEDROCK_STREAM_STATUS_OK {
+			e := takeError(rc, cerr)
+			if byContext := w.stop(); e.Status == StatusCancelled && (byContext || ctx.Err() != nil) {
+				e.cause = ctx.Err()
+			}
+			err = e
 		}
-		return nil, e
+	}
+	c.mu.RUnlock()
+	if err != nil {
+		w.stop()
+		C.bedrock_stream_cancel_free(cancel)
+		return nil, err
 	}
 	s := &Stream{
 		ptr:         cs,
@@ -262,8 +209,12 @@ func watch(ctx context.Context, cancel *C.bedrock_stream_cancel) *watcher {
 }
 
 // stop ends the watch and waits for the goroutine, so that the cancel handle may be
-// freed; it reports whether the context cancelled the call. Idempotent.
+// freed; it reports whether the context cancelled the call. Idempotent; a nil watcher
+// (the zero Stream) watches nothing.
 func (w *watcher) stop() bool {
+	if w == nil {
+		return false
+	}
 	w.once.Do(func() {
 		if w.done != nil {
 			close(w.done)

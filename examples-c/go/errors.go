@@ -7,47 +7,83 @@ package bedrockstream
 import "C"
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"unsafe"
 )
 
-// Status is the kind of a failure: the C library's bedrock_stream_status. It implements
-// error so that each constant can be used as a sentinel with errors.Is:
-//
-//	if errors.Is(err, bedrockstream.StatusThrottling) { ... }
+// Status is the kind of a failure: the C library's bedrock_stream_status. Compare errors
+// with errors.Is against the sentinel errors below (ErrThrottling, ...), which are the
+// Status values as errors; read Error.Status for a switch.
 type Status int32
 
-// The statuses of the C API (the numbers are part of its ABI).
+// The statuses of the C API (the numbers are part of its ABI; abi.go checks them against
+// the header at compile time).
 const (
-	StatusOK                    Status = C.BEDROCK_STREAM_STATUS_OK
-	StatusNullArgument          Status = C.BEDROCK_STREAM_STATUS_NULL_ARGUMENT
-	StatusInvalidUTF8           Status = C.BEDROCK_STREAM_STATUS_INVALID_UTF8
-	StatusAbortedByCallback     Status = C.BEDROCK_STREAM_STATUS_ABORTED_BY_CALLBACK
-	StatusPanic                 Status = C.BEDROCK_STREAM_STATUS_PANIC
-	StatusAccessDenied          Status = C.BEDROCK_STREAM_STATUS_ACCESS_DENIED
-	StatusResourceNotFound      Status = C.BEDROCK_STREAM_STATUS_RESOURCE_NOT_FOUND
-	StatusThrottling            Status = C.BEDROCK_STREAM_STATUS_THROTTLING
-	StatusModelTimeout          Status = C.BEDROCK_STREAM_STATUS_MODEL_TIMEOUT
-	StatusInternalServer        Status = C.BEDROCK_STREAM_STATUS_INTERNAL_SERVER
-	StatusServiceUnavailable    Status = C.BEDROCK_STREAM_STATUS_SERVICE_UNAVAILABLE
-	StatusModelStreamError      Status = C.BEDROCK_STREAM_STATUS_MODEL_STREAM_ERROR
-	StatusValidation            Status = C.BEDROCK_STREAM_STATUS_VALIDATION
-	StatusServiceQuotaExceeded  Status = C.BEDROCK_STREAM_STATUS_SERVICE_QUOTA_EXCEEDED
-	StatusModelNotReady         Status = C.BEDROCK_STREAM_STATUS_MODEL_NOT_READY
-	StatusModelError            Status = C.BEDROCK_STREAM_STATUS_MODEL_ERROR
-	StatusUnmodeledService      Status = C.BEDROCK_STREAM_STATUS_UNMODELED_SERVICE
-	StatusStreamError           Status = C.BEDROCK_STREAM_STATUS_STREAM_ERROR
-	StatusUnexpectedContentType Status = C.BEDROCK_STREAM_STATUS_UNEXPECTED_CONTENT_TYPE
-	StatusProtocol              Status = C.BEDROCK_STREAM_STATUS_PROTOCOL
-	StatusTruncated             Status = C.BEDROCK_STREAM_STATUS_TRUNCATED
-	StatusTransport             Status = C.BEDROCK_STREAM_STATUS_TRANSPORT
-	StatusTimeout               Status = C.BEDROCK_STREAM_STATUS_TIMEOUT
-	StatusInvalidInput          Status = C.BEDROCK_STREAM_STATUS_INVALID_INPUT
-	StatusConfig                Status = C.BEDROCK_STREAM_STATUS_CONFIG
-	StatusCredentials           Status = C.BEDROCK_STREAM_STATUS_CREDENTIALS
-	StatusCancelled             Status = C.BEDROCK_STREAM_STATUS_CANCELLED
-	StatusInternal              Status = C.BEDROCK_STREAM_STATUS_INTERNAL
+	StatusOK                    Status = 0
+	StatusNullArgument          Status = 1
+	StatusInvalidUTF8           Status = 2
+	StatusAbortedByCallback     Status = 3
+	StatusPanic                 Status = 4
+	StatusAccessDenied          Status = 10
+	StatusResourceNotFound      Status = 11
+	StatusThrottling            Status = 12
+	StatusModelTimeout          Status = 13
+	StatusInternalServer        Status = 14
+	StatusServiceUnavailable    Status = 15
+	StatusModelStreamError      Status = 16
+	StatusValidation            Status = 17
+	StatusServiceQuotaExceeded  Status = 18
+	StatusModelNotReady         Status = 19
+	StatusModelError            Status = 20
+	StatusUnmodeledService      Status = 21
+	StatusStreamError           Status = 22
+	StatusUnexpectedContentType Status = 30
+	StatusProtocol              Status = 31
+	StatusTruncated             Status = 32
+	StatusTransport             Status = 40
+	StatusTimeout               Status = 41
+	StatusInvalidInput          Status = 50
+	StatusConfig                Status = 51
+	StatusCredentials           Status = 52
+	StatusCancelled             Status = 53
+	StatusInternal              Status = 54
+)
+
+// Sentinel errors, one per kind of failure, for errors.Is:
+//
+//	if errors.Is(err, bedrockstream.ErrThrottling) { ... }
+//
+// Each is the Status of the same name; errors.Is matches any *Error of that Status.
+var (
+	ErrNullArgument          error = StatusNullArgument
+	ErrInvalidUTF8           error = StatusInvalidUTF8
+	ErrStoppedByCallback     error = StatusAbortedByCallback
+	ErrPanic                 error = StatusPanic
+	ErrAccessDenied          error = StatusAccessDenied
+	ErrResourceNotFound      error = StatusResourceNotFound
+	ErrThrottling            error = StatusThrottling
+	ErrModelTimeout          error = StatusModelTimeout
+	ErrInternalServer        error = StatusInternalServer
+	ErrServiceUnavailable    error = StatusServiceUnavailable
+	ErrModelStreamError      error = StatusModelStreamError
+	ErrValidation            error = StatusValidation
+	ErrServiceQuotaExceeded  error = StatusServiceQuotaExceeded
+	ErrModelNotReady         error = StatusModelNotReady
+	ErrModelError            error = StatusModelError
+	ErrUnmodeledService      error = StatusUnmodeledService
+	ErrStreamError           error = StatusStreamError
+	ErrUnexpectedContentType error = StatusUnexpectedContentType
+	ErrProtocol              error = StatusProtocol
+	ErrTruncated             error = StatusTruncated
+	ErrTransport             error = StatusTransport
+	ErrTimeout               error = StatusTimeout
+	ErrInvalidInput          error = StatusInvalidInput
+	ErrConfig                error = StatusConfig
+	ErrCredentials           error = StatusCredentials
+	ErrCancelled             error = StatusCancelled
+	ErrInternal              error = StatusInternal
 )
 
 // String names the status as the C library does: "THROTTLING", "UNKNOWN" for a value the
@@ -56,7 +92,7 @@ func (s Status) String() string {
 	return C.GoString(C.bedrock_stream_status_str(C.int32_t(s)))
 }
 
-// Error makes a Status usable as an errors.Is target.
+// Error makes a Status usable as an errors.Is target (the sentinel errors).
 func (s Status) Error() string {
 	return "bedrockstream: " + s.String()
 }
@@ -69,10 +105,14 @@ var ErrStop = errors.New("bedrockstream: stop the stream")
 // Stream was closed before its end.
 var ErrClosed = errors.New("bedrockstream: use of a closed client or stream")
 
+// ErrNotInitialized is returned by the calls of a zero Client (not made by NewClient) and
+// by Stream.Err of a zero Stream (not made by Client.Open).
+var ErrNotInitialized = errors.New("bedrockstream: use of a Client not made by NewClient or a Stream not made by Open")
+
 // Error is the detail of a failed call, read from the error object the C library returned
 // for that very call.
 type Error struct {
-	// Status is the kind of failure; errors.Is(err, StatusX) compares it.
+	// Status is the kind of failure; errors.Is(err, ErrX) compares it.
 	Status Status
 	// Code is the AWS error code as the service sent it ("ThrottlingException",
 	// "throttlingException", "InvalidSignatureException", ...); empty for local failures.
@@ -102,7 +142,7 @@ type Error struct {
 	Timer string
 
 	// cause is what made the call stop on the Go side: the callback's error
-	// (StatusAbortedByCallback) or the context's error (StatusCancelled).
+	// (ErrStoppedByCallback) or the context's error (ErrCancelled).
 	cause error
 }
 
@@ -123,10 +163,18 @@ func (e *Error) Error() string {
 }
 
 // Is reports whether target is this error's Status, so that
-// errors.Is(err, StatusThrottling) works.
+// errors.Is(err, ErrThrottling) works.
 func (e *Error) Is(target error) bool {
 	s, ok := target.(Status)
 	return ok && s == e.Status
+}
+
+// Timeout reports whether the failure is a timeout (as net.Error does): a timer of the
+// client fired (ErrTimeout, see Timer), the model timed out (ErrModelTimeout), or the
+// context's deadline expired.
+func (e *Error) Timeout() bool {
+	return e.Status == StatusTimeout || e.Status == StatusModelTimeout ||
+		errors.Is(e.cause, context.DeadlineExceeded)
 }
 
 // Unwrap returns the Go-side cause: the error an Invoke callback returned, or the

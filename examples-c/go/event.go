@@ -5,17 +5,20 @@ package bedrockstream
 */
 import "C"
 
-import "unsafe"
+import (
+	"time"
+	"unsafe"
+)
 
 // EventKind says what an event is.
 type EventKind int32
 
 const (
 	// KindChunk is a chunk: Payload is the model's output document (usually JSON).
-	KindChunk EventKind = C.BEDROCK_STREAM_EVENT_KIND_CHUNK
+	KindChunk EventKind = 1
 	// KindUnknown is an event type the library does not know (a newer member of the
 	// service's stream); not an error. Payload is the raw payload, EventType its name.
-	KindUnknown EventKind = C.BEDROCK_STREAM_EVENT_KIND_UNKNOWN
+	KindUnknown EventKind = 2
 )
 
 // String names the kind.
@@ -42,8 +45,9 @@ type Event struct {
 	// (Claude's delta.text, Titan's outputText, ...); empty when there is none. A UTF-8
 	// character split between chunks is delivered whole with the second one.
 	Text string
-	// StopReason is set ("end_turn", "max_tokens", ...) when this chunk ends the generation.
-	StopReason string
+	// StopReason is set (StopEndTurn, StopMaxTokens, ...) when this chunk ends the
+	// generation, else "".
+	StopReason StopReason
 	// Usage holds the token counts the model reported in this chunk (nil when none).
 	Usage *Usage
 	// Metrics holds amazon-bedrock-invocationMetrics (normally on the last chunk; nil when
@@ -51,34 +55,56 @@ type Event struct {
 	Metrics *Metrics
 }
 
-// Usage is the token counts a model reported in one chunk, in its own fields, copied and
-// never summed. A count is meaningful only when its Has flag is true.
+// StopReason is why the model stopped generating, exactly as the model family reports
+// it (not normalized): Claude says StopEndTurn, Llama StopStop, Titan "FINISH", ...
+type StopReason string
+
+// Common stop reasons; other values pass through as the model sent them.
+const (
+	StopEndTurn      StopReason = "end_turn"      // Claude, Nova: the turn is complete
+	StopMaxTokens    StopReason = "max_tokens"    // Claude, Nova: max_tokens reached
+	StopStopSequence StopReason = "stop_sequence" // Claude: a stop sequence matched
+	StopToolUse      StopReason = "tool_use"      // Claude, Nova: the model calls a tool
+	StopStop         StopReason = "stop"          // Llama, Mistral, OpenAI: a natural stop
+	StopLength       StopReason = "length"        // Llama, Mistral, OpenAI: length limit
+)
+
+// Usage is the token counts a model reported in one chunk, copied as they are and never
+// summed. A nil count was not reported (as the AWS SDK for Go does for optional members).
 type Usage struct {
-	InputTokens              uint64
-	HasInputTokens           bool
-	OutputTokens             uint64
-	HasOutputTokens          bool
-	CacheReadInputTokens     uint64
-	HasCacheReadInputTokens  bool
-	CacheWriteInputTokens    uint64
-	HasCacheWriteInputTokens bool
+	InputTokens           *uint64
+	OutputTokens          *uint64
+	CacheReadInputTokens  *uint64
+	CacheWriteInputTokens *uint64
 }
 
 // Metrics is the amazon-bedrock-invocationMetrics object of the last chunk: what was
-// billed. A value is meaningful only when its Has flag is true.
+// billed. A nil value was absent.
 type Metrics struct {
-	InputTokenCount              uint64
-	HasInputTokenCount           bool
-	OutputTokenCount             uint64
-	HasOutputTokenCount          bool
-	InvocationLatencyMs          uint64
-	HasInvocationLatencyMs       bool
-	FirstByteLatencyMs           uint64
-	HasFirstByteLatencyMs        bool
-	CacheReadInputTokenCount     uint64
-	HasCacheReadInputTokenCount  bool
-	CacheWriteInputTokenCount    uint64
-	HasCacheWriteInputTokenCount bool
+	InputTokenCount           *uint64
+	OutputTokenCount          *uint64
+	InvocationLatency         *time.Duration
+	FirstByteLatency          *time.Duration
+	CacheReadInputTokenCount  *uint64
+	CacheWriteInputTokenCount *uint64
+}
+
+// count is the value of a has_/value pair of the C structs, nil when absent.
+func count(has C.bool, v C.uint64_t) *uint64 {
+	if !has {
+		return nil
+	}
+	n := uint64(v)
+	return &n
+}
+
+// millisOf is a latency in milliseconds of the C structs, nil when absent.
+func millisOf(has C.bool, v C.uint64_t) *time.Duration {
+	if !has {
+		return nil
+	}
+	d := time.Duration(v) * time.Millisecond
+	return &d
 }
 
 // copyEvent copies everything out of an event lent by the library.
@@ -89,29 +115,29 @@ func copyEvent(ev *C.bedrock_stream_event) Event {
 		Kind:       EventKind(v.kind),
 		EventType:  goStringOrEmpty(v.event_type),
 		Payload:    copyBytes(v.payload),
-		StopReason: goStringOrEmpty(v.stop_reason),
+		StopReason: StopReason(goStringOrEmpty(v.stop_reason)),
 	}
 	if v.text.len > 0 {
 		e.Text = string(copyBytes(v.text))
 	}
 	if v.has_usage {
-		u := v.usage
+		u := &v.usage
 		e.Usage = &Usage{
-			InputTokens: uint64(u.input_tokens), HasInputTokens: bool(u.has_input_tokens),
-			OutputTokens: uint64(u.output_tokens), HasOutputTokens: bool(u.has_output_tokens),
-			CacheReadInputTokens: uint64(u.cache_read_input_tokens), HasCacheReadInputTokens: bool(u.has_cache_read_input_tokens),
-			CacheWriteInputTokens: uint64(u.cache_write_input_tokens), HasCacheWriteInputTokens: bool(u.has_cache_write_input_tokens),
+			InputTokens:           count(u.has_input_tokens, u.input_tokens),
+			OutputTokens:          count(u.has_output_tokens, u.output_tokens),
+			CacheReadInputTokens:  count(u.has_cache_read_input_tokens, u.cache_read_input_tokens),
+			CacheWriteInputTokens: count(u.has_cache_write_input_tokens, u.cache_write_input_tokens),
 		}
 	}
 	if v.has_metrics {
-		m := v.metrics
+		m := &v.metrics
 		e.Metrics = &Metrics{
-			InputTokenCount: uint64(m.input_token_count), HasInputTokenCount: bool(m.has_input_token_count),
-			OutputTokenCount: uint64(m.output_token_count), HasOutputTokenCount: bool(m.has_output_token_count),
-			InvocationLatencyMs: uint64(m.invocation_latency_ms), HasInvocationLatencyMs: bool(m.has_invocation_latency_ms),
-			FirstByteLatencyMs: uint64(m.first_byte_latency_ms), HasFirstByteLatencyMs: bool(m.has_first_byte_latency_ms),
-			CacheReadInputTokenCount: uint64(m.cache_read_input_token_count), HasCacheReadInputTokenCount: bool(m.has_cache_read_input_token_count),
-			CacheWriteInputTokenCount: uint64(m.cache_write_input_token_count), HasCacheWriteInputTokenCount: bool(m.has_cache_write_input_token_count),
+			InputTokenCount:           count(m.has_input_token_count, m.input_token_count),
+			OutputTokenCount:          count(m.has_output_token_count, m.output_token_count),
+			InvocationLatency:         millisOf(m.has_invocation_latency_ms, m.invocation_latency_ms),
+			FirstByteLatency:          millisOf(m.has_first_byte_latency_ms, m.first_byte_latency_ms),
+			CacheReadInputTokenCount:  count(m.has_cache_read_input_token_count, m.cache_read_input_token_count),
+			CacheWriteInputTokenCount: count(m.has_cache_write_input_token_count, m.cache_write_input_token_count),
 		}
 	}
 	return e

@@ -1,3 +1,3 @@
-module example.com/bedrockstream
+module github.com/bedrock-stream/bedrock-stream/examples-c/go
 
 go 1.19

@@ -11,25 +11,54 @@ import (
 	"unsafe"
 )
 
-// Values of Request.Trace.
+// Trace is the X-Amzn-Bedrock-Trace header (Request.Trace).
+type Trace string
+
+// The values of Trace.
 const (
-	TraceEnabled     = "ENABLED"
-	TraceDisabled    = "DISABLED"
-	TraceEnabledFull = "ENABLED_FULL"
+	TraceEnabled     Trace = "ENABLED"
+	TraceDisabled    Trace = "DISABLED"
+	TraceEnabledFull Trace = "ENABLED_FULL"
 )
 
-// Values of Request.PerformanceConfigLatency.
+// Latency is the X-Amzn-Bedrock-PerformanceConfig-Latency header
+// (Request.PerformanceConfigLatency).
+type Latency string
+
+// The values of Latency.
 const (
-	LatencyStandard  = "standard"
-	LatencyOptimized = "optimized"
+	LatencyStandard  Latency = "standard"
+	LatencyOptimized Latency = "optimized"
 )
 
-// Values of Request.ServiceTier.
+// ServiceTier is the X-Amzn-Bedrock-Service-Tier header (Request.ServiceTier).
+type ServiceTier string
+
+// The values of ServiceTier.
 const (
-	ServiceTierPriority = "priority"
-	ServiceTierDefault  = "default"
-	ServiceTierFlex     = "flex"
-	ServiceTierReserved = "reserved"
+	ServiceTierPriority ServiceTier = "priority"
+	ServiceTierDefault  ServiceTier = "default"
+	ServiceTierFlex     ServiceTier = "flex"
+	ServiceTierReserved ServiceTier = "reserved"
+)
+
+// ModelFamily tells the library how to read text, stop reason and usage from the chunks
+// (Request.ModelFamily). It is not sent.
+type ModelFamily string
+
+// The values of ModelFamily.
+const (
+	FamilyAnthropicClaude ModelFamily = "anthropic-claude"
+	FamilyAmazonTitanText ModelFamily = "amazon-titan-text"
+	FamilyAmazonNova      ModelFamily = "amazon-nova"
+	FamilyMetaLlama       ModelFamily = "meta-llama"
+	FamilyMistralText     ModelFamily = "mistral-text"
+	FamilyMistralChat     ModelFamily = "mistral-chat"
+	FamilyCohere          ModelFamily = "cohere"
+	FamilyAI21Jamba       ModelFamily = "ai21-jamba"
+	FamilyDeepSeek        ModelFamily = "deepseek"
+	FamilyOpenAIGptOss    ModelFamily = "openai-gpt-oss"
+	FamilyUnknown         ModelFamily = "unknown"
 )
 
 // Request is one InvokeModelWithResponseStream request: every member of the service
@@ -46,15 +75,15 @@ type Request struct {
 	// "application/json").
 	Accept string
 	// Trace is TraceEnabled, TraceDisabled or TraceEnabledFull (X-Amzn-Bedrock-Trace).
-	Trace string
+	Trace Trace
 	// GuardrailIdentifier and GuardrailVersion select a guardrail; set both or neither.
 	// The version is "DRAFT" or a number.
 	GuardrailIdentifier string
 	GuardrailVersion    string
 	// PerformanceConfigLatency is LatencyStandard or LatencyOptimized.
-	PerformanceConfigLatency string
+	PerformanceConfigLatency Latency
 	// ServiceTier is one of the ServiceTier constants.
-	ServiceTier string
+	ServiceTier ServiceTier
 	// RequestMetadata is sent as the X-Amzn-Bedrock-Request-Metadata JSON object
 	// (at most 8,500 bytes). Never logged by the library.
 	RequestMetadata map[string]string
@@ -62,10 +91,8 @@ type Request struct {
 	ProjectIdentifier string
 	// ModelFamily is not sent: it tells the library how to read text, stop reason and
 	// usage from the chunks when the model id does not reveal it (an application
-	// inference profile ARN): "anthropic-claude", "amazon-titan-text", "amazon-nova",
-	// "meta-llama", "mistral-text", "mistral-chat", "cohere", "ai21-jamba", "deepseek",
-	// "openai-gpt-oss" or "unknown".
-	ModelFamily string
+	// inference profile ARN): one of the Family constants.
+	ModelFamily ModelFamily
 }
 
 // build makes the C request; the caller frees it with bedrock_stream_request_free.
@@ -116,7 +143,7 @@ func (r *Request) apply(req *C.bedrock_stream_request) error {
 		{"accept", r.Accept, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_accept(req, v, e)
 		}},
-		{"trace", r.Trace, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"trace", string(r.Trace), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_trace(req, v, e)
 		}},
 		{"guardrail identifier", r.GuardrailIdentifier, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
@@ -125,10 +152,10 @@ func (r *Request) apply(req *C.bedrock_stream_request) error {
 		{"guardrail version", r.GuardrailVersion, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_guardrail_version(req, v, e)
 		}},
-		{"performance config latency", r.PerformanceConfigLatency, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"performance config latency", string(r.PerformanceConfigLatency), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_performance_config_latency(req, v, e)
 		}},
-		{"service tier", r.ServiceTier, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"service tier", string(r.ServiceTier), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_service_tier(req, v, e)
 		}},
 		{"request metadata", metadata, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
@@ -137,7 +164,7 @@ func (r *Request) apply(req *C.bedrock_stream_request) error {
 		{"project identifier", r.ProjectIdentifier, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_project_identifier(req, v, e)
 		}},
-		{"model family", r.ModelFamily, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"model family", string(r.ModelFamily), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_model_family(req, v, e)
 		}},
 	}

@@ -25,6 +25,8 @@ import (
 //
 // Next, Event and Err are used by one goroutine at a time. Close may be called from any
 // goroutine, also while Next waits: it then cancels the stream and Next returns false.
+//
+// Streams come from Client.Open; the zero Stream has ended with ErrNotInitialized.
 type Stream struct {
 	mu        sync.Mutex // held by Next (and Close) while it uses ptr
 	ptr       *C.bedrock_stream_stream
@@ -58,7 +60,11 @@ func (s *Stream) Next() bool {
 		return false
 	}
 	if s.ptr == nil {
-		s.finish(ErrClosed)
+		if s.closing.Load() {
+			s.finish(ErrClosed)
+		} else {
+			s.finish(ErrNotInitialized) // the zero Stream
+		}
 		return false
 	}
 	var ev *C.bedrock_stream_event
@@ -126,14 +132,20 @@ func (s *Stream) Close() error {
 	s.closeOnce.Do(func() {
 		// Wake a Next that waits in another goroutine; nothing happens after the end.
 		s.closing.Store(true)
-		C.bedrock_stream_cancel_cancel(s.cancel)
+		if s.cancel != nil {
+			C.bedrock_stream_cancel_cancel(s.cancel)
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.watch.stop()
-		C.bedrock_stream_stream_free(s.ptr)
-		s.ptr = nil
-		C.bedrock_stream_cancel_free(s.cancel)
-		s.cancel = nil
+		if s.ptr != nil {
+			C.bedrock_stream_stream_free(s.ptr)
+			s.ptr = nil
+		}
+		if s.cancel != nil {
+			C.bedrock_stream_cancel_free(s.cancel)
+			s.cancel = nil
+		}
 		runtime.SetFinalizer(s, nil)
 	})
 	return nil

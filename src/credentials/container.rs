@@ -163,10 +163,10 @@ impl ProvideCredentials for ContainerProvider {
 
 /// Only loopback, the ECS address and the EKS Pod Identity addresses.
 pub(crate) fn validate_full_uri(full: &str) -> Result<()> {
+    // The URL itself is never echoed (an invalid one may hold anything, a password included).
     let bad = |why: &str| {
         Error::credentials(format!(
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI `{}` is not allowed: {why}",
-            crate::redact::url(full)
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI is not allowed: {why}"
         ))
     };
     let url = crate::endpoint::validate_endpoint_url(full)
@@ -198,9 +198,11 @@ pub(crate) fn validate_full_uri(full: &str) -> Result<()> {
     if allowed {
         Ok(())
     } else {
-        Err(bad(
-            "the host must be loopback, 169.254.170.2 (ECS) or 169.254.170.23 / fd00:ec2::23 (EKS)",
-        ))
+        Err(bad(&format!(
+            "its host `{}` is not loopback, 169.254.170.2 (ECS) or 169.254.170.23 / fd00:ec2::23 \
+             (EKS)",
+            crate::redact::excerpt(host)
+        )))
     }
 }
 
@@ -292,6 +294,13 @@ mod tests {
         ] {
             assert!(validate_full_uri(bad).is_err(), "{bad}");
         }
+        // The URL is never echoed, valid or not; a disallowed host is named.
+        for bad in ["http://u:hunter2@127.0.0.1/", "http://10.0.0.1/hunter2"] {
+            let e = validate_full_uri(bad).unwrap_err();
+            assert!(!e.message().contains("hunter2"), "{e}");
+        }
+        let e = validate_full_uri("http://10.0.0.1/x").unwrap_err();
+        assert!(e.message().contains("`10.0.0.1`"), "{e}");
     }
 
     /// One-shot HTTP server: answers `status` + `body`, returns the request text.

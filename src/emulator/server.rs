@@ -685,6 +685,21 @@ fn send(conn: &mut Conn, resp: &HttpResponse, keep_alive: bool) -> Next {
     }
 }
 
+/// `stall-body`: the status line, the headers and half of the body, then silence until the
+/// client leaves or the emulator stops.
+fn send_half_then_stall(conn: &mut Conn, resp: &HttpResponse) -> Next {
+    let mut out = Vec::new();
+    let _ = http::write_full(&mut out, resp.status, &resp.headers, &resp.body, false);
+    let cut = out.len() - resp.body.len() / 2;
+    if let Err(stop) = conn.write(&out[..cut]) {
+        return stop.into();
+    }
+    match conn.wait(None, true) {
+        Ok(()) => Next::Close,
+        Err(stop) => stop.into(),
+    }
+}
+
 struct Ctx<'a> {
     request: &'a HttpRequest,
     request_id: String,
@@ -836,24 +851,7 @@ fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
                 Fault::StallBody { status } => {
                     let shape = default_shape(*status);
                     let body = error_body(shape, *status, None, &model_id);
-                    let resp = error_response(*status, shape, BEDROCK_NS, body, &ctx.request_id);
-                    record(
-                        resp.status,
-                        Some(model_id),
-                        auth,
-                        Some(spec),
-                        &ctx.request_id,
-                    );
-                    let mut out = Vec::new();
-                    let _ = http::write_full(&mut out, resp.status, &resp.headers, &resp.body, false);
-                    let cut = out.len() - resp.body.len() / 2;
-                    if let Err(stop) = conn.write(&out[..cut]) {
-                        return stop.into();
-                    }
-                    return match conn.wait(None, true) {
-                        Ok(()) => Next::Close,
-                        Err(stop) => stop.into(),
-                    };
+                    Some(error_response(*status, shape, BEDROCK_NS, body, &ctx.request_id))
                 }
                 Fault::Html502 => Some(HttpResponse {
                     status: 502,
@@ -882,6 +880,9 @@ fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
                     Some(spec),
                     &ctx.request_id,
                 );
+                if matches!(scenario.fault, Fault::StallBody { .. }) {
+                    return send_half_then_stall(conn, &resp);
+                }
                 return send(conn, &resp, ctx.keep_alive);
             }
             let body: Value = match serde_json::from_slice(&request.body) {

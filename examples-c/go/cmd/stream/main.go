@@ -27,16 +27,16 @@ import (
 	"os/signal"
 	"strings"
 
-	"example.com/bedrockstream"
+	bedrockstream "github.com/bedrock-stream/bedrock-stream/examples-c/go"
 )
 
 // answer is what the stream told us besides the text.
 type answer struct {
 	events     uint64
-	stopReason string
-	usage      bedrockstream.Usage // the latest counts the model reported
-	hasUsage   bool
-	metrics    *bedrockstream.Metrics // what Bedrock billed (last chunk)
+	stopReason bedrockstream.StopReason
+	// The latest counts the model reported (nil: not reported).
+	inputTokens, outputTokens *uint64
+	metrics                   *bedrockstream.Metrics // what Bedrock billed (last chunk)
 }
 
 func (a *answer) add(ev bedrockstream.Event) {
@@ -48,13 +48,12 @@ func (a *answer) add(ev bedrockstream.Event) {
 		a.stopReason = ev.StopReason
 	}
 	if u := ev.Usage; u != nil {
-		// Copy each count the model reported; never add them up.
-		a.hasUsage = true
-		if u.HasInputTokens {
-			a.usage.InputTokens, a.usage.HasInputTokens = u.InputTokens, true
+		// Keep each count the model reported; never add them up.
+		if u.InputTokens != nil {
+			a.inputTokens = u.InputTokens
 		}
-		if u.HasOutputTokens {
-			a.usage.OutputTokens, a.usage.HasOutputTokens = u.OutputTokens, true
+		if u.OutputTokens != nil {
+			a.outputTokens = u.OutputTokens
 		}
 	}
 	if ev.Metrics != nil {
@@ -70,14 +69,21 @@ func (a *answer) print() {
 		fmt.Printf("stop reason: (none)\n")
 	}
 	switch m := a.metrics; {
-	case m != nil && m.HasInputTokenCount && m.HasOutputTokenCount:
-		fmt.Printf("tokens: %d in, %d out (invocation metrics)\n", m.InputTokenCount, m.OutputTokenCount)
-	case a.hasUsage:
-		fmt.Printf("tokens: %d in, %d out (model usage)\n", a.usage.InputTokens, a.usage.OutputTokens)
+	case m != nil && m.InputTokenCount != nil && m.OutputTokenCount != nil:
+		fmt.Printf("tokens: %d in, %d out (invocation metrics)\n", *m.InputTokenCount, *m.OutputTokenCount)
+	case a.inputTokens != nil || a.outputTokens != nil:
+		fmt.Printf("tokens: %s in, %s out (model usage)\n", countOf(a.inputTokens), countOf(a.outputTokens))
 	default:
 		fmt.Printf("tokens: unknown\n")
 	}
 	fmt.Printf("events: %d\n", a.events)
+}
+
+func countOf(n *uint64) string {
+	if n == nil {
+		return "?"
+	}
+	return fmt.Sprint(*n)
 }
 
 // claudeBody is the Messages API body for one user message.
@@ -133,7 +139,7 @@ func main() {
 	req := &bedrockstream.Request{
 		ModelID:     *model,
 		Body:        claudeBody(prompt, *maxTokens),
-		ModelFamily: *family,
+		ModelFamily: bedrockstream.ModelFamily(*family),
 	}
 	var a answer
 	if *pull {
