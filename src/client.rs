@@ -16,6 +16,7 @@ use crate::endpoint;
 use crate::error::{self, Error, ErrorKind, Phase, Result, Timer};
 use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
 use crate::eventstream::{DecodeErrorKind, Decoder, DEFAULT_MAX_MESSAGE_LEN};
+use crate::operation::{Expect, Operation};
 use crate::profile::{Env, ProfileSet};
 use crate::redact;
 use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
@@ -533,8 +534,35 @@ impl Client {
         cancel: CancelHandle,
     ) -> Result<EventStream> {
         // Refuse bad input before anything is sent (and before counting an attempt).
-        request.path()?;
-        request.validate_and_headers()?;
+        self.start(Operation::invoke_stream(request)?, cancel)
+    }
+
+    /// InvokeModel: the model's own request body in, its whole response body out (with the
+    /// response headers), retried like a stream that has delivered nothing.
+    pub fn invoke_model(&self, request: &InvokeRequest) -> Result<InvokeModelResponse> {
+        self.invoke_model_cancellable(request, CancelHandle::new())
+    }
+
+    /// As [`Client::invoke_model`], cancellable through `cancel` from any thread.
+    pub fn invoke_model_cancellable(
+        &self,
+        request: &InvokeRequest,
+        cancel: CancelHandle,
+    ) -> Result<InvokeModelResponse> {
+        let mut call = self.start(Operation::invoke(request)?, cancel)?;
+        Ok(InvokeModelResponse {
+            body: call.take_body(),
+            content_type: call.meta.http_content_type.clone(),
+            performance_config_latency: call.performance_config_latency(),
+            service_tier: call.service_tier(),
+            request_id: call.meta.request_id.clone(),
+            attempts: call.attempts(),
+        })
+    }
+
+    /// Send `op` (with retries) until its response is in: for a stream, the headers; for a
+    /// whole-body operation, the body too.
+    pub(crate) fn start(&self, op: Operation, cancel: CancelHandle) -> Result<EventStream> {
         let started = Instant::now();
         // A deadline too far away to represent is no deadline.
         let deadline = self
@@ -544,7 +572,7 @@ impl Client {
             .and_then(|d| transport::instant_after(started, d));
         let mut stream = EventStream {
             client: self.clone(),
-            request: request.clone(),
+            op,
             reader: None,
             decoder: Decoder::with_max_message_len(self.inner.max_message_len),
             scratch: Vec::new(),
@@ -596,17 +624,17 @@ impl Client {
     /// One HTTP attempt, up to the response headers.
     fn send_once(
         &self,
-        request: &InvokeRequest,
+        request: &Operation,
         cancel: &CancelHandle,
         deadline: Option<Instant>,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let inner = &self.inner;
         // Failures until the request goes out are marked: nothing was sent, no attempt made.
-        let url = format!("{}{}", inner.base_url, request.path()?);
+        let url = format!("{}{}", inner.base_url, request.path);
         let mut headers: Vec<(String, String)> = request
-            .validate_and_headers()?
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
+            .headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
         // Credential resolution (STS, SSO, IMDS, credential_process, ...) belongs to the call:
         // its cancel and deadline end it too.
@@ -619,7 +647,7 @@ impl Client {
                 &url,
                 &inner.region,
                 &mut headers,
-                request.body(),
+                &request.body,
                 &creds_ctx,
             )
             .map_err(Error::nothing_sent)?;
@@ -638,7 +666,7 @@ impl Client {
             rb = rb.config().timeout_global(Some(left)).build();
         }
         let _current = CurrentCancel::enter(cancel);
-        rb.send(request.body())
+        rb.send(&request.body[..])
             .map_err(|e| self.map_ureq(e, cancel, Phase::BeforeHeaders))
     }
 
@@ -737,11 +765,47 @@ fn rustls_message(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> Op
     downcast(ureq::Error::Rustls, inner)
 }
 
+/// The response of [`Client::invoke_model`] (`InvokeModelResponse`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct InvokeModelResponse {
+    /// `body`: the model's answer, as it sent it.
+    pub body: Vec<u8>,
+    /// `contentType` (`Content-Type`).
+    pub content_type: Option<String>,
+    /// `performanceConfigLatency` (`X-Amzn-Bedrock-PerformanceConfig-Latency`).
+    pub performance_config_latency: Option<PerformanceConfigLatency>,
+    /// `serviceTier` (`X-Amzn-Bedrock-Service-Tier`).
+    pub service_tier: Option<ServiceTier>,
+    /// `x-amzn-RequestId`.
+    pub request_id: Option<String>,
+    /// HTTP attempts made.
+    pub attempts: u32,
+}
+
+impl fmt::Debug for InvokeModelResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `body` is `sensitive` in the service model.
+        f.debug_struct("InvokeModelResponse")
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("content_type", &self.content_type)
+            .field(
+                "performance_config_latency",
+                &self.performance_config_latency,
+            )
+            .field("service_tier", &self.service_tier)
+            .field("request_id", &self.request_id)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
 /// Response members of `InvokeModelWithResponseStreamResponse` and protocol headers.
 #[derive(Debug, Clone, Default)]
 struct ResponseMeta {
     status: u16,
     request_id: Option<String>,
+    /// `Content-Type` of the HTTP response.
+    http_content_type: Option<String>,
     content_type: Option<String>,
     performance_config_latency: Option<String>,
     service_tier: Option<String>,
@@ -767,7 +831,7 @@ pub(crate) enum EventRef<'a> {
 /// end closes the connection (no paying for tokens nobody reads).
 pub struct EventStream {
     client: Client,
-    request: InvokeRequest,
+    op: Operation,
     reader: Option<ureq::BodyReader<'static>>,
     decoder: Decoder,
     scratch: Vec<u8>,
@@ -851,7 +915,17 @@ impl EventStream {
 
     /// The model id of the request.
     pub fn model_id(&self) -> &str {
-        self.request.model_id()
+        &self.op.model_id
+    }
+
+    /// The whole body of a whole-body operation (after [`Client::start`]).
+    pub(crate) fn take_body(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.scratch)
+    }
+
+    /// `Content-Type` of the HTTP response.
+    pub(crate) fn http_content_type(&self) -> Option<&str> {
+        self.meta.http_content_type.as_deref()
     }
 
     fn fail(&mut self, e: Error) -> Error {
@@ -884,7 +958,7 @@ impl EventStream {
             self.attempts += 1;
             let result = self
                 .client
-                .send_once(&self.request, &self.cancel, self.deadline)
+                .send_once(&self.op, &self.cancel, self.deadline)
                 .and_then(|resp| self.accept_response(resp));
             if result.as_ref().is_err_and(Error::is_nothing_sent) {
                 self.unsent += 1;
@@ -945,6 +1019,7 @@ impl EventStream {
         self.meta = ResponseMeta {
             status,
             request_id: header(&resp, "x-amzn-requestid"),
+            http_content_type: header(&resp, "content-type"),
             content_type: header(&resp, "x-amzn-bedrock-content-type"),
             performance_config_latency: header(&resp, "x-amzn-bedrock-performanceconfig-latency"),
             service_tier: header(&resp, "x-amzn-bedrock-service-tier"),
@@ -953,9 +1028,22 @@ impl EventStream {
         let http_ct = header(&resp, "content-type");
         if !(200..300).contains(&status) {
             let error_type = header(&resp, "x-amzn-errortype");
-            let body = self.read_small_body(resp)?;
+            let body = self.read_body(resp, 64 * 1024)?;
             return Err(error_from_response(status, error_type.as_deref(), &body)
                 .with_request_id(request_id));
+        }
+        if self.op.expect == Expect::Body {
+            let max = crate::request::MAX_BODY_LEN;
+            self.scratch = self.read_body(resp, max + 1)?;
+            if self.scratch.len() > max {
+                return Err(Error::protocol(format!(
+                    "the response body is longer than the {max} bytes the service model allows"
+                ))
+                .with_phase(Phase::HttpResponse)
+                .with_request_id(request_id));
+            }
+            self.done = true;
+            return Ok(());
         }
         let is_eventstream = http_ct
             .as_deref()
@@ -968,7 +1056,7 @@ impl EventStream {
             })
             .unwrap_or(false);
         if !is_eventstream {
-            let body = self.read_small_body(resp)?;
+            let body = self.read_body(resp, 64 * 1024)?;
             return Err(
                 unexpected_body(status, http_ct.as_deref(), &body).with_request_id(request_id)
             );
@@ -977,15 +1065,16 @@ impl EventStream {
         Ok(())
     }
 
-    /// Read at most 64 KiB of an error body (with the call's timers still applying). A read
-    /// that fails (a timer fires, the connection drops, a cancel) is that failure, not an empty
-    /// body: the status alone would misreport it (a 429 would look like throttling).
-    fn read_small_body(&self, resp: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>> {
+    /// Read at most `limit` bytes of a body (64 KiB of an error body; the whole body of a
+    /// whole-body operation), with the call's timers still applying. A read that fails (a timer
+    /// fires, the connection drops, a cancel) is that failure, not an empty body: the status
+    /// alone would misreport it (a 429 would look like throttling).
+    fn read_body(&self, resp: ureq::http::Response<ureq::Body>, limit: usize) -> Result<Vec<u8>> {
         use std::io::Read;
         let status = resp.status().as_u16();
         let _current = CurrentCancel::enter(&self.cancel);
         let mut out = Vec::new();
-        let mut reader = resp.into_body().into_reader().take(64 * 1024);
+        let mut reader = resp.into_body().into_reader().take(limit as u64);
         let read = reader.read_to_end(&mut out);
         drop(reader);
         // The response is consumed: its connection may be back in the pool already.
@@ -1010,6 +1099,7 @@ impl EventStream {
                 self.unknown_slot(u);
                 Ok(Some(EventRef::Unknown(self.last_unknown())))
             }
+            Some(Step::Converse(_)) => Err(self.fail(not_chunks())),
         }
     }
 
@@ -1022,7 +1112,7 @@ impl EventStream {
         self.last_unknown.as_ref().expect("set just before")
     }
 
-    fn step(&mut self) -> Result<Option<Step>> {
+    pub(crate) fn step(&mut self) -> Result<Option<Step>> {
         loop {
             if self.done {
                 return Ok(None);
@@ -1079,6 +1169,9 @@ impl EventStream {
         loop {
             let delivered = self.events_delivered;
             let step = match self.decoder.next_message() {
+                Ok(Some(msg)) if self.op.expect == Expect::ConverseEvents => {
+                    Some(Step::Converse(crate::converse::decode(&msg, delivered)?))
+                }
                 Ok(Some(msg)) => Some(
                     match event::decode_message(&msg, &mut self.scratch, delivered)? {
                         Decoded::Chunk => Step::Chunk,
@@ -1130,9 +1223,17 @@ impl EventStream {
     }
 }
 
-enum Step {
+/// One decoded event, as the operation's decoder reads it.
+pub(crate) enum Step {
+    /// A chunk whose bytes are in the scratch buffer.
     Chunk,
     Unknown(UnknownEvent),
+    Converse(crate::converse::ConverseStreamEvent),
+}
+
+/// A ConverseStream stream read as chunks: a bug of this library, never the caller's.
+fn not_chunks() -> Error {
+    Error::internal("a ConverseStream response was read as InvokeModelWithResponseStream events")
 }
 
 impl Iterator for EventStream {
@@ -1145,6 +1246,7 @@ impl Iterator for EventStream {
                 &mut self.scratch,
             ))))),
             Ok(Some(Step::Unknown(u))) => Some(Ok(Event::Unknown(u))),
+            Ok(Some(Step::Converse(_))) => Some(Err(self.fail(not_chunks()))),
             Err(e) => Some(Err(e)),
         }
     }

@@ -16,6 +16,7 @@ pub mod extract;
 mod ffi;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod operation;
 mod profile;
 mod redact;
 mod request;
@@ -27,7 +28,7 @@ mod transport;
 pub mod emulator;
 
 pub use client::{
-    Client, ClientBuilder, EventStream, InvokeSummary, RetryConfig, Timeouts,
+    Client, ClientBuilder, EventStream, InvokeModelResponse, InvokeSummary, RetryConfig, Timeouts,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_READ_IDLE_TIMEOUT,
     DEFAULT_RESPONSE_HEADERS_TIMEOUT,
 };

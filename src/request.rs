@@ -236,11 +236,17 @@ impl InvokeRequest {
     /// The request path with the model id encoded as one label:
     /// `/model/{modelId}/invoke-with-response-stream`.
     pub fn path(&self) -> Result<String> {
-        validate_model_id(&self.model_id)?;
-        Ok(format!(
-            "/model/{}/invoke-with-response-stream",
-            encode_label(&self.model_id)
-        ))
+        self.path_for("invoke-with-response-stream")
+    }
+
+    /// `/model/{modelId}/{operation}` (`invoke` for InvokeModel).
+    pub(crate) fn path_for(&self, operation: &str) -> Result<String> {
+        model_path(&self.model_id, operation)
+    }
+
+    /// The body, shared (not copied) with the calls that send it.
+    pub(crate) fn shared_body(&self) -> Arc<[u8]> {
+        self.body.clone()
     }
 
     /// Check every member against the service model and return the request headers
@@ -321,6 +327,12 @@ impl InvokeRequest {
         }
         Ok(h)
     }
+}
+
+/// `/model/{modelId}/{operation}`, the model id checked and encoded as one label.
+pub(crate) fn model_path(model_id: &str, operation: &str) -> Result<String> {
+    validate_model_id(model_id)?;
+    Ok(format!("/model/{}/{operation}", encode_label(model_id)))
 }
 
 pub(crate) fn validate_model_id(id: &str) -> Result<()> {

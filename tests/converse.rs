@@ -1303,3 +1303,449 @@ fn converse_response_reads_every_member_and_round_trips() {
     )
     .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Against the emulator
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "emulator")]
+mod emulated {
+    use super::*;
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use bedrock_stream::emulator::{AuthOutcome, Emulator, Scenario};
+    use bedrock_stream::{CancelHandle, Client, Credentials, InvokeRequest};
+
+    const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
+
+    fn emulator() -> Emulator {
+        Emulator::builder().text_chunks(5).start().unwrap()
+    }
+
+    fn client(emu: &Emulator) -> Client {
+        Client::builder()
+            .region("us-east-1")
+            .endpoint_url(emu.endpoint_url())
+            .credentials(Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+            .ignore_env_bearer_token(true)
+            .no_proxy()
+            .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
+            .build()
+            .unwrap()
+    }
+
+    fn hello(model: &str) -> ConverseRequest {
+        ConverseRequest::new(model)
+            .system_text("Be brief.")
+            .message(Message::user("Say hello"))
+    }
+
+    fn expected_reply(prompt: &str) -> String {
+        format!("Hello from the Bedrock emulator! You said: “{prompt}”. 你好，世界！ 🦀")
+    }
+
+    fn weather_tool() -> ToolSpecification {
+        ToolSpecification::new(
+            "get_weather",
+            json!({"type": "object", "properties": {"city": {"type": "string"},
+                   "days": {"type": "integer"}}, "required": ["city"]}),
+        )
+        .description("The weather of a city")
+    }
+
+    #[test]
+    fn a_text_answer_streams_as_typed_events_signed_with_sigv4() {
+        let emu = emulator();
+        let c = client(&emu);
+        let req = hello(MODEL);
+        let stream = c.converse_stream(&req).unwrap();
+        assert!(stream.request_id().is_some());
+        let events: Vec<_> = stream.map(Result::unwrap).collect();
+        let types: Vec<_> = events.iter().map(|e| e.event_type().to_owned()).collect();
+        let mut expected = vec!["messageStart"];
+        expected.extend(["contentBlockDelta"; 5]);
+        expected.extend(["contentBlockStop", "messageStop", "metadata"]);
+        assert_eq!(types, expected);
+        let text: String = events.iter().filter_map(|e| e.text_delta()).collect();
+        assert_eq!(text, expected_reply("Say hello"));
+        match events.last().unwrap() {
+            ConverseStreamEvent::Metadata(m) => {
+                assert!(m.usage.input_tokens > 0);
+                assert_eq!(m.usage.output_tokens, 5);
+                assert_eq!(m.usage.total_tokens, m.usage.input_tokens + 5);
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = &emu.requests()[0];
+        assert_eq!(
+            r.path,
+            format!("/model/{}/converse-stream", MODEL.replace(':', "%3A"))
+        );
+        assert_eq!(r.body, req.to_body().unwrap());
+        assert!(matches!(r.auth, AuthOutcome::SigV4 { .. }), "{:?}", r.auth);
+        assert_eq!(r.header("content-type"), Some("application/json"));
+    }
+
+    #[test]
+    fn a_tool_use_round_trip_with_reasoning() {
+        let emu = emulator();
+        let c = client(&emu);
+        let mut req = ConverseRequest::new(MODEL)
+            .message(Message::user("Weather in Zürich?"))
+            .tool(weather_tool())
+            .tool_choice(ToolChoice::auto())
+            .additional_model_request_fields(
+                json!({"thinking": {"type": "enabled", "budget_tokens": 1024}}),
+            );
+        // The tool input arrives in several fragments, one cut inside a \u escape.
+        let events: Vec<_> = c
+            .converse_stream(&req)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let fragments: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                ConverseStreamEvent::ContentBlockDelta(ContentBlockDeltaEvent {
+                    delta: ContentBlockDelta::ToolUse(t),
+                    ..
+                }) => Some(t.input.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(fragments.len() >= 3, "{fragments:?}");
+        assert!(
+            fragments.iter().any(|f| f.ends_with("\\u0")),
+            "{fragments:?}"
+        );
+        let mut acc = MessageAccumulator::new();
+        for e in &events {
+            acc.push(e).unwrap();
+        }
+        let first = acc.finish().unwrap();
+        assert!(first.wants_tools());
+        match &first.message.content[0] {
+            ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(t)) => {
+                assert_eq!(t.signature.as_deref(), Some("RW11bGF0ZWQgc2lnbmF0dXJl"));
+                assert!(!t.text.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        let tool_use = first.message.tool_uses().next().unwrap().clone();
+        assert_eq!(tool_use.name, "get_weather");
+        assert_eq!(tool_use.input, json!({"city": "Zürich", "days": 3}));
+        // The program runs the tool and answers; the model's message goes back unchanged.
+        req = req.message(first.message.clone()).message(Message::new(
+            Role::User,
+            vec![ContentBlock::ToolResult(ToolResultBlock::json(
+                tool_use.tool_use_id.clone(),
+                json!({"celsius": 21}),
+            ))],
+        ));
+        let second = c.converse_stream(&req).unwrap().accumulate().unwrap();
+        assert_eq!(second.stop_reason, Some(StopReason::EndTurn));
+        assert!(
+            second.message.text().contains(r#"{"celsius":21}"#),
+            "{}",
+            second.message.text()
+        );
+        // What the emulator received on the second turn is the service model's shape.
+        let body: Value = serde_json::from_slice(&emu.requests()[1].body).unwrap();
+        check(
+            &model(),
+            "ConverseStreamRequest",
+            &body,
+            "$",
+            &mut BTreeSet::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            body["messages"][1],
+            serde_json::to_value(&first.message).unwrap()
+        );
+    }
+
+    #[test]
+    fn guardrail_trace_cache_usage_and_echoed_settings_arrive_in_metadata() {
+        let emu = emulator();
+        let c = client(&emu);
+        let req = hello(MODEL)
+            .system(SystemContentBlock::CachePoint(CachePointBlock::default()))
+            .guardrail_config(GuardrailConfiguration {
+                guardrail_identifier: Some("gr1abc".into()),
+                guardrail_version: Some("1".into()),
+                trace: Some(GuardrailTrace::Enabled),
+                stream_processing_mode: Some(GuardrailStreamProcessingMode::Sync),
+            })
+            .performance_config_latency(bedrock_stream::PerformanceConfigLatency::Optimized)
+            .service_tier(bedrock_stream::ServiceTier::Priority)
+            .additional_model_response_field_path("/stop_sequence");
+        let r = c.converse_stream(&req).unwrap().accumulate().unwrap();
+        let g = r.trace.unwrap().guardrail.unwrap();
+        assert_eq!(g.action_reason.as_deref(), Some("No action."));
+        assert!(g.input_assessment.unwrap().contains_key("gr1abc"));
+        let u = r.usage.unwrap();
+        assert_eq!(u.cache_write_input_tokens, Some(u.input_tokens));
+        assert_eq!(u.cache_read_input_tokens, Some(0));
+        assert!(r.metrics.is_some());
+        assert_eq!(
+            r.performance_config.unwrap().latency,
+            Some(PerformanceConfigLatency::Optimized)
+        );
+        assert_eq!(r.service_tier.unwrap().r#type, ServiceTierType::Priority);
+        assert_eq!(
+            r.additional_model_response_fields,
+            Some(json!({"stop_sequence": "emulated"}))
+        );
+    }
+
+    #[test]
+    fn unknown_events_and_members_reach_the_caller_and_redacted_reasoning_folds() {
+        let emu = emulator();
+        let c = client(&emu);
+        let req = hello(MODEL).additional_model_request_fields(
+            json!({"emulator": {"future": true, "redacted_reasoning": true}}),
+        );
+        let events: Vec<_> = c
+            .converse_stream(&req)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(events[1].event_type(), "futureEvent");
+        assert!(matches!(events[1], ConverseStreamEvent::Unknown(_)));
+        let r = c.converse_stream(&req).unwrap().accumulate().unwrap();
+        assert_eq!(r.unknown_events.len(), 1);
+        assert_eq!(r.unknown_members.len(), 1);
+        assert_eq!(r.unknown_members[0].1.name, "futureDelta");
+        assert!(matches!(
+            &r.message.content[0],
+            ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(b))
+                if b.as_bytes().starts_with(b"\x00emulated")
+        ));
+        assert_eq!(r.message.text(), expected_reply("Say hello"));
+        // Converse: an unknown content block and an unknown response member.
+        let resp = c.converse(&req).unwrap();
+        let m = resp.message().unwrap();
+        assert_eq!(m.content.last().unwrap().member_name(), "futureBlock");
+        assert_eq!(m.text(), expected_reply("Say hello"));
+    }
+
+    #[test]
+    fn every_stream_exception_ends_the_stream_as_a_typed_error() {
+        let emu = emulator();
+        let c = client(&emu);
+        for (name, kind) in [
+            ("internalServerException", ErrorKind::InternalServer),
+            ("modelStreamErrorException", ErrorKind::ModelStreamError),
+            ("validationException", ErrorKind::Validation),
+            ("throttlingException", ErrorKind::Throttling),
+            ("serviceUnavailableException", ErrorKind::ServiceUnavailable),
+            ("modelTimeoutException", ErrorKind::ModelTimeout),
+            ("brandNewException", ErrorKind::UnmodeledService),
+        ] {
+            let req = hello(&format!(
+                "emulator-fault:exception={name}:after=2:message=bad"
+            ));
+            let mut stream = c.converse_stream(&req).unwrap();
+            assert!(stream.next().unwrap().is_ok());
+            assert!(stream.next().unwrap().is_ok());
+            let e = stream.next().unwrap().unwrap_err();
+            assert_eq!((e.kind(), e.code()), (kind, Some(name)), "{e}");
+            assert_eq!(e.message(), "bad");
+            assert_eq!(e.events_delivered(), 2);
+            assert!(stream.next().is_none());
+            if name == "modelStreamErrorException" {
+                assert_eq!(e.original_status_code(), Some(500));
+            }
+        }
+        let e = c
+            .converse_stream(&hello("emulator-fault:error=InternalFailure:after=1"))
+            .unwrap()
+            .accumulate()
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.code()),
+            (ErrorKind::StreamError, Some("InternalFailure"))
+        );
+    }
+
+    #[test]
+    fn http_errors_retries_before_the_first_event_only_truncation_and_corruption() {
+        let emu = emulator();
+        let c = client(&emu);
+        // Transient HTTP errors are retried; the third attempt succeeds.
+        emu.push_scenario("fail=2:503".parse::<Scenario>().unwrap());
+        let s = c.converse_stream(&hello(MODEL)).unwrap();
+        assert_eq!(s.attempts(), 3);
+        assert_eq!(
+            s.accumulate().unwrap().message.text(),
+            expected_reply("Say hello")
+        );
+        for (spec, kind, status) in [
+            ("http=400", ErrorKind::Validation, 400),
+            ("http=403", ErrorKind::AccessDenied, 403),
+            ("http=404", ErrorKind::ResourceNotFound, 404),
+            ("http=429", ErrorKind::Throttling, 429),
+            ("http=424:ModelErrorException", ErrorKind::ModelError, 424),
+            (
+                "http=429:ModelNotReadyException",
+                ErrorKind::ModelNotReady,
+                429,
+            ),
+        ] {
+            let e = c
+                .converse_stream(&hello(&format!("emulator-fault:{spec}")))
+                .unwrap_err();
+            assert_eq!(
+                (e.kind(), e.http_status()),
+                (kind, Some(status)),
+                "{spec}: {e}"
+            );
+            let expected_attempts = if e.is_retryable() { 3 } else { 1 };
+            assert_eq!(e.attempts(), expected_attempts, "{spec}");
+            let e = c
+                .converse(&hello(&format!("emulator-fault:{spec}")))
+                .unwrap_err();
+            assert_eq!(
+                (e.kind(), e.attempts()),
+                (kind, expected_attempts),
+                "converse {spec}"
+            );
+        }
+        // A truncation before any event is retried; after one it is the caller's.
+        let e = c
+            .converse_stream(&hello("emulator-fault:truncate:after=0"))
+            .unwrap()
+            .accumulate()
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.attempts(), e.events_delivered()),
+            (ErrorKind::Truncated, 3, 0)
+        );
+        let e = c
+            .converse_stream(&hello("emulator-fault:truncate:after=3:abrupt"))
+            .unwrap()
+            .accumulate()
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.attempts(), e.events_delivered()),
+            (ErrorKind::Truncated, 1, 3)
+        );
+        let e = c
+            .converse_stream(&hello("emulator-fault:bad-crc:after=2"))
+            .unwrap()
+            .accumulate()
+            .unwrap_err();
+        assert_eq!((e.kind(), e.events_delivered()), (ErrorKind::Protocol, 2));
+        // A request the service refuses is a typed validation error.
+        let bad = ConverseRequest::new(MODEL).message(Message::assistant("I start"));
+        let e = c.converse_stream(&bad).unwrap_err();
+        assert_eq!((e.kind(), e.attempts()), (ErrorKind::Validation, 1));
+        assert!(e.message().contains("start with a user message"), "{e}");
+    }
+
+    #[test]
+    fn a_stalled_stream_is_cancelled_promptly_from_another_thread() {
+        let emu = emulator();
+        let c = client(&emu);
+        let cancel = CancelHandle::new();
+        let json = hello("emulator-fault:stall:after=2").to_json(true).unwrap();
+        let mut stream = c.converse_stream_json(&json, cancel.clone()).unwrap();
+        assert!(stream.next().unwrap().is_ok());
+        assert!(stream.next().unwrap().is_ok());
+        let (tx, rx) = mpsc::channel();
+        let t = thread::spawn(move || {
+            let started = Instant::now();
+            let r = stream.next();
+            tx.send(()).unwrap();
+            (r, started.elapsed())
+        });
+        cancel.cancel();
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("next() returns after cancel");
+        let (r, took) = t.join().unwrap();
+        assert_eq!(r.unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+
+    #[test]
+    fn converse_returns_the_same_message_the_stream_folds_to() {
+        let emu = emulator();
+        let c = client(&emu);
+        let req = hello(MODEL)
+            .additional_model_request_fields(json!({"reasoning_config": {"type": "enabled"}}))
+            .inference_config(InferenceConfiguration {
+                max_tokens: Some(3),
+                ..Default::default()
+            });
+        let streamed = c.converse_stream(&req).unwrap().accumulate().unwrap();
+        emu.push_scenario("fail=1:500".parse::<Scenario>().unwrap());
+        let whole = c.converse(&req).unwrap();
+        assert_eq!(whole.message().unwrap(), &streamed.message);
+        assert_eq!(whole.stop_reason, StopReason::MaxTokens);
+        assert_eq!(streamed.stop_reason, Some(StopReason::MaxTokens));
+        assert_eq!(Some(&whole.usage), streamed.usage.as_ref());
+        assert!(whole.request_id.is_some());
+        let r = emu.requests();
+        assert_eq!(r.len(), 3, "one stream, one failed and one good Converse");
+        assert!(r[2].path.ends_with("/converse"));
+        // The JSON-text form sends the caller's bytes.
+        let text = r#"{"messages": [{"role": "user", "content": [{"text": "Hi"}]}]}"#;
+        let j = ConverseJson::parse(MODEL, text, false).unwrap();
+        let resp = c.converse_json(&j, CancelHandle::new()).unwrap();
+        assert_eq!(resp.message().unwrap().text(), expected_reply("Hi"));
+        assert_eq!(emu.requests()[3].body, text.as_bytes());
+        // A ConverseStream-only member is refused for Converse, before sending.
+        let j = ConverseJson::parse(
+            MODEL,
+            r#"{"guardrailConfig":{"streamProcessingMode":"sync"},"messages":[]}"#,
+            true,
+        )
+        .unwrap();
+        let e = c.converse_json(&j, CancelHandle::new()).unwrap_err();
+        assert_eq!((e.kind(), e.attempts()), (ErrorKind::InvalidInput, 0));
+        assert_eq!(emu.requests().len(), 4);
+    }
+
+    #[test]
+    fn invoke_model_sends_the_raw_body_and_returns_the_raw_answer_with_headers() {
+        let emu = emulator();
+        let c = client(&emu);
+        let body = serde_json::to_vec(&json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
+            "messages": [{"role": "user", "content": "Say hello"}]
+        }))
+        .unwrap();
+        let req = InvokeRequest::new(MODEL, body.clone())
+            .accept("application/json")
+            .performance_config_latency(bedrock_stream::PerformanceConfigLatency::Optimized);
+        emu.push_scenario("fail=1:503".parse::<Scenario>().unwrap());
+        let r = c.invoke_model(&req).unwrap();
+        assert_eq!(r.attempts, 2);
+        assert_eq!(r.content_type.as_deref(), Some("application/json"));
+        assert_eq!(
+            r.performance_config_latency,
+            Some(bedrock_stream::PerformanceConfigLatency::Optimized)
+        );
+        let doc: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(doc["content"][0]["text"], expected_reply("Say hello"));
+        assert!(r.request_id.is_some());
+        let sent = &emu.requests()[1];
+        assert!(sent.path.ends_with("/invoke"), "{}", sent.path);
+        assert_eq!(sent.body, body);
+        assert_eq!(sent.header("accept"), Some("application/json"));
+        assert!(
+            !format!("{r:?}").contains("Hello"),
+            "the body stays out of Debug"
+        );
+        let e = c
+            .invoke_model(&InvokeRequest::new(
+                "emulator-fault:http=400:ServiceQuotaExceededException",
+                body,
+            ))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ServiceQuotaExceeded);
+    }
+}

@@ -18,10 +18,12 @@ mod accumulator;
 mod events;
 mod request;
 mod response;
+mod stream;
 mod types;
 pub(crate) mod wire;
 
 pub use accumulator::{ConverseStreamResult, MessageAccumulator};
+pub(crate) use events::decode;
 pub use events::{
     CitationSourceContentDelta, CitationsDelta, ContentBlockDelta, ContentBlockDeltaEvent,
     ContentBlockStart, ContentBlockStartEvent, ContentBlockStopEvent, ConverseStreamEvent,
@@ -41,6 +43,7 @@ pub use response::{
     CacheDetail, ConverseOutput, ConverseResponse, GuardrailTraceAssessment, Metrics,
     PromptRouterTrace, StopReason, TokenUsage, Trace,
 };
+pub use stream::ConverseEventStream;
 pub use types::{
     AudioBlock, AudioFormat, AudioSource, CachePointBlock, CachePointType, CacheTtl, Citation,
     CitationGeneratedContent, CitationLocation, CitationSourceContent, CitationsConfig,

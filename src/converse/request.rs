@@ -246,18 +246,16 @@ impl ConverseRequest {
                 )));
             }
         }
-        if !stream
-            && self
-                .guardrail_config
-                .as_ref()
-                .is_some_and(|g| g.stream_processing_mode.is_some())
-        {
-            return Err(Error::invalid_input(
-                "guardrailConfig.streamProcessingMode is a ConverseStream member; Converse \
-                 does not accept it",
-            ));
+        if !stream && self.is_stream_only() {
+            return Err(stream_only_error());
         }
         Ok(())
+    }
+
+    fn is_stream_only(&self) -> bool {
+        self.guardrail_config
+            .as_ref()
+            .is_some_and(|g| g.stream_processing_mode.is_some())
     }
 
     /// The JSON body exactly as sent (every member but `modelId`; unset members omitted).
@@ -272,8 +270,16 @@ impl ConverseRequest {
         Ok(ConverseJson {
             model_id: self.model_id.clone(),
             body: Arc::from(self.to_body()?),
+            stream_only: self.is_stream_only(),
         })
     }
+}
+
+fn stream_only_error() -> Error {
+    Error::invalid_input(
+        "guardrailConfig.streamProcessingMode is a ConverseStream member; Converse does not \
+         accept it",
+    )
 }
 
 /// A ConverseStream / Converse request whose body is JSON text the caller already has (from a
@@ -287,6 +293,8 @@ impl ConverseRequest {
 pub struct ConverseJson {
     model_id: String,
     body: Arc<[u8]>,
+    /// The body sets a ConverseStream-only member (`guardrailConfig.streamProcessingMode`).
+    stream_only: bool,
 }
 
 impl fmt::Debug for ConverseJson {
@@ -322,6 +330,7 @@ impl ConverseJson {
         typed.model_id = model_id.into();
         typed.validate(stream)?;
         Ok(ConverseJson {
+            stream_only: typed.is_stream_only(),
             model_id: typed.model_id,
             body: Arc::from(text.as_bytes()),
         })
@@ -335,6 +344,18 @@ impl ConverseJson {
     /// The body bytes as sent.
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    pub(crate) fn shared_body(&self) -> Arc<[u8]> {
+        self.body.clone()
+    }
+
+    /// Refuse a body with ConverseStream-only members for Converse.
+    pub(crate) fn check_operation(&self, stream: bool) -> Result<()> {
+        if self.stream_only && !stream {
+            return Err(stream_only_error());
+        }
+        Ok(())
     }
 }
 

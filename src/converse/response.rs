@@ -147,6 +147,9 @@ pub struct ConverseResponse {
     /// `serviceTier`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<ServiceTier>,
+    /// The `x-amzn-RequestId` of the HTTP response (not a body member).
+    #[serde(skip)]
+    pub request_id: Option<String>,
 }
 
 impl ConverseResponse {

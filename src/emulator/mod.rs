@@ -48,6 +48,11 @@
 //! * `POST /model/{modelId}/invoke-with-response-stream`: the event stream.
 //! * `POST /model/{modelId}/invoke`: the non-streaming JSON answer (HTTP-level faults,
 //!   `stall-headers` and `close` apply; in-stream faults are ignored).
+//! * `POST /model/{modelId}/converse-stream` and `/converse`: ConverseStream and Converse,
+//!   answered by a script chosen from the request (text, tool use with its input split over
+//!   several deltas, reasoning, guardrail trace, unknown events and members on request; see
+//!   `src/emulator/converse.rs`); faults as for the two operations above, counting events as
+//!   chunks.
 //! * anything else under `/model/` (e.g. an unencoded `/` in the model id): `404`
 //!   `UnknownOperationException`.
 //! * any other path: the [`EmulatorBuilder::handler`] hook, else `404`.
@@ -61,6 +66,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+mod converse;
 pub mod http;
 pub mod identity;
 mod models;

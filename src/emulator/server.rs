@@ -575,8 +575,13 @@ fn finish(shared: &Shared, id: u64, client_gone: bool) {
 }
 
 enum Route {
-    /// `/model/{id}/invoke-with-response-stream` (true) or `/model/{id}/invoke` (false).
-    Model { model_id: String, streaming: bool },
+    /// `/model/{id}/invoke-with-response-stream` and `converse-stream` (streaming), or
+    /// `/model/{id}/invoke` and `converse`.
+    Model {
+        model_id: String,
+        streaming: bool,
+        converse: bool,
+    },
     /// Under `/model/` but no operation matches.
     UnknownOperation,
     /// Not under `/model/`.
@@ -591,9 +596,11 @@ fn route(req: &HttpRequest) -> Result<Route, String> {
     let [label, op] = segments[..] else {
         return Ok(Route::UnknownOperation);
     };
-    let streaming = match op {
-        "invoke-with-response-stream" => true,
-        "invoke" => false,
+    let (streaming, converse) = match op {
+        "invoke-with-response-stream" => (true, false),
+        "invoke" => (false, false),
+        "converse-stream" => (true, true),
+        "converse" => (false, true),
         _ => return Ok(Route::UnknownOperation),
     };
     if req.method != "POST" || label.is_empty() {
@@ -609,6 +616,7 @@ fn route(req: &HttpRequest) -> Result<Route, String> {
     Ok(Route::Model {
         model_id,
         streaming,
+        converse,
     })
 }
 
@@ -782,6 +790,7 @@ fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
         Route::Model {
             model_id,
             streaming,
+            converse,
         } => {
             let verified = sigv4::verify(&request, &shared.config.auth, now_unix());
             let auth = match &verified {
@@ -900,8 +909,17 @@ fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
                     return send(conn, &resp, ctx.keep_alive);
                 }
             };
-            if shared.config.validate_bodies && !matches!(scenario.fault, Fault::Bulk { .. }) {
-                if let Err(message) = models::validate(family, &body) {
+            let validate = shared.config.validate_bodies;
+            let checked = if converse {
+                super::converse::parse(&request.body, validate).map(Some)
+            } else if validate && !matches!(scenario.fault, Fault::Bulk { .. }) {
+                models::validate(family, &body).map(|()| None)
+            } else {
+                Ok(None)
+            };
+            let converse_request = match checked {
+                Ok(c) => c,
+                Err(message) => {
                     let resp = error_response(
                         400,
                         Some("ValidationException"),
@@ -912,7 +930,7 @@ fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
                     record(400, Some(model_id), auth, Some(spec), &ctx.request_id);
                     return send(conn, &resp, ctx.keep_alive);
                 }
-            }
+            };
             record(
                 200,
                 Some(model_id.clone()),
@@ -926,6 +944,25 @@ fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
                 }
             }
             let chunks = scenario.chunks.unwrap_or(shared.config.text_chunks);
+            if let Some(req) = converse_request {
+                let plan = super::converse::plan(&req, chunks);
+                return if streaming {
+                    converse_stream(conn, &ctx, &scenario, &plan)
+                } else {
+                    let latency = millis(ctx.received.elapsed());
+                    let resp = HttpResponse {
+                        status: 200,
+                        headers: success_headers(&ctx, "application/json")
+                            .into_iter()
+                            .filter(|(n, _)| n != "X-Amzn-Bedrock-Content-Type")
+                            .collect(),
+                        body: super::converse::response(&plan, latency)
+                            .to_string()
+                            .into_bytes(),
+                    };
+                    send(conn, &resp, ctx.keep_alive)
+                };
+            }
             let answer = models::plan(family, &model_id, &body, chunks);
             if streaming {
                 stream(conn, &ctx, &scenario, &answer)
@@ -1155,9 +1192,9 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn stream(conn: &mut Conn, ctx: &Ctx<'_>, scenario: &Scenario, answer: &Answer) -> Next {
-    let delay = scenario.delay.unwrap_or(conn.shared.config.chunk_delay);
-    let head = http::head(200, &{
+/// The 200 head of an event-stream response.
+fn stream_head(ctx: &Ctx<'_>) -> Vec<u8> {
+    http::head(200, &{
         let mut h = success_headers(ctx, "application/vnd.amazon.eventstream");
         h.push(("Transfer-Encoding".into(), "chunked".into()));
         h.push((
@@ -1170,8 +1207,12 @@ fn stream(conn: &mut Conn, ctx: &Ctx<'_>, scenario: &Scenario, answer: &Answer) 
             .into(),
         ));
         h
-    });
-    if let Err(stop) = conn.write(&head) {
+    })
+}
+
+fn stream(conn: &mut Conn, ctx: &Ctx<'_>, scenario: &Scenario, answer: &Answer) -> Next {
+    let delay = scenario.delay.unwrap_or(conn.shared.config.chunk_delay);
+    if let Err(stop) = conn.write(&stream_head(ctx)) {
         return stop.into();
     }
     if let Fault::Bulk { frames, frame_size } = scenario.fault {
@@ -1181,21 +1222,62 @@ fn stream(conn: &mut Conn, ctx: &Ctx<'_>, scenario: &Scenario, answer: &Answer) 
             Err(stop) => stop.into(),
         };
     }
-    match stream_frames(conn, ctx, scenario, answer, delay) {
+    let docs = models::stream_docs(answer);
+    let frame = |i: usize, last: Option<Latency>| match docs.get(i) {
+        Some(doc) => {
+            let mut doc = doc.clone();
+            if let Some(lat) = last {
+                models::set_duration(&mut doc, lat.invocation_ms);
+                models::attach_metrics(
+                    &mut doc,
+                    models::metrics(answer.input_tokens, answer.output_tokens(), lat),
+                );
+            }
+            chunk_frame(doc.to_string().as_bytes(), i)
+        }
+        None => chunk_frame(br#"{"type":"ping"}"#, i),
+    };
+    match stream_frames(conn, ctx, scenario, docs.len(), delay, &frame) {
         Ok(next) => next,
         Err(stop) => stop.into(),
     }
 }
 
+/// A ConverseStream response: the script's events, with the scenario's faults.
+fn converse_stream(
+    conn: &mut Conn,
+    ctx: &Ctx<'_>,
+    scenario: &Scenario,
+    plan: &super::converse::Plan,
+) -> Next {
+    let delay = scenario.delay.unwrap_or(conn.shared.config.chunk_delay);
+    if let Err(stop) = conn.write(&stream_head(ctx)) {
+        return stop.into();
+    }
+    let events = super::converse::events(plan);
+    let frame = |i: usize, last: Option<Latency>| {
+        let (event_type, mut payload) = events[i.min(events.len() - 1)].clone();
+        if let Some(lat) = last {
+            payload["metrics"]["latencyMs"] = json!(lat.invocation_ms);
+        }
+        super::converse::event_frame(event_type, &payload, i)
+    };
+    match stream_frames(conn, ctx, scenario, events.len(), delay, &frame) {
+        Ok(next) => next,
+        Err(stop) => stop.into(),
+    }
+}
+
+/// Write `n` frames (`frame(i, latency)` makes frame `i`; the latency is given for the last
+/// one, and `i == n` asks for a filler frame) with the scenario's in-stream fault.
 fn stream_frames(
     conn: &mut Conn,
     ctx: &Ctx<'_>,
     scenario: &Scenario,
-    answer: &Answer,
+    n: usize,
     delay: Duration,
+    frame: &dyn Fn(usize, Option<Latency>) -> Vec<u8>,
 ) -> Result<Next, Stop> {
-    let docs = models::stream_docs(answer);
-    let n = docs.len();
     let fault_at = match &scenario.fault {
         Fault::Exception { after, .. }
         | Fault::ErrorMessage { after, .. }
@@ -1256,10 +1338,7 @@ fn stream_frames(
                 }
                 Fault::Truncate { abrupt, .. } => {
                     pause(conn, frames_written)?;
-                    let frame = match docs.get(i) {
-                        Some(doc) => chunk_frame(doc.to_string().as_bytes(), i),
-                        None => chunk_frame(br#"{"type":"ping"}"#, i),
-                    };
+                    let frame = frame(i, None);
                     conn.write_chunk(&frame[..frame.len() / 2])?;
                     if *abrupt {
                         return Ok(Next::Close);
@@ -1277,22 +1356,15 @@ fn stream_frames(
                 _ => {}
             }
         }
-        let Some(doc) = docs.get(i) else { break };
-        pause(conn, frames_written)?;
-        let mut doc = doc.clone();
-        if i + 1 == n {
-            let fb = first_byte.unwrap_or_else(|| ctx.received.elapsed());
-            let lat = Latency {
-                first_byte_ms: millis(fb),
-                invocation_ms: millis(ctx.received.elapsed()),
-            };
-            models::set_duration(&mut doc, lat.invocation_ms);
-            models::attach_metrics(
-                &mut doc,
-                models::metrics(answer.input_tokens, answer.output_tokens(), lat),
-            );
+        if i == n {
+            break;
         }
-        let mut frame = chunk_frame(doc.to_string().as_bytes(), i);
+        pause(conn, frames_written)?;
+        let last = (i + 1 == n).then(|| Latency {
+            first_byte_ms: millis(first_byte.unwrap_or_else(|| ctx.received.elapsed())),
+            invocation_ms: millis(ctx.received.elapsed()),
+        });
+        let mut frame = frame(i, last);
         if matches!(scenario.fault, Fault::BadCrc { .. }) && fault_at == Some(i) {
             let last = frame.len() - 1;
             frame[last] ^= 0xA5;

@@ -665,6 +665,16 @@ fn routing_unknown_operations_and_the_extension_handler() {
         b"{}",
         default_auth(),
     ));
+    // A route since Converse: a body without messages is the service's validation error.
+    assert_error(&r, 400, "ValidationException", "start with a user message");
+    let r = c.call(&raw_request(
+        &emu,
+        "POST",
+        "/model/x/converse-whatever",
+        &[],
+        b"{}",
+        default_auth(),
+    ));
     assert_eq!(r.status, 404);
     let r = c.call(&raw_request(
         &emu,
@@ -696,8 +706,8 @@ fn routing_unknown_operations_and_the_extension_handler() {
     ));
     assert_eq!(r.status, 200);
     let rec = emu.requests();
-    assert_eq!(rec.len(), 6);
-    assert_eq!(rec[5].model_id.as_deref(), Some(arn));
+    assert_eq!(rec.len(), 7);
+    assert_eq!(rec[6].model_id.as_deref(), Some(arn));
     assert!(rec.iter().all(|r| r.connection_id == 1));
     // Invalid bodies are a ValidationException.
     let r = c.call(&raw_request(
