@@ -643,13 +643,7 @@ impl Client {
             .with_call_deadline(deadline, inner.timeouts.deadline);
         inner
             .auth
-            .apply(
-                &url,
-                &inner.region,
-                &mut headers,
-                &request.body,
-                &creds_ctx,
-            )
+            .apply(&url, &inner.region, &mut headers, &request.body, &creds_ctx)
             .map_err(Error::nothing_sent)?;
         let mut rb = inner.agent.get().post(&url);
         for (k, v) in &headers {
