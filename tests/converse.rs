@@ -1749,3 +1749,211 @@ mod emulated {
         assert_eq!(e.kind(), ErrorKind::ServiceQuotaExceeded);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The command-line tool
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "cli")]
+mod cli {
+    use super::*;
+    use std::process::{Command, Stdio};
+
+    use bedrock_stream::emulator::Emulator;
+
+    const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
+
+    /// `bedrock-stream converse ARGS` against `emu`, with a hermetic environment.
+    fn converse(emu: &Emulator, args: &[&str]) -> (i32, String, String) {
+        let dir = std::env::temp_dir().join("bedrock-stream-converse-test-no-home");
+        let out = Command::new(env!("CARGO_BIN_EXE_bedrock-stream"))
+            .env_clear()
+            .env("HOME", &dir)
+            .env("AWS_CONFIG_FILE", dir.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emu.endpoint_url())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
+            .env("AWS_SECRET_ACCESS_KEY", "emulator-secret")
+            .stdin(Stdio::null())
+            .arg("converse")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    fn lines(stdout: &str) -> Vec<Value> {
+        stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn file(name: &str, contents: &str) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!(
+            "bedrock-stream-converse-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    #[test]
+    fn converse_streams_the_answer_with_a_summary() {
+        let emu = Emulator::builder().text_chunks(4).start().unwrap();
+        let (code, stdout, stderr) = converse(
+            &emu,
+            &["--model-id", MODEL, "--system", "Be brief.", "Say hello"],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(
+            stdout,
+            "Hello from the Bedrock emulator! You said: “Say hello”. 你好，世界！ 🦀\n"
+        );
+        assert!(
+            stderr.contains("output tokens 4 · stop reason end_turn"),
+            "{stderr}"
+        );
+        let body: Value = serde_json::from_slice(&emu.requests()[0].body).unwrap();
+        assert_eq!(body["system"], json!([{"text": "Be brief."}]));
+    }
+
+    #[test]
+    fn converse_json_prints_each_event_under_its_wire_name_then_the_outcome() {
+        let emu = Emulator::builder().text_chunks(2).start().unwrap();
+        let req = file(
+            "request.json",
+            r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],
+               "additionalModelRequestFields":{"emulator":{"future":true}}}"#,
+        );
+        let (code, stdout, stderr) = converse(
+            &emu,
+            &[
+                "--model-id",
+                MODEL,
+                "--json",
+                "--request-file",
+                req.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let l = lines(&stdout);
+        assert_eq!(l[0], json!({"event": "messageStart", "role": "assistant"}));
+        assert_eq!(l[1], json!({"event": "other", "type": "futureEvent"}));
+        assert_eq!(
+            stdout.lines().nth(2).unwrap(),
+            r#"{"event":"contentBlockDelta","contentBlockIndex":0,"delta":{"text":"Hello from the Bedrock emula"}}"#
+        );
+        assert_eq!(
+            l[3]["delta"],
+            json!({"futureDelta": {"hint": "kept as unknown"}})
+        );
+        let stop = l.iter().find(|v| v["event"] == "messageStop").unwrap();
+        assert_eq!(stop["stopReason"], "end_turn");
+        let meta = &l[l.len() - 2];
+        assert_eq!(meta["event"], "metadata");
+        assert!(meta["usage"]["totalTokens"].as_u64().unwrap() > 0);
+        assert_eq!(l.last().unwrap(), &json!({"outcome": "ok"}));
+        // The request file went out unchanged.
+        assert_eq!(emu.requests()[0].body, std::fs::read(&req).unwrap());
+        std::fs::remove_file(req).unwrap();
+    }
+
+    #[test]
+    fn converse_shows_tool_uses_and_no_stream_prints_the_response() {
+        let emu = Emulator::builder().start().unwrap();
+        let tools = file(
+            "tools.json",
+            r#"[{"name":"get_weather","description":"Weather","inputSchema":{"json":
+                {"type":"object","properties":{"city":{"type":"string"}}}}}]"#,
+        );
+        let t = tools.to_str().unwrap();
+        let (code, stdout, stderr) =
+            converse(&emu, &["--model-id", MODEL, "--tools", t, "Weather?"]);
+        assert_eq!(code, 0, "{stderr}");
+        let mut out = stdout.lines();
+        assert_eq!(out.next(), Some("Let me call get_weather."));
+        let tool_line = out.next().unwrap();
+        assert!(
+            tool_line.starts_with("[tool use get_weather (tooluse_"),
+            "{tool_line}"
+        );
+        assert!(
+            tool_line.ends_with(r#"): {"city":"Zürich"}]"#),
+            "{tool_line}"
+        );
+        assert!(stderr.contains("stop reason tool_use"), "{stderr}");
+        let (code, stdout, stderr) = converse(
+            &emu,
+            &[
+                "--model-id",
+                MODEL,
+                "--tools",
+                t,
+                "--no-stream",
+                "--json",
+                "Weather?",
+            ],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let l = lines(&stdout);
+        assert_eq!(l.len(), 2, "{stdout}");
+        assert_eq!(l[0]["event"], "response");
+        assert_eq!(l[0]["stopReason"], "tool_use");
+        assert_eq!(
+            l[0]["output"]["message"]["content"][1]["toolUse"]["input"],
+            json!({"city": "Zürich"})
+        );
+        assert_eq!(l[1], json!({"outcome": "ok"}));
+        assert!(emu.requests()[1].path.ends_with("/converse"));
+        std::fs::remove_file(tools).unwrap();
+    }
+
+    #[test]
+    fn converse_errors_are_the_outcome_line_and_the_exit_code() {
+        let emu = Emulator::builder().start().unwrap();
+        let (code, stdout, _) = converse(
+            &emu,
+            &[
+                "--model-id",
+                "emulator-fault:exception=throttlingException:after=2",
+                "--json",
+                "Hi",
+            ],
+        );
+        assert_eq!(code, 5, "stream errors exit 5");
+        let l = lines(&stdout);
+        assert_eq!(l.len(), 3);
+        let last = l.last().unwrap();
+        assert_eq!(last["outcome"], "error");
+        assert_eq!(last["kind"], "stream");
+        assert_eq!(last["code"], "throttlingException");
+        assert_eq!(last["events_delivered"], 2);
+        let (code, _, stderr) = converse(&emu, &["--model-id", "emulator-fault:http=403", "Hi"]);
+        assert_eq!(code, 4, "{stderr}");
+        assert!(stderr.contains("AccessDeniedException"), "{stderr}");
+        // A bad request file is refused before anything is sent.
+        let bad = file("bad.json", r#"{"modelId":"x"}"#);
+        let before = emu.requests().len();
+        let (code, stdout, _) = converse(
+            &emu,
+            &[
+                "--model-id",
+                MODEL,
+                "--json",
+                "--request-file",
+                bad.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 3);
+        assert_eq!(lines(&stdout)[0]["kind"], "client");
+        assert_eq!(emu.requests().len(), before);
+        std::fs::remove_file(bad).unwrap();
+    }
+}

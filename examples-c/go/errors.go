@@ -57,33 +57,42 @@ const (
 //
 // Each is the Status of the same name; errors.Is matches any *Error of that Status.
 var (
-	ErrNullArgument          error = StatusNullArgument
-	ErrInvalidUTF8           error = StatusInvalidUTF8
-	ErrStoppedByCallback     error = StatusAbortedByCallback
-	ErrPanic                 error = StatusPanic
-	ErrAccessDenied          error = StatusAccessDenied
-	ErrResourceNotFound      error = StatusResourceNotFound
-	ErrThrottling            error = StatusThrottling
-	ErrModelTimeout          error = StatusModelTimeout
-	ErrInternalServer        error = StatusInternalServer
-	ErrServiceUnavailable    error = StatusServiceUnavailable
-	ErrModelStreamError      error = StatusModelStreamError
-	ErrValidation            error = StatusValidation
-	ErrServiceQuotaExceeded  error = StatusServiceQuotaExceeded
-	ErrModelNotReady         error = StatusModelNotReady
-	ErrModelError            error = StatusModelError
-	ErrUnmodeledService      error = StatusUnmodeledService
-	ErrStreamError           error = StatusStreamError
-	ErrUnexpectedContentType error = StatusUnexpectedContentType
-	ErrProtocol              error = StatusProtocol
-	ErrTruncated             error = StatusTruncated
-	ErrTransport             error = StatusTransport
-	ErrTimeout               error = StatusTimeout
-	ErrInvalidInput          error = StatusInvalidInput
-	ErrConfig                error = StatusConfig
-	ErrCredentials           error = StatusCredentials
-	ErrCancelled             error = StatusCancelled
-	ErrInternal              error = StatusInternal
+	// Local failures, found before anything was sent.
+	ErrNullArgument error = StatusNullArgument // a required argument was missing
+	ErrInvalidUTF8  error = StatusInvalidUTF8  // a string was not valid UTF-8
+	ErrInvalidInput error = StatusInvalidInput // a value is not allowed (Message says which)
+	ErrConfig       error = StatusConfig       // a setting is wrong: region, endpoint, CA bundle...
+	ErrCredentials  error = StatusCredentials  // no credentials could be found or fetched
+
+	// What the Go side did.
+	ErrStoppedByCallback error = StatusAbortedByCallback // an Invoke callback returned an error (wrapped)
+	ErrCancelled         error = StatusCancelled         // the context ended the call (ctx.Err() is wrapped)
+
+	// Errors Bedrock answered with, before or inside the stream (see Error.Code).
+	ErrAccessDenied         error = StatusAccessDenied         // AccessDeniedException
+	ErrResourceNotFound     error = StatusResourceNotFound     // ResourceNotFoundException: model id, profile...
+	ErrThrottling           error = StatusThrottling           // ThrottlingException: retry later
+	ErrModelTimeout         error = StatusModelTimeout         // ModelTimeoutException
+	ErrInternalServer       error = StatusInternalServer       // InternalServerException
+	ErrServiceUnavailable   error = StatusServiceUnavailable   // ServiceUnavailableException
+	ErrModelStreamError     error = StatusModelStreamError     // ModelStreamErrorException (see OriginalMessage)
+	ErrValidation           error = StatusValidation           // ValidationException: the request body or a header
+	ErrServiceQuotaExceeded error = StatusServiceQuotaExceeded // ServiceQuotaExceededException
+	ErrModelNotReady        error = StatusModelNotReady        // ModelNotReadyException
+	ErrModelError           error = StatusModelError           // ModelErrorException
+	ErrUnmodeledService     error = StatusUnmodeledService     // a type not in the service model (e.g. a signature failure; see Code)
+	ErrStreamError          error = StatusStreamError          // an error message inside the stream
+
+	// The connection or the bytes on it.
+	ErrUnexpectedContentType error = StatusUnexpectedContentType // the response is not an event stream
+	ErrProtocol              error = StatusProtocol              // a malformed event stream (checksum...)
+	ErrTruncated             error = StatusTruncated             // the stream ended in the middle
+	ErrTransport             error = StatusTransport             // connecting, TLS, proxy, I/O
+	ErrTimeout               error = StatusTimeout               // a timer of the client fired (see Error.Timer)
+
+	// A bug in the library, caught at its boundary.
+	ErrPanic    error = StatusPanic
+	ErrInternal error = StatusInternal
 )
 
 // String names the status as the C library does: "THROTTLING", "UNKNOWN" for a value the

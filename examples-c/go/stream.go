@@ -23,6 +23,8 @@ import (
 //	}
 //	if err := s.Err(); err != nil { ... }
 //
+// With Go 1.23 or later, All is the same loop as an iterator.
+//
 // Next, Event and Err are used by one goroutine at a time. Close may be called from any
 // goroutine, also while Next waits: it then cancels the stream and Next returns false.
 //

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use bedrock_stream_cli::args::{Cli, Command};
-use bedrock_stream_cli::{chat, decode, emulator, invoke};
+use bedrock_stream_cli::{chat, converse, decode, emulator, invoke};
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     };
     let code = match &cli.command {
         Command::Chat(args) => chat::run(&cli.global, args),
+        Command::Converse(args) => converse::run(&cli.global, args),
         Command::Invoke(args) => invoke::run(&cli.global, args),
         Command::Decode(args) => decode::run(args),
         Command::Emulator(args) => emulator::run(&cli.global, args),

@@ -13,6 +13,54 @@
 //!
 //! Union shapes of the service model are Rust enums with an `Unknown` variant holding the
 //! member's name and raw JSON; enum shapes are Rust enums with an `Unknown(String)` variant.
+//!
+//! # A tool-use loop
+//!
+//! The model asks for a tool, the program runs it and sends the result back with the model's
+//! own message, until the model ends its turn (here against the crate's emulator):
+//!
+//! ```
+//! # #[cfg(feature = "emulator")] {
+//! use bedrock_stream::converse::{
+//!     ContentBlock, ConverseRequest, Message, Role, StopReason, ToolResultBlock,
+//!     ToolSpecification,
+//! };
+//! use serde_json::json;
+//!
+//! # let emulator = bedrock_stream::emulator::Emulator::builder().start().unwrap();
+//! # let client = bedrock_stream::Client::builder()
+//! #     .region("us-east-1")
+//! #     .endpoint_url(emulator.endpoint_url())
+//! #     .credentials(bedrock_stream::Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+//! #     .ignore_env_bearer_token(true)
+//! #     .no_proxy()
+//! #     .build()
+//! #     .unwrap();
+//! let mut request = ConverseRequest::new("anthropic.claude-3-5-haiku-20241022-v1:0")
+//!     .message(Message::user("What is the weather in Zürich?"))
+//!     .tool(ToolSpecification::new(
+//!         "get_weather",
+//!         json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+//!     ));
+//! loop {
+//!     let answer = client.converse_stream(&request)?.accumulate()?;
+//!     print!("{}", answer.message.text());
+//!     if answer.stop_reason != Some(StopReason::ToolUse) {
+//!         break;
+//!     }
+//!     let results = answer
+//!         .message
+//!         .tool_uses()
+//!         .map(|t| ContentBlock::ToolResult(ToolResultBlock::json(&t.tool_use_id, json!({"celsius": 21}))))
+//!         .collect();
+//!     request = request
+//!         .message(answer.message)
+//!         .message(Message::new(Role::User, results));
+//! }
+//! # assert_eq!(request.messages.as_ref().unwrap().len(), 3);
+//! # }
+//! # Ok::<(), bedrock_stream::Error>(())
+//! ```
 
 mod accumulator;
 mod events;

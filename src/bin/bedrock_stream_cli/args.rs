@@ -59,6 +59,10 @@ pub enum Command {
     /// Send a prompt, print the answer as it streams in, then a summary on stderr.
     #[command(after_help = CHAT_AFTER_HELP)]
     Chat(ChatArgs),
+    /// Converse with any model through ConverseStream (or Converse): the answer as it streams
+    /// in, tool-use requests, then a summary on stderr; or JSON lines with --json.
+    #[command(after_help = CONVERSE_AFTER_HELP)]
+    Converse(ConverseArgs),
     /// Send a raw request body and print every event as one JSON line (for scripts and tests).
     #[command(after_help = INVOKE_AFTER_HELP)]
     Invoke(InvokeArgs),
@@ -205,6 +209,56 @@ pub struct ChatArgs {
     pub no_summary: bool,
     #[command(flatten)]
     pub request: RequestArgs,
+}
+
+const CONVERSE_AFTER_HELP: &str = "\
+--tools FILE holds a JSON array of tools, each a `toolSpec` object ({\"name\":...,\"description\":...,
+\"inputSchema\":{\"json\":<JSON Schema>}}) or a whole Tool ({\"toolSpec\":{...}}), or a whole toolConfig
+object ({\"tools\":[...],\"toolChoice\":{\"auto\":{}}}). Tool-use requests of the answer are printed as
+  [tool use NAME (ID): <input JSON>]
+--request-file FILE holds a whole ConverseStream request body (every member but modelId), checked
+before it is sent and then sent unchanged.
+
+With --json, stdout carries one JSON object per line and nothing else: each event as
+  {\"event\":\"<:event-type>\", ...its members under the service model's names...}
+  e.g. {\"event\":\"contentBlockDelta\",\"contentBlockIndex\":0,\"delta\":{\"text\":\"Hel\"}}
+an event type this tool does not know as {\"event\":\"other\",\"type\":\"<:event-type>\"}, and last the
+outcome line of `invoke` ({\"outcome\":\"ok\"} or the error object). With --no-stream (Converse), one
+{\"event\":\"response\", ...the ConverseResponse members...} line, then the outcome line.";
+
+/// Options of `converse`.
+#[derive(Debug, Args)]
+pub struct ConverseArgs {
+    /// Model id, inference profile id or ARN
+    #[arg(long, value_name = "ID")]
+    pub model_id: String,
+    /// The prompt; `-` (or nothing, when stdin is not a terminal) reads it from stdin
+    #[arg(value_name = "PROMPT", conflicts_with = "request_file")]
+    pub prompt: Option<String>,
+    /// System prompt
+    #[arg(long, value_name = "TEXT", conflicts_with = "request_file")]
+    pub system: Option<String>,
+    /// Maximum number of tokens to generate (inferenceConfig.maxTokens)
+    #[arg(long, value_name = "N", conflicts_with = "request_file")]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature (inferenceConfig.temperature)
+    #[arg(long, value_name = "T", conflicts_with = "request_file")]
+    pub temperature: Option<f32>,
+    /// JSON file with the tools the model may ask for (see below)
+    #[arg(long, value_name = "FILE", conflicts_with = "request_file")]
+    pub tools: Option<PathBuf>,
+    /// A whole request body as JSON (the ConverseStream members without modelId), or `-`
+    #[arg(long, value_name = "FILE")]
+    pub request_file: Option<PathBuf>,
+    /// One JSON object per line on stdout (events, then the outcome)
+    #[arg(long)]
+    pub json: bool,
+    /// Use Converse (the whole answer at once) instead of ConverseStream
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not print the summary to stderr
+    #[arg(long)]
+    pub no_summary: bool,
 }
 
 const INVOKE_AFTER_HELP: &str = "\

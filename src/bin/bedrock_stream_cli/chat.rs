@@ -189,13 +189,17 @@ impl From<Failure> for Outcome {
     }
 }
 
-fn read_prompt(a: &ChatArgs) -> Result<String, Failure> {
-    let from_stdin = match a.prompt.as_deref() {
+/// The prompt argument, or stdin for `-` (or nothing, when stdin is not a terminal).
+pub fn read_prompt(command: &str, prompt: Option<&str>) -> Result<String, Failure> {
+    let from_stdin = match prompt {
         Some("-") => true,
         Some(_) => false,
-        None if stdin_is_terminal() => return Err(Failure::client(
-            "give a prompt: bedrock-stream chat --model-id ID 'your prompt' (or `-` to read stdin)",
-        )),
+        None if stdin_is_terminal() => {
+            return Err(Failure::client(format!(
+                "give a prompt: bedrock-stream {command} --model-id ID 'your prompt' (or `-` to \
+                 read stdin)"
+            )))
+        }
         None => true,
     };
     let text = if from_stdin {
@@ -206,7 +210,7 @@ fn read_prompt(a: &ChatArgs) -> Result<String, Failure> {
             .map_err(|e| Failure::client(format!("cannot read the prompt from stdin: {e}")))?;
         s
     } else {
-        a.prompt.clone().unwrap_or_default()
+        prompt.unwrap_or_default().to_owned()
     };
     if text.trim().is_empty() {
         return Err(Failure::client("the prompt is empty"));
@@ -214,21 +218,31 @@ fn read_prompt(a: &ChatArgs) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// Running totals for the summary.
+/// Running totals for the summary (shared with `converse`).
 #[derive(Debug, Default)]
-struct Summary {
+pub struct Summary {
     first_text: Option<Duration>,
     last_text: Option<Duration>,
-    input_tokens: Option<u64>,
-    output_tokens: Option<u64>,
-    stop_reason: Option<String>,
+    /// Input tokens, when reported.
+    pub input_tokens: Option<u64>,
+    /// Output tokens, when reported.
+    pub output_tokens: Option<u64>,
+    /// The stop reason, when reported.
+    pub stop_reason: Option<String>,
     ended_with_newline: bool,
     printed_any: bool,
 }
 
+impl Summary {
+    /// Whether text was printed and its last piece did not end a line.
+    pub fn needs_newline(&self) -> bool {
+        self.printed_any && !self.ended_with_newline
+    }
+}
+
 fn chat(g: &GlobalArgs, a: &ChatArgs, verbose: &Verbose) -> Result<u8, Outcome> {
     let fam = family(Some(&a.model_id), a.family.as_deref())?;
-    let prompt_text = read_prompt(a)?;
+    let prompt_text = read_prompt("chat", a.prompt.as_deref())?;
     let prompt = Prompt {
         text: prompt_text.trim_end_matches(['\n', '\r']),
         system: a.system.as_deref(),
@@ -305,7 +319,8 @@ fn chat(g: &GlobalArgs, a: &ChatArgs, verbose: &Verbose) -> Result<u8, Outcome> 
     Ok(exit::OK)
 }
 
-fn emit(out: &mut Out, sum: &mut Summary, text: &str, started: Instant) -> io::Result<()> {
+/// Print a piece of the answer and note its time.
+pub fn emit(out: &mut Out, sum: &mut Summary, text: &str, started: Instant) -> io::Result<()> {
     let now = started.elapsed();
     sum.first_text.get_or_insert(now);
     sum.last_text = Some(now);
@@ -314,7 +329,8 @@ fn emit(out: &mut Out, sum: &mut Summary, text: &str, started: Instant) -> io::R
     out.text(text)
 }
 
-fn summary_line(s: &Summary, total: Duration) -> String {
+/// The summary printed on stderr after the answer.
+pub fn summary_line(s: &Summary, total: Duration) -> String {
     let ttft = s
         .first_text
         .map(|d| format!("{:.3} s", d.as_secs_f64()))

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod chat;
+pub mod converse;
 pub mod decode;
 pub mod emulator;
 pub mod exit;
