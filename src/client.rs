@@ -13,7 +13,7 @@ use crate::credentials::{
 };
 use crate::credentials::{Credentials, CredentialsContext, ProvideCredentials};
 use crate::endpoint;
-use crate::error::{self, Error, ErrorKind, Phase, Result, Timer};
+use crate::error::{self, Error, ErrorClass, ErrorKind, Phase, Result, Timer};
 use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
 use crate::eventstream::{DecodeErrorKind, Decoder, DEFAULT_MAX_MESSAGE_LEN};
 use crate::operation::{Expect, Operation};
@@ -661,7 +661,21 @@ impl Client {
         }
         let _current = CurrentCancel::enter(cancel);
         rb.send(&request.body[..])
-            .map_err(|e| self.map_ureq(e, cancel, Phase::BeforeHeaders))
+            .map_err(|e| self.naming_host(self.map_ureq(e, cancel, Phase::BeforeHeaders)))
+    }
+
+    /// A transport error (connect, DNS, TLS) names the endpoint's host and port, never the
+    /// URL's user-info or path.
+    fn naming_host(&self, e: Error) -> Error {
+        if e.class() != ErrorClass::Transport {
+            return e;
+        }
+        let url = &self.inner.base_url;
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        let message = format!("{} [host {host}]", e.message());
+        e.with_message(message)
     }
 
     fn map_ureq(&self, e: ureq::Error, cancel: &CancelHandle, phase: Phase) -> Error {
