@@ -271,8 +271,11 @@ typedef int32_t bedrock_stream_event_kind;
 /**
  * Cancels one call (`bedrock_stream_client_invoke` or a stream from
  * `bedrock_stream_client_open`) from any thread, at any time: before the call starts (it then
- * fails at once), while it connects, waits or reads (the connection is shut down and the call
- * returns `BEDROCK_STREAM_STATUS_CANCELLED` promptly), or after it ended (nothing happens).
+ * fails at once), while it resolves the host, connects, waits or reads (the connection is
+ * shut down and the call returns `BEDROCK_STREAM_STATUS_CANCELLED` promptly), or after it
+ * ended (nothing happens). Once `bedrock_stream_cancel_cancel` returned, no further event is
+ * delivered, even when several arrived together. A cancel never touches a connection that
+ * another call is using.
  *
  * Created by `bedrock_stream_cancel_new`, freed by `bedrock_stream_cancel_free`. Thread-safe.
  * One handle serves one call: passing a handle to a second call fails with
@@ -512,6 +515,17 @@ extern "C" {
  * caller frees with `bedrock_stream_client_free`. `err_out` may be NULL; `*err_out` is set
  * only on failure. Thread-safe (for different configs, or one config no thread changes).
  *
+ * `fork()`: a client made (and used) before `fork()` may be used in the child, as pre-fork
+ * servers do. At its first call in the child it notices the new process and opens connections
+ * of its own: it never reads, writes or shuts down a pooled connection of the parent (the
+ * child's copies of those sockets are closed, which leaves them open in the parent). The
+ * credentials cache and the adaptive rate limiter stay usable; each process continues with
+ * its own copy. Fork while no other thread is inside a call on the client (a lock held by
+ * another thread at the fork stays held in the child). Free the client in each process.
+ *
+ * Signals: system calls interrupted by a signal (`EINTR`, handlers without `SA_RESTART`) are
+ * resumed; they do not fail a call.
+ *
  * # Safety
  *
  * `config` is NULL or a live config; `client_out` is NULL or valid for writing one pointer;
@@ -692,7 +706,9 @@ bedrock_stream_status bedrock_stream_config_set_endpoint_url(struct bedrock_stre
                                                              struct bedrock_stream_error **err_out);
 
 /**
- * The shared-config profile to read (instead of `AWS_PROFILE` / `default`).
+ * The shared-config profile to read (instead of `AWS_PROFILE` / `default`). As with the AWS
+ * CLI's `--profile`, it wins over the environment: `AWS_BEARER_TOKEN_BEDROCK`,
+ * `AWS_ACCESS_KEY_ID` & co. and `AWS_WEB_IDENTITY_TOKEN_FILE` are then not used.
  *
  * `config` and `profile` must not be NULL; `profile` must be UTF-8 and is copied. Returns
  * `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise
@@ -794,8 +810,9 @@ bedrock_stream_status bedrock_stream_config_set_ignore_env_bearer_token(struct b
                                                                         struct bedrock_stream_error **err_out);
 
 /**
- * Connect timeout (TCP, proxy CONNECT and TLS) in milliseconds; 0 switches it off.
- * Default 10 s.
+ * Connect timeout (DNS, TCP, proxy CONNECT and TLS) in milliseconds; 0 switches it off.
+ * Default 10 s. Values above 100 years mean no limit (as for every timer).
+ * A cancel ends a connect in progress at once.
  *
  * `config` must not be NULL (`BEDROCK_STREAM_STATUS_NULL_ARGUMENT`). `err_out` may be NULL;
  * `*err_out` is set only on failure.
@@ -827,7 +844,8 @@ bedrock_stream_status bedrock_stream_config_set_response_headers_timeout_ms(stru
 
 /**
  * Longest silence allowed on an open stream (no byte at all), in milliseconds; 0 switches
- * it off. Default 300 s. A long generation is never cut while bytes flow.
+ * it off. Default 60 s (botocore's read timeout). A long generation is never cut while bytes
+ * flow.
  *
  * `config` must not be NULL (`BEDROCK_STREAM_STATUS_NULL_ARGUMENT`). `err_out` may be NULL;
  * `*err_out` is set only on failure.
@@ -843,7 +861,7 @@ bedrock_stream_status bedrock_stream_config_set_read_idle_timeout_ms(struct bedr
 
 /**
  * Overall deadline of a call, retries included, in milliseconds; 0 (the default) switches
- * it off.
+ * it off. It is checked before every event is delivered: once it passed, no event is.
  *
  * `config` must not be NULL (`BEDROCK_STREAM_STATUS_NULL_ARGUMENT`). `err_out` may be NULL;
  * `*err_out` is set only on failure.

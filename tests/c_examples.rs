@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use bedrock_stream::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+use bedrock_stream::emulator::{
+    Emulator, Scenario, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
+};
 use bedrock_stream::extract::TextExtractor;
 use bedrock_stream::{Client, Credentials, Event, InvokeRequest};
 
@@ -386,4 +388,138 @@ fn dlopen_c_loads_uses_and_unloads_the_library_repeatedly() {
         ));
     }
     assert_eq!(r.stdout, lines.join("\n") + "\n");
+}
+
+/// Issue 10 (legacy hosts): a client made and used before `fork()` (so a keep-alive connection
+/// sits in its pool); then the parent and 3 children stream with it at once. Every process
+/// succeeds, and no connection carries requests of two processes: each child opened its own.
+#[test]
+fn fork_c_children_open_their_own_connections() {
+    let emu = Emulator::builder().start().unwrap();
+    let r = run(&emu, "fork", &[MODEL], &[]);
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.ends_with("all processes streamed\n"),
+        "{}",
+        r.stdout
+    );
+    let pid_of = |body: &[u8]| -> u64 {
+        let body = String::from_utf8_lossy(body);
+        let rest = &body[body.find("process ").expect("a process id") + "process ".len()..];
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    let reqs: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.model_id.is_some())
+        .collect();
+    assert_eq!(
+        reqs.len(),
+        1 + 4 * 3,
+        "a warm-up call, then 3 calls in each of 4 processes"
+    );
+    let mut by_connection =
+        std::collections::BTreeMap::<u64, std::collections::BTreeSet<u64>>::new();
+    for r in &reqs {
+        by_connection
+            .entry(r.connection_id)
+            .or_default()
+            .insert(pid_of(&r.body));
+    }
+    for (conn, pids) in &by_connection {
+        assert_eq!(
+            pids.len(),
+            1,
+            "connection {conn} carried requests of processes {pids:?}"
+        );
+    }
+    let pids: std::collections::BTreeSet<u64> = reqs.iter().map(|r| pid_of(&r.body)).collect();
+    assert_eq!(pids.len(), 4);
+    // The parent kept using its pooled connection: its calls reused connection 1.
+    assert!(
+        reqs.iter()
+            .filter(|r| r.connection_id == reqs[0].connection_id)
+            .count()
+            > 1
+    );
+}
+
+/// Issue 10 (legacy hosts): SIGALRM every millisecond, handler installed without SA_RESTART
+/// (blocking calls fail with EINTR): the credential fetch (a credential_process that takes a
+/// while), the connect and the streams (each read waits for the next event) complete normally.
+#[test]
+fn signals_c_streams_under_a_signal_every_millisecond() {
+    signals_c(false);
+}
+
+/// The same with every timer off: reads then block without a timeout (ureq itself retries an
+/// EINTR only when a timeout applies).
+#[test]
+fn signals_c_streams_under_a_signal_every_millisecond_without_timers() {
+    signals_c(true);
+}
+
+fn signals_c(no_timers: bool) {
+    // Every response waits a little before its headers and between its events, so that the
+    // signals land in blocked reads.
+    let emu = Emulator::builder()
+        .chunk_delay(std::time::Duration::from_millis(5))
+        .default_scenario("stall-headers:for=50ms".parse::<Scenario>().unwrap())
+        .start()
+        .unwrap();
+    let dir = common::program::tempdir("signals-config");
+    let marker = dir.join("credential-process-ran");
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile sig]\ncredential_process = sh -c 'sleep 0.2; touch {}; echo \
+             {{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"{DEFAULT_ACCESS_KEY_ID}\\\",\
+             \\\"SecretAccessKey\\\":\\\"{DEFAULT_SECRET_ACCESS_KEY}\\\"}}'\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let r = run(
+        &emu,
+        "signals",
+        if no_timers {
+            &[MODEL, "3", "no-timers"]
+        } else {
+            &[MODEL, "3"]
+        },
+        &[
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_PROFILE", "sig"),
+            ("AWS_CONFIG_FILE", config),
+        ],
+    );
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(marker.exists(), "the credential_process ran");
+    let reqs: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.model_id.is_some())
+        .collect();
+    assert_eq!(reqs.len(), 3);
+    let want = expected(&emu, "signals", 64);
+    for i in 1..=3 {
+        assert!(
+            r.stdout
+                .contains(&format!("call {i}: {} events, stopped\n", want.events)),
+            "{}",
+            r.stdout
+        );
+    }
+    let signals: u64 = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("signals: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(signals >= 10, "{signals} signals");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1260,13 +1260,22 @@ fn global_options_override_the_environment() {
 fn profile_selects_the_shared_config_profile() {
     let emu = Emulator::builder().region("eu-west-1").start().unwrap();
     let scratch = Scratch::new();
-    let config = scratch.file("config", b"[profile demo]\nregion = eu-west-1\n");
+    // An explicit --profile wins over the environment's keys (as in the AWS CLI): its own keys
+    // sign.
+    let config = scratch.file(
+        "config",
+        format!(
+            "[profile demo]\nregion = eu-west-1\naws_access_key_id = AKIDEMULATOR\n\
+             aws_secret_access_key = {SECRET}\n"
+        )
+        .as_bytes(),
+    );
     let body = scratch.file("b.json", &claude_body());
     let with_config = || {
         let mut c = bare();
         c.env("AWS_CONFIG_FILE", &config)
-            .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
-            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_ACCESS_KEY_ID", "AKIDNOTUSED")
+            .env("AWS_SECRET_ACCESS_KEY", "not-used")
             .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emu.endpoint_url());
         c
     };

@@ -59,7 +59,7 @@ func WithIgnoreEnvBearerToken(ignore bool) Option {
 	return func(s *settings) { s.ignoreEnvBearerToken = &ignore }
 }
 
-// WithConnectTimeout bounds connecting (TCP, proxy CONNECT, TLS); 0 switches it off.
+// WithConnectTimeout bounds connecting (DNS, TCP, proxy CONNECT, TLS); 0 switches it off.
 // Default 10s.
 func WithConnectTimeout(d time.Duration) Option {
 	return func(s *settings) { s.connectTimeout = &d }
@@ -72,7 +72,8 @@ func WithResponseHeadersTimeout(d time.Duration) Option {
 }
 
 // WithReadIdleTimeout bounds the silence on an open stream (no byte at all); 0 switches
-// it off. Default 300s. A long generation is never cut while bytes flow.
+// it off. Default 60s (botocore's read timeout). A long generation is never cut while bytes
+// flow.
 func WithReadIdleTimeout(d time.Duration) Option {
 	return func(s *settings) { s.readIdleTimeout = &d }
 }

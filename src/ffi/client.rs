@@ -53,8 +53,11 @@ pub struct bedrock_stream_client {
 
 /// Cancels one call (`bedrock_stream_client_invoke` or a stream from
 /// `bedrock_stream_client_open`) from any thread, at any time: before the call starts (it then
-/// fails at once), while it connects, waits or reads (the connection is shut down and the call
-/// returns `BEDROCK_STREAM_STATUS_CANCELLED` promptly), or after it ended (nothing happens).
+/// fails at once), while it resolves the host, connects, waits or reads (the connection is
+/// shut down and the call returns `BEDROCK_STREAM_STATUS_CANCELLED` promptly), or after it
+/// ended (nothing happens). Once `bedrock_stream_cancel_cancel` returned, no further event is
+/// delivered, even when several arrived together. A cancel never touches a connection that
+/// another call is using.
 ///
 /// Created by `bedrock_stream_cancel_new`, freed by `bedrock_stream_cancel_free`. Thread-safe.
 /// One handle serves one call: passing a handle to a second call fails with
@@ -99,6 +102,17 @@ unsafe fn cancel_for_call(cancel: *const bedrock_stream_cancel) -> Result<Cancel
 /// `config` and `client_out` must not be NULL. On success `*client_out` receives a client the
 /// caller frees with `bedrock_stream_client_free`. `err_out` may be NULL; `*err_out` is set
 /// only on failure. Thread-safe (for different configs, or one config no thread changes).
+///
+/// `fork()`: a client made (and used) before `fork()` may be used in the child, as pre-fork
+/// servers do. At its first call in the child it notices the new process and opens connections
+/// of its own: it never reads, writes or shuts down a pooled connection of the parent (the
+/// child's copies of those sockets are closed, which leaves them open in the parent). The
+/// credentials cache and the adaptive rate limiter stay usable; each process continues with
+/// its own copy. Fork while no other thread is inside a call on the client (a lock held by
+/// another thread at the fork stays held in the child). Free the client in each process.
+///
+/// Signals: system calls interrupted by a signal (`EINTR`, handlers without `SA_RESTART`) are
+/// resumed; they do not fail a call.
 ///
 /// # Safety
 ///

@@ -99,7 +99,7 @@ pub struct ClientArgs {
     /// Seconds allowed from sending the request to the response headers; 0 = off [default: 300]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub response_timeout: Option<Seconds>,
-    /// Longest silence, in seconds, allowed on an open stream; 0 = off [default: 300]
+    /// Longest silence, in seconds, allowed on an open stream; 0 = off [default: 60]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub read_timeout: Option<Seconds>,
     /// Overall deadline of the call in seconds, retries included; 0 = off [default: off]
@@ -326,7 +326,10 @@ Output: one JSON line per event, then one outcome line:
    \"attempts\":N,\"fields\":{\"originalStatusCode\":...,\"originalMessage\":...,\"resourceName\":...,
    \"timer\":...,\"decodeError\":...}}
 Absent values are null; `fields` holds only the members present. The exit status is 0 only for
-{\"outcome\":\"ok\"}; otherwise it is the code of the error's kind (see `bedrock-stream --help`).";
+{\"outcome\":\"ok\"}; otherwise it is the code of the error's kind (see `bedrock-stream --help`).
+With --no-stream (InvokeModel), one line for the whole answer instead of the events:
+  {\"event\":\"response\",\"body_b64\":\"<the model's whole answer, base64>\",\"content_type\":...,
+   \"performance_config_latency\":...,\"service_tier\":...}";
 
 /// Options of `invoke`.
 #[derive(Debug, Args)]
@@ -339,6 +342,9 @@ pub struct InvokeArgs {
     pub body: PathBuf,
     #[arg(long, value_name = "FAMILY", help = FAMILY_HELP)]
     pub family: Option<String>,
+    /// Use InvokeModel (the whole answer at once) instead of InvokeModelWithResponseStream
+    #[arg(long)]
+    pub no_stream: bool,
     #[command(flatten)]
     pub request: RequestArgs,
     #[command(flatten)]

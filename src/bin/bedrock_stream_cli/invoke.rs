@@ -59,6 +59,27 @@ fn invoke(
         }
     };
     let started = Instant::now();
+    if a.no_stream {
+        let r = match client.invoke_model(&request) {
+            Ok(r) => r,
+            Err(e) => {
+                let f = Failure::Lib(e);
+                verbose.failed(&f, started);
+                return Ok(Err(f));
+            }
+        };
+        let line = JsonObj::new()
+            .field("event", "response")
+            .field("body_b64", &B64.encode(&r.body))
+            .field("content_type", &r.content_type)
+            .field(
+                "performance_config_latency",
+                &r.performance_config_latency.map(|l| l.as_str()),
+            )
+            .field("service_tier", &r.service_tier.map(|t| t.as_str()));
+        out.line(&line.finish())?;
+        return Ok(Ok(()));
+    }
     let mut stream = match verbose.open(&client, &request, &a.request) {
         Ok(s) => s,
         Err(f) => return Ok(Err(f)),
