@@ -618,7 +618,7 @@ impl Client {
         let exp = r
             .initial_backoff
             .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
-        exp.min(r.max_backoff).mul_f64(fastrand::f64())
+        exp.min(r.max_backoff).mul_f64(crate::retry::jitter())
     }
 
     /// One HTTP attempt, up to the response headers.

@@ -99,6 +99,21 @@ impl RetryQuota {
     }
 }
 
+/// A uniform random factor in `[0, 1)` for full-jitter backoff. Not `fastrand`: its
+/// thread-local generator seeds itself from `std::thread::current()`, which on a C program's main
+/// thread allocates a handle std keeps until exit (valgrind reports it as possibly lost).
+/// `RandomState` keys come from the OS once per thread, plus a counter so two draws differ.
+pub(crate) fn jitter() -> f64 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static DRAWS: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(DRAWS.fetch_add(1, Ordering::Relaxed));
+    // The top 53 bits as a fraction: exactly representable, always below 1.
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// When a backoff of `wait` started now ends, if it ends before `deadline`; `None` when it
 /// would end at or after the deadline (then do not retry). A wait too long for an `Instant`
 /// (`Duration::MAX`) ends after any deadline; it never panics.
@@ -253,6 +268,18 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jitter_is_in_the_unit_interval_and_spread_out() {
+        let draws: Vec<f64> = (0..2000).map(|_| jitter()).collect();
+        assert!(draws.iter().all(|x| (0.0..1.0).contains(x)));
+        // Each tenth of the interval gets some draws (about 200 each; 50 is far in the tail).
+        for tenth in 0..10 {
+            let lo = tenth as f64 / 10.0;
+            let n = draws.iter().filter(|&&x| x >= lo && x < lo + 0.1).count();
+            assert!(n > 50, "{n} draws in [{lo}, {lo}+0.1)");
+        }
+    }
 
     #[test]
     fn the_quota_pays_100_retries_then_refills_on_success() {

@@ -17,9 +17,10 @@
 //! [`MAX_PROCESS_OUTPUT`] on standard output; it is killed (and reaped) when it runs over
 //! either, and when the call that needs the credentials is cancelled or reaches its deadline.
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -129,8 +130,8 @@ pub(crate) fn run_credential_process(
                 "credential_process `{name}` could not be started: {e}"
             ))
         })?;
-    let (tx, rx) = mpsc::channel();
-    spawn_readers(&mut child, tx);
+    let inbox = Arc::new(Inbox::default());
+    spawn_readers(&mut child, &inbox);
     let started = Instant::now();
     let mut status = None;
     let mut stdout: Option<Zeroizing<Vec<u8>>> = None;
@@ -157,17 +158,17 @@ pub(crate) fn run_credential_process(
             break Some(Stop::Timeout);
         }
         // Sleep until a reader reports, or the next look at the child.
-        match rx.recv_timeout(ctx.bound(POLL)) {
-            Ok(Piece::Stdout(Ok(out))) => stdout = Some(Zeroizing::new(out)),
-            Ok(Piece::Stdout(Err(e))) => {
+        match inbox.take(ctx.bound(POLL)) {
+            Some(Piece::Stdout(Ok(out))) => stdout = Some(Zeroizing::new(out)),
+            Some(Piece::Stdout(Err(e))) => {
                 kill(&mut child);
                 return Err(Error::credentials(format!(
                     "cannot read the output of credential_process `{name}`: {e}"
                 )));
             }
-            Ok(Piece::StdoutTooLong) => break Some(Stop::TooLong),
-            Ok(Piece::Stderr(err)) => stderr = Some(err),
-            Err(_) => {}
+            Some(Piece::StdoutTooLong) => break Some(Stop::TooLong),
+            Some(Piece::Stderr(err)) => stderr = Some(err),
+            None => {}
         }
     };
     if let Some(stop) = stop {
@@ -206,10 +207,10 @@ pub(crate) fn run_credential_process(
 }
 
 /// Read standard output (at most [`MAX_PROCESS_OUTPUT`]) and standard error (the first
-/// [`MAX_STDERR_KEPT`] kept) on two threads, each reporting once on `tx`.
-fn spawn_readers(child: &mut Child, tx: mpsc::Sender<Piece>) {
+/// [`MAX_STDERR_KEPT`] kept) on two threads, each reporting once to `inbox`.
+fn spawn_readers(child: &mut Child, inbox: &Arc<Inbox>) {
     if let Some(mut out) = child.stdout.take() {
-        let tx = tx.clone();
+        let tx = inbox.clone();
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             let r = (&mut out)
@@ -226,17 +227,47 @@ fn spawn_readers(child: &mut Child, tx: mpsc::Sender<Piece>) {
                     Piece::Stdout(Err(e))
                 }
             };
-            let _ = tx.send(piece);
+            tx.put(piece);
         });
     }
     if let Some(mut err) = child.stderr.take() {
+        let tx = inbox.clone();
         std::thread::spawn(move || {
             let mut kept = Vec::new();
             let _ = (&mut err).take(MAX_STDERR_KEPT).read_to_end(&mut kept);
             // Drain the rest so the command never blocks writing to a full pipe.
             let _ = std::io::copy(&mut err, &mut std::io::sink());
-            let _ = tx.send(Piece::Stderr(kept));
+            tx.put(Piece::Stderr(kept));
         });
+    }
+}
+
+/// Where the reader threads leave their [`Piece`]s. A mutex and a condition variable rather
+/// than a channel: a channel's blocking receive registers the *caller's* thread handle with std,
+/// which a C program's main thread then keeps until exit (valgrind reports it as possibly lost).
+#[derive(Default)]
+struct Inbox {
+    pieces: Mutex<VecDeque<Piece>>,
+    ready: Condvar,
+}
+
+impl Inbox {
+    fn put(&self, piece: Piece) {
+        self.pieces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(piece);
+        self.ready.notify_one();
+    }
+
+    /// The next piece, waiting at most `wait` for one.
+    fn take(&self, wait: Duration) -> Option<Piece> {
+        let guard = self.pieces.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut guard, _) = self
+            .ready
+            .wait_timeout_while(guard, wait, |q| q.is_empty())
+            .unwrap_or_else(|e| e.into_inner());
+        guard.pop_front()
     }
 }
 
