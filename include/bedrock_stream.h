@@ -692,7 +692,9 @@ bedrock_stream_status bedrock_stream_config_set_endpoint_url(struct bedrock_stre
                                                              struct bedrock_stream_error **err_out);
 
 /**
- * The shared-config profile to read (instead of `AWS_PROFILE` / `default`).
+ * The shared-config profile to read (instead of `AWS_PROFILE` / `default`). As with the AWS
+ * CLI's `--profile`, it wins over the environment: `AWS_BEARER_TOKEN_BEDROCK`,
+ * `AWS_ACCESS_KEY_ID` & co. and `AWS_WEB_IDENTITY_TOKEN_FILE` are then not used.
  *
  * `config` and `profile` must not be NULL; `profile` must be UTF-8 and is copied. Returns
  * `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise

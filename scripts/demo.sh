@@ -16,6 +16,7 @@
 #   DEMO_SKIP_BUILD=1  do not build; use BEDROCK_STREAM_BIN (or the last debug build)
 #   DEMO_SKIP_C=1      skip the C example
 #   BEDROCK_STREAM_BIN path of a bedrock-stream binary to use
+#   CARGO              the cargo to build with (default: cargo)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +27,7 @@ prompt="${1:-Explain in two sentences why streaming responses feel faster.}"
 chunk_delay="${DEMO_CHUNK_DELAY:-0.08}"
 chunks="${DEMO_CHUNKS:-20}"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
+cargo="${CARGO:-cargo}"
 
 if [ -t 2 ]; then
     bold=$'\033[1m' dim=$'\033[2m' reset=$'\033[0m'
@@ -63,7 +65,8 @@ if [ "${DEMO_SKIP_BUILD:-0}" = 1 ]; then
     bin="${BEDROCK_STREAM_BIN:-$target_dir/debug/bedrock-stream}"
 else
     step "Building bedrock-stream (cargo build --features cli --bin bedrock-stream)"
-    cargo build --quiet --features cli --bin bedrock-stream
+    note "The first build compiles about 100 crates: a few minutes on a small machine; cargo shows its progress."
+    "$cargo" build --features cli --bin bedrock-stream
     bin="$target_dir/debug/bedrock-stream"
 fi
 if [ ! -x "$bin" ]; then
@@ -115,7 +118,7 @@ elif [[ "$model_id" != *anthropic.claude* ]]; then
     note "examples-c/stream.c builds Claude requests only: skipping it for $model_id"
 else
     step "Building the C example (cargo build --lib, make -C examples-c build/stream)"
-    cargo build --quiet --lib
+    "$cargo" build --lib
     if [ -f examples-c/Makefile ]; then
         make --no-print-directory -C examples-c LIBDIR="$target_dir/debug" build/stream >&2
         c_bin="$root/examples-c/build/stream"

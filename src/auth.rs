@@ -9,15 +9,21 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use crate::credentials::{BearerToken, Credentials, ProvideCredentials};
+use crate::credentials::{BearerToken, Credentials, CredentialsContext, ProvideCredentials};
 use crate::error::{Error, Result};
 
 /// The SigV4 signing name of Bedrock Runtime (not the `bedrock-runtime` host prefix).
 pub(crate) const SIGNING_NAME: &str = "bedrock";
 
-/// A secret string whose `Debug` never shows it.
+/// A secret string whose `Debug` never shows it, zeroized on drop.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Secret(pub(crate) String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -38,14 +44,15 @@ impl Auth {
     /// Add the authentication headers for a request to `headers`.
     ///
     /// `url` is the URL exactly as sent (path already label-encoded); `headers` are those to
-    /// be signed (lower-case names, no `user-agent`).
+    /// be signed (lower-case names, no `user-agent`). Credentials are resolved for the call of
+    /// `ctx` (its cancel and deadline); expired ones are asked for once more, then refused.
     pub(crate) fn apply(
         &self,
         url: &str,
         region: &str,
         headers: &mut Vec<(String, String)>,
         body: &[u8],
-        now: SystemTime,
+        ctx: &CredentialsContext,
     ) -> Result<()> {
         match self {
             Auth::Bearer(token) => {
@@ -59,8 +66,9 @@ impl Auth {
                 Ok(())
             }
             Auth::SigV4(provider) => {
-                let creds = provider.provide_credentials()?;
-                sign_v4(&creds, url, region, headers, body, now)
+                let creds =
+                    crate::credentials::provide_unexpired(&**provider, ctx, &SystemTime::now)?;
+                sign_v4(&creds, url, region, headers, body, SystemTime::now())
             }
         }
     }
@@ -188,7 +196,7 @@ mod tests {
             "us-east-1",
             &mut h,
             b"",
-            SystemTime::now(),
+            &CredentialsContext::new(),
         )
         .unwrap();
         assert_eq!(

@@ -4,16 +4,16 @@ use std::fmt;
 use std::io;
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::auth::{Auth, Secret};
 use crate::credentials::{
     http::{HttpSettings, ProxySetting},
     resolve_auth, AuthChoice, AuthSettings, BearerToken, DefaultChain,
 };
-use crate::credentials::{Credentials, ProvideCredentials};
+use crate::credentials::{Credentials, CredentialsContext, ProvideCredentials};
 use crate::endpoint;
-use crate::error::{self, Error, ErrorKind, Phase, Result, Timer};
+use crate::error::{self, Error, ErrorClass, ErrorKind, Phase, Result, Timer};
 use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
 use crate::eventstream::{DecodeErrorKind, Decoder, DEFAULT_MAX_MESSAGE_LEN};
 use crate::operation::{Expect, Operation};
@@ -250,7 +250,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The shared-config profile to read (instead of `AWS_PROFILE` / `default`).
+    /// The shared-config profile to read (instead of `AWS_PROFILE` / `default`). As with the
+    /// AWS CLI's `--profile`, it wins over the environment: `AWS_BEARER_TOKEN_BEDROCK`,
+    /// `AWS_ACCESS_KEY_ID` & co. and `AWS_WEB_IDENTITY_TOKEN_FILE` are then not used.
     pub fn profile(mut self, name: impl Into<String>) -> Self {
         self.profile = Some(name.into());
         self
@@ -300,7 +302,7 @@ impl ClientBuilder {
         // Precedence, as the AWS SDKs resolve it: explicit bearer token >
         // explicit credentials > AWS_BEARER_TOKEN_BEDROCK > the default credential chain.
         let bearer = match self.bearer_token {
-            Some(t) => Some(BearerToken::new(t.0)?),
+            Some(mut t) => Some(BearerToken::new(std::mem::take(&mut t.0))?),
             None => None,
         };
         let ca_pem = match self.ca_bundle_pem {
@@ -327,6 +329,10 @@ impl ClientBuilder {
             bearer,
             credentials: self.credentials,
             ignore_env_bearer: self.ignore_env_bearer_token,
+            explicit_profile: self
+                .profile
+                .as_deref()
+                .is_some_and(|p| !p.trim().is_empty()),
         };
         let profile_name = self.profile.clone();
         let chain_region = region.clone();
@@ -415,10 +421,7 @@ fn ca_bundle_from_config(env: &Env, profiles: &ProfileSet) -> Result<Option<Vec<
             None => return Ok(None),
         },
     };
-    let path = env.expand_tilde(&path);
-    std::fs::read(&path)
-        .map(Some)
-        .map_err(|e| Error::config(format!("cannot read the CA bundle {}: {e}", path.display())))
+    crate::profile::read_ca_bundle(&env.expand_tilde(&path)).map(Some)
 }
 
 /// `AWS_MAX_ATTEMPTS`, else the profile's `max_attempts`.
@@ -633,15 +636,14 @@ impl Client {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
+        // Credential resolution (STS, SSO, IMDS, credential_process, ...) belongs to the call:
+        // its cancel and deadline end it too.
+        let creds_ctx = CredentialsContext::new()
+            .with_cancel(cancel.clone())
+            .with_call_deadline(deadline, inner.timeouts.deadline);
         inner
             .auth
-            .apply(
-                &url,
-                &inner.region,
-                &mut headers,
-                &request.body,
-                SystemTime::now(),
-            )
+            .apply(&url, &inner.region, &mut headers, &request.body, &creds_ctx)
             .map_err(Error::nothing_sent)?;
         let mut rb = inner.agent.get().post(&url);
         for (k, v) in &headers {
@@ -659,7 +661,21 @@ impl Client {
         }
         let _current = CurrentCancel::enter(cancel);
         rb.send(&request.body[..])
-            .map_err(|e| self.map_ureq(e, cancel, Phase::BeforeHeaders))
+            .map_err(|e| self.naming_host(self.map_ureq(e, cancel, Phase::BeforeHeaders)))
+    }
+
+    /// A transport error (connect, DNS, TLS) names the endpoint's host and port, never the
+    /// URL's user-info or path.
+    fn naming_host(&self, e: Error) -> Error {
+        if e.class() != ErrorClass::Transport {
+            return e;
+        }
+        let url = &self.inner.base_url;
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        let message = format!("{} [host {host}]", e.message());
+        e.with_message(message)
     }
 
     fn map_ureq(&self, e: ureq::Error, cancel: &CancelHandle, phase: Phase) -> Error {

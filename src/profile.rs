@@ -356,9 +356,52 @@ fn show_path(p: Option<&Path>) -> String {
     }
 }
 
+/// The largest shared `config` / `credentials` file read.
+pub(crate) const MAX_CONFIG_FILE: u64 = 4 << 20;
+/// The largest CA bundle read (the whole Mozilla bundle is about 220 KiB).
+pub(crate) const MAX_CA_BUNDLE: u64 = 4 << 20;
+/// The largest token file (web identity, SSO cache, container authorization) read.
+pub(crate) const MAX_TOKEN_FILE: u64 = 1 << 20;
+
+/// `n` bytes in words: `4 MiB`, `64 KiB`, `100 bytes`.
+pub(crate) fn show_size(n: u64) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Read at most `limit` bytes of a file: a file (or device) holding more is an `InvalidData`
+/// error saying so (never its contents), and nothing past `limit + 1` bytes is read.
+pub(crate) fn read_file_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut out = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        // The part read may be a secret (a token file): wipe it.
+        zeroize::Zeroize::zeroize(&mut out);
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than the {} limit", show_size(limit)),
+        ));
+    }
+    Ok(out)
+}
+
+/// A PEM CA bundle file (`AWS_CA_BUNDLE`, the profile's `ca_bundle`, the C and CLI settings),
+/// at most [`MAX_CA_BUNDLE`].
+pub(crate) fn read_ca_bundle(path: &Path) -> Result<Vec<u8>> {
+    read_file_capped(path, MAX_CA_BUNDLE)
+        .map_err(|e| Error::config(format!("cannot read the CA bundle {}: {e}", path.display())))
+}
+
 /// Read a file; `Ok(None)` when it does not exist.
 fn read_optional(path: &Path) -> Result<Option<(PathBuf, String)>> {
-    match std::fs::read(path) {
+    match read_file_capped(path, MAX_CONFIG_FILE) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Ok(Some((path.to_path_buf(), text))),
             Err(_) => Err(Error::config(format!(

@@ -287,6 +287,182 @@ fn help_exists_for_everything_and_documents_the_exit_codes() {
             "emulator help lacks {needle}\n{emulator}"
         );
     }
+    // Each command lists only its own options: the client options are chat's and invoke's.
+    let client_only = [
+        "--profile",
+        "--endpoint-url",
+        "--connect-timeout",
+        "--response-timeout",
+        "--read-timeout",
+        "--deadline",
+        "--max-attempts",
+        "--ca-bundle",
+        "--verbose",
+    ];
+    for needle in client_only {
+        assert!(!emulator.stdout.contains(needle), "{needle}\n{emulator}");
+        assert!(!decode.stdout.contains(needle), "{needle}\n{decode}");
+        assert!(chat.stdout.contains(needle), "{needle}\n{chat}");
+        assert!(invoke.stdout.contains(needle), "{needle}\n{invoke}");
+    }
+    assert!(!decode.stdout.contains("--region"), "{decode}");
+    // The emulator's --region has its own default and does not claim AWS_REGION's.
+    let region_line = emulator
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("--region"))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        region_line.contains("[default: us-east-1]")
+            && !region_line.contains("default: AWS_REGION"),
+        "{region_line}"
+    );
+    // Ctrl-C's exit code is in the table.
+    assert!(
+        top.stdout.contains("  130  interrupted by Ctrl-C"),
+        "exit code 130 is not documented\n{top}"
+    );
+}
+
+#[test]
+fn client_options_belong_to_chat_and_invoke_only() {
+    for (args, command) in [
+        // (`--fault` makes an emulator that ignored the option stop at once, not serve.)
+        (
+            &[
+                "--region",
+                "eu-west-1",
+                "emulator",
+                "--fault",
+                "no-such-fault",
+            ][..],
+            "emulator",
+        ),
+        (&["-v", "decode", "/nonexistent/capture.bin"], "decode"),
+    ] {
+        let r = run(&mut bare(), args);
+        assert_eq!(r.code, USAGE, "{args:?}\n{r}");
+        assert!(
+            r.stderr
+                .contains(&format!("`{command}` takes no client option")),
+            "{r}"
+        );
+    }
+    for args in [
+        &["emulator", "--profile", "x", "--fault", "no-such-fault"][..],
+        &["decode", "--endpoint-url", "http://127.0.0.1:1"],
+    ] {
+        let r = run(&mut bare(), args);
+        assert_eq!(r.code, USAGE, "{args:?}\n{r}");
+    }
+    // The emulator does not read AWS_REGION: its banner says the region it serves.
+    let emu = EmulatorProcess::start_with_env(&[], &[("AWS_REGION", "ap-south-1")]);
+    assert!(
+        emu.exports()
+            .contains(&("AWS_REGION".into(), "us-east-1".into())),
+        "{}",
+        emu.banner
+    );
+    drop(emu);
+}
+
+#[test]
+fn chat_without_a_prompt_on_a_terminal_is_a_usage_error_that_matches_the_help() {
+    let help = run(&mut bare(), &["chat", "--help"]);
+    assert!(
+        help.stdout.contains("[PROMPT]")
+            && help.stdout.contains("Required when stdin is a terminal"),
+        "{help}"
+    );
+    // `script` gives the command a terminal for stdin.
+    let cmd = format!("'{BIN}' chat --model-id {CLAUDE}; echo \"exit=$?\"");
+    let mut c = Command::new("script");
+    hermetic(&mut c);
+    c.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let r = run(&mut c, &["-qec", &cmd, "/dev/null"]);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(all.contains("exit=2"), "{r}");
+    assert!(
+        all.contains("the PROMPT argument is required when stdin is a terminal")
+            && all.contains("Usage: bedrock-stream chat [OPTIONS] --model-id <ID> [PROMPT]"),
+        "{r}"
+    );
+}
+
+#[test]
+fn chat_ctrl_c_ends_the_line_and_exits_130() {
+    let emu = Emulator::builder()
+        .chunk_delay(Duration::from_millis(300))
+        .text_chunks(40)
+        .start()
+        .unwrap();
+    let mut cmd = at(&emu);
+    cmd.args(["chat", "--model-id", CLAUDE, "A slow answer, please"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // Wait for the first text, then interrupt like Ctrl-C does.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("Hello") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "the answer ended early: {:?}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    stdout.read_to_end(&mut seen).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let code = child.wait().unwrap().code();
+    let out = String::from_utf8_lossy(&seen);
+    assert_eq!(code, Some(130), "{out}\n{stderr}");
+    assert!(out.ends_with('\n'), "the partial line is ended: {out:?}");
+    assert!(!out.contains("🦀"), "interrupted before the end: {out:?}");
+    assert!(stderr.contains("bedrock-stream: interrupted"), "{stderr}");
+}
+
+#[test]
+fn transport_errors_name_the_host_and_the_attempts() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let url = format!("http://{closed}");
+    let r = run(
+        bare()
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
+            .env("AWS_SECRET_ACCESS_KEY", SECRET),
+        &[
+            "chat",
+            "--model-id",
+            CLAUDE,
+            "--endpoint-url",
+            &url,
+            "--max-attempts",
+            "2",
+            "hi",
+        ],
+    );
+    assert_eq!(r.code, TRANSPORT, "{r}");
+    assert!(r.stderr.contains(&format!("[host {closed}]")), "{r}");
+    assert!(r.stderr.contains("[2 attempts]"), "{r}");
 }
 
 #[test]
@@ -630,6 +806,43 @@ fn chunk_capture(docs: &[&str]) -> Vec<u8> {
             .unwrap();
     }
     out
+}
+
+#[test]
+fn decode_says_a_json_html_or_text_file_is_not_an_event_stream() {
+    for (bytes, what) in [
+        (
+            &br#"{"message":"The security token included in the request is invalid."}"#[..],
+            "JSON",
+        ),
+        (b"\n  [1, 2]", "JSON"),
+        (b"<html><body>502 Bad Gateway</body></html>\n", "HTML"),
+        ("Service Unavailable — réessayez\n".as_bytes(), "text"),
+    ] {
+        for extra in [&[][..], &["--bedrock"]] {
+            let r = decode_bytes(bytes, extra);
+            assert_eq!(r.code, PROTOCOL, "{r}");
+            let lines = r.json_lines();
+            assert_eq!(lines.len(), 1, "{r}");
+            assert_eq!(lines[0]["error"]["kind"], "not_an_event_stream", "{r}");
+            let message = lines[0]["error"]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with(&format!("this file looks like {what}, not an event stream")),
+                "{r}"
+            );
+        }
+    }
+    // A real capture still decodes, whatever its first frame's size.
+    let capture = chunk_capture(&[r#"{"outputText":"x"}"#]);
+    assert_eq!(decode_bytes(&capture, &[]).code, OK);
+    // Binary garbage is still a checksum error, not "text".
+    let r = decode_bytes(&[0, 0, 0, 32, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8], &[]);
+    assert_eq!(r.code, PROTOCOL, "{r}");
+    assert_eq!(
+        r.last()["error"]["kind"],
+        "prelude_checksum_mismatch",
+        "{r}"
+    );
 }
 
 #[test]
@@ -1047,13 +1260,22 @@ fn global_options_override_the_environment() {
 fn profile_selects_the_shared_config_profile() {
     let emu = Emulator::builder().region("eu-west-1").start().unwrap();
     let scratch = Scratch::new();
-    let config = scratch.file("config", b"[profile demo]\nregion = eu-west-1\n");
+    // An explicit --profile wins over the environment's keys (as in the AWS CLI): its own keys
+    // sign.
+    let config = scratch.file(
+        "config",
+        format!(
+            "[profile demo]\nregion = eu-west-1\naws_access_key_id = AKIDEMULATOR\n\
+             aws_secret_access_key = {SECRET}\n"
+        )
+        .as_bytes(),
+    );
     let body = scratch.file("b.json", &claude_body());
     let with_config = || {
         let mut c = bare();
         c.env("AWS_CONFIG_FILE", &config)
-            .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
-            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_ACCESS_KEY_ID", "AKIDNOTUSED")
+            .env("AWS_SECRET_ACCESS_KEY", "not-used")
             .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emu.endpoint_url());
         c
     };
@@ -1785,6 +2007,40 @@ fn demo_streams_the_answer_and_stops_the_emulator() {
     assert!(r.stderr.contains("emulator stopped"), "{r}");
     assert!(r.stderr.contains("Against real Amazon Bedrock"), "{r}");
     assert_nothing_listens(&demo_endpoint(&r.stderr));
+}
+
+#[test]
+fn demo_shows_the_build_progress() {
+    // A stand-in cargo that says what it was asked and "builds" the tool by linking this one.
+    let scratch = Scratch::new();
+    let calls = scratch.0.join("cargo-calls");
+    let fake = scratch.file(
+        "cargo",
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{calls}'\necho '   Compiling bedrock-stream (fake cargo)' >&2\n\
+             mkdir -p \"$CARGO_TARGET_DIR/debug\"\nln -sf '{BIN}' \"$CARGO_TARGET_DIR/debug/bedrock-stream\"\n",
+            calls = calls.display()
+        )
+        .as_bytes(),
+    );
+    Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+    let mut cmd = demo("0");
+    cmd.env_remove("DEMO_SKIP_BUILD")
+        .env("CARGO", &fake)
+        .env("CARGO_TARGET_DIR", scratch.0.join("target"));
+    let r = run(&mut cmd, &["hi"]);
+    assert_eq!(r.code, OK, "{r}");
+    assert!(
+        r.stderr.contains("Compiling bedrock-stream (fake cargo)"),
+        "{r}"
+    );
+    assert!(r.stderr.contains("a few minutes"), "{r}");
+    let calls = fs::read_to_string(&calls).unwrap();
+    assert!(calls.contains("build --features cli"), "{calls}");
+    assert!(
+        !calls.contains("--quiet"),
+        "cargo must show its progress: {calls}"
+    );
 }
 
 #[test]

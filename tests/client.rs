@@ -601,6 +601,7 @@ fn failures_before_the_headers_are_retried_then_succeed() {
     let e = c.invoke_model_with_response_stream(&claude()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
     assert_eq!(e.attempts(), 3);
+    assert!(e.message().contains(&format!("[host {dead}]")), "{e}");
 }
 
 /// Separate timers, each named when it fires, none cutting a

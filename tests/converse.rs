@@ -1957,3 +1957,75 @@ mod cli {
         std::fs::remove_file(bad).unwrap();
     }
 }
+
+#[cfg(feature = "cli")]
+#[test]
+fn invoke_no_stream_prints_the_whole_answer_then_the_outcome() {
+    use bedrock_stream::emulator::Emulator;
+    let emu = Emulator::builder().start().unwrap();
+    let body =
+        std::env::temp_dir().join(format!("bedrock-stream-invoke-{}.json", std::process::id()));
+    std::fs::write(
+        &body,
+        r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}"#,
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join("bedrock-stream-converse-test-no-home");
+    let run = |model: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-stream"))
+            .env_clear()
+            .env("HOME", &dir)
+            .env("AWS_CONFIG_FILE", dir.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emu.endpoint_url())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
+            .env("AWS_SECRET_ACCESS_KEY", "emulator-secret")
+            .args(["invoke", "--no-stream", "--model-id", model, "--body"])
+            .arg(&body)
+            .args(["--performance-config-latency", "optimized"])
+            .output()
+            .unwrap()
+    };
+    let out = run("anthropic.claude-3-5-haiku-20241022-v1:0");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["event"], "response");
+    assert_eq!(lines[0]["content_type"], "application/json");
+    assert_eq!(lines[0]["performance_config_latency"], "optimized");
+    let doc: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(lines[0]["body_b64"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(doc["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Say hello"));
+    assert_eq!(lines[1], json!({"outcome": "ok"}));
+    assert!(emu.requests()[0].path.ends_with("/invoke"));
+    let out = run("emulator-fault:http=400:ServiceQuotaExceededException");
+    assert_eq!(out.status.code(), Some(4));
+    let last: Value = serde_json::from_str(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(last["code"], "ServiceQuotaExceededException");
+    std::fs::remove_file(body).unwrap();
+}

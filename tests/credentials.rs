@@ -10,18 +10,21 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bedrock_stream::credentials::{
-    AssumeRoleProvider, BearerToken, CachingProvider, ContainerProvider, DefaultChain,
-    EnvironmentProvider, ImdsProvider, ProcessProvider, ProfileProvider, WebIdentityProvider,
+    AssumeRoleProvider, BearerToken, CachingProvider, ContainerProvider, CredentialsContext,
+    DefaultChain, EnvironmentProvider, ImdsProvider, ProcessProvider, ProfileProvider,
+    WebIdentityProvider,
 };
 use bedrock_stream::emulator::identity::{
     IdentityEndpoint, IdentityServices, CONTAINER_PATH, IMDS_ROLE_NAME, ISSUED_ACCESS_KEY_ID,
     ISSUED_SECRET_ACCESS_KEY, ISSUED_SESSION_TOKEN,
 };
 use bedrock_stream::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
-use bedrock_stream::{Client, Credentials, ErrorKind, InvokeRequest, ProvideCredentials};
+use bedrock_stream::{
+    CancelHandle, Client, Credentials, ErrorKind, InvokeRequest, ProvideCredentials, Timer,
+};
 
 static ENV_LOCK: Mutex<()> = Mutex::new(());
 static DIR_SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -163,6 +166,7 @@ fn start() -> (IdentityServices, Emulator) {
             Some(ISSUED_SESSION_TOKEN),
         )
         .add_credentials("AKIDFROMPROFILE", "profile-secret-value", None)
+        .add_credentials("AKIDFROMENV", "env-secret-value", None)
         .handler(ids.handler())
         .start()
         .unwrap();
@@ -569,27 +573,26 @@ fn imds_v2_flow_v1_fallback_and_no_role() {
     assert_eq!(ids.call_count(IdentityEndpoint::ImdsToken), before);
 }
 
-/// Credentials expire mid-run: 64 threads share one chain; exactly one refresh happens and
-/// every thread ends up with the new session.
+/// The source hands out credentials that have already expired, twice: an error (they are never
+/// used), after exactly two fetches. Then 64 threads share one chain whose cache is empty:
+/// exactly one refresh happens and every thread gets the new session.
 #[test]
-fn expired_credentials_are_refreshed_once_for_64_threads() {
+fn expired_credentials_are_refused_then_refreshed_once_for_64_threads() {
     let mut env = TestEnv::new();
     let (ids, emu) = start();
     env.point_at(&ids, &emu);
     env.enable_web_identity("jwt");
-    // First issue: already expired when it arrives.
-    ids.credentials_lifetime(Duration::ZERO).issue_credentials(
-        "ASIAFIRST",
-        "first-secret",
-        "first-token",
-    );
+    ids.expired_next(2)
+        .issue_credentials("ASIAFIRST", "first-secret", "first-token");
     let chain = Arc::new(DefaultChain::new());
+    let e = chain.provide_credentials().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Credentials);
+    assert!(e.message().contains("already expired"), "{e}");
     assert_eq!(
-        chain.provide_credentials().unwrap().session_token(),
-        Some("first-token")
+        ids.call_count(IdentityEndpoint::AssumeRoleWithWebIdentity),
+        2
     );
-    ids.credentials_lifetime(Duration::from_secs(3600))
-        .issue_credentials("ASIASECOND", "second-secret", "second-token");
+    ids.issue_credentials("ASIASECOND", "second-secret", "second-token");
     let start = Arc::new(Barrier::new(64));
     let threads: Vec<_> = (0..64)
         .map(|_| {
@@ -606,7 +609,7 @@ fn expired_credentials_are_refreshed_once_for_64_threads() {
     }
     assert_eq!(
         ids.call_count(IdentityEndpoint::AssumeRoleWithWebIdentity),
-        2
+        3
     );
 }
 
@@ -752,4 +755,701 @@ fn no_secret_in_any_debug_or_error_message() {
         }
     }
     assert!(texts.len() >= 12);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancel and deadline during credential resolution
+// ---------------------------------------------------------------------------------------------
+
+/// How long a call may take to notice a cancel or a deadline.
+const PROMPT: Duration = Duration::from_secs(2);
+
+/// A client using the default chain (nothing explicit) against `emu`.
+fn chain_client(emu: &Emulator, deadline: Option<Duration>) -> Client {
+    Client::builder()
+        .region("us-east-1")
+        .endpoint_url(emu.endpoint_url())
+        .deadline(deadline)
+        .build()
+        .unwrap()
+}
+
+/// Start a streaming call on another thread.
+fn spawn_call(
+    client: &Client,
+    cancel: &CancelHandle,
+) -> std::thread::JoinHandle<bedrock_stream::Result<()>> {
+    let client = client.clone();
+    let cancel = cancel.clone();
+    std::thread::spawn(move || {
+        client
+            .invoke_model_with_response_stream_cancellable(&InvokeRequest::new(MODEL, BODY), cancel)
+            .map(drop)
+    })
+}
+
+/// Whether the emulator received a Bedrock request.
+fn bedrock_requests(emu: &Emulator) -> usize {
+    emu.requests()
+        .iter()
+        .filter(|r| r.model_id.is_some())
+        .count()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    WebIdentity,
+    ProfileRole,
+    Sso,
+    Container,
+    Imds,
+}
+
+/// Configure `source` as the only credential source, its endpoint stalled.
+fn stalled_source(env: &mut TestEnv, ids: &IdentityServices, emu: &Emulator, source: Source) {
+    env.point_at(ids, emu);
+    // IMDS and STS would otherwise give up on their own after a few seconds: make their own
+    // timeouts long, so only the call's cancel or deadline can end the fetch in time.
+    env.set("AWS_METADATA_SERVICE_TIMEOUT", "60");
+    let endpoint = match source {
+        Source::WebIdentity => {
+            env.enable_web_identity("jwt");
+            IdentityEndpoint::AssumeRoleWithWebIdentity
+        }
+        Source::ProfileRole => {
+            env.write(
+                ".aws/config",
+                &format!(
+                    "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n\
+                     [profile base]\naws_access_key_id = {DEFAULT_ACCESS_KEY_ID}\naws_secret_access_key = {DEFAULT_SECRET_ACCESS_KEY}\n"
+                ),
+            );
+            env.set("AWS_PROFILE", "role");
+            IdentityEndpoint::AssumeRole
+        }
+        Source::Sso => {
+            env.write(
+                ".aws/config",
+                "[profile sso]\nsso_session = dev\nsso_account_id = 111122223333\nsso_role_name = R\n\
+                 [sso-session dev]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
+            );
+            env.write(
+                DEV_CACHE_FILE,
+                r#"{"accessToken":"sso-token","expiresAt":"2999-01-01T00:00:00Z"}"#,
+            );
+            env.set("AWS_PROFILE", "sso");
+            IdentityEndpoint::SsoGetRoleCredentials
+        }
+        Source::Container => {
+            env.enable_container(emu);
+            IdentityEndpoint::Container
+        }
+        Source::Imds => {
+            env.enable_imds(emu);
+            IdentityEndpoint::ImdsToken
+        }
+    };
+    ids.stall(endpoint);
+}
+
+/// STS (web identity and assume role), SSO, the container endpoint and IMDS each hang: a cancel
+/// ends the call within 2 s, with `Cancelled`, and nothing reaches Bedrock.
+#[test]
+fn a_cancel_ends_a_hung_identity_endpoint_fetch() {
+    for source in [
+        Source::WebIdentity,
+        Source::ProfileRole,
+        Source::Sso,
+        Source::Container,
+        Source::Imds,
+    ] {
+        let mut env = TestEnv::new();
+        let (ids, emu) = start();
+        stalled_source(&mut env, &ids, &emu, source);
+        let client = chain_client(&emu, None);
+        let cancel = CancelHandle::new();
+        let call = spawn_call(&client, &cancel);
+        assert!(
+            ids.wait_stalled(1, Duration::from_secs(30)),
+            "{source:?}: no request reached the endpoint"
+        );
+        let t0 = Instant::now();
+        cancel.cancel();
+        let e = call.join().unwrap().unwrap_err();
+        let took = t0.elapsed();
+        ids.release_stalled();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{source:?}: {e}");
+        assert!(took < PROMPT, "{source:?}: the cancel took {took:?}");
+        assert_eq!(bedrock_requests(&emu), 0, "{source:?}");
+    }
+}
+
+/// The same with a 500 ms deadline instead of a cancel: a deadline timeout within 2 s.
+#[test]
+fn a_deadline_ends_a_hung_identity_endpoint_fetch() {
+    for source in [
+        Source::WebIdentity,
+        Source::ProfileRole,
+        Source::Sso,
+        Source::Container,
+        Source::Imds,
+    ] {
+        let mut env = TestEnv::new();
+        let (ids, emu) = start();
+        stalled_source(&mut env, &ids, &emu, source);
+        let client = chain_client(&emu, Some(Duration::from_millis(500)));
+        let t0 = Instant::now();
+        let e = client
+            .invoke_model_with_response_stream(&InvokeRequest::new(MODEL, BODY))
+            .unwrap_err();
+        let took = t0.elapsed();
+        ids.release_stalled();
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{source:?}: {e}");
+        assert_eq!(e.timer(), Some(Timer::Deadline), "{source:?}: {e}");
+        assert!(took < PROMPT, "{source:?}: the deadline took {took:?}");
+        assert_eq!(bedrock_requests(&emu), 0, "{source:?}");
+    }
+}
+
+/// A `credential_process` script that writes its pid to `pidfile` and then hangs, or prints
+/// credentials when `okfile` exists.
+#[cfg(unix)]
+fn hanging_process(env: &TestEnv, name: &str) -> (PathBuf, PathBuf, String) {
+    let pidfile = env.home.join(format!("{name}.pid"));
+    let okfile = env.home.join(format!("{name}.ok"));
+    let script = env.write(
+        &format!("bin/{name}.sh"),
+        &format!(
+            "#!/bin/sh\n\
+             if [ -e '{ok}' ]; then\n\
+             printf '%s' '{{\"Version\": 1, \"AccessKeyId\": \"AKIDFROMPROFILE\", \"SecretAccessKey\": \"profile-secret-value\"}}'\n\
+             exit 0\n\
+             fi\n\
+             echo $$ > '{pid}.tmp' && mv '{pid}.tmp' '{pid}'\n\
+             exec sleep 600\n",
+            ok = okfile.display(),
+            pid = pidfile.display()
+        ),
+    );
+    (pidfile, okfile, format!("sh '{}'", script.display()))
+}
+
+/// Wait until the script has written its pid (it is then running its `sleep`).
+#[cfg(unix)]
+fn wait_pid(pidfile: &std::path::Path) -> String {
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(p) = std::fs::read_to_string(pidfile) {
+            if !p.trim().is_empty() {
+                return p.trim().to_string();
+            }
+        }
+        assert!(Instant::now() < end, "the credential process did not start");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether process `pid` exists (`kill -0`).
+#[cfg(unix)]
+fn alive(pid: &str) -> bool {
+    std::process::Command::new("kill")
+        .args(["-0", pid])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// A hung `credential_process`: a cancel ends the call within 2 s and the command is killed
+/// (and reaped: its pid is gone).
+#[cfg(unix)]
+#[test]
+fn a_cancel_kills_a_hung_credential_process() {
+    let mut env = TestEnv::new();
+    let (_ids, emu) = start();
+    let (pidfile, _ok, command) = hanging_process(&env, "hang");
+    env.write(
+        ".aws/config",
+        &format!("[profile p]\ncredential_process = {command}\n"),
+    );
+    env.set("AWS_PROFILE", "p");
+    let client = chain_client(&emu, None);
+    let cancel = CancelHandle::new();
+    let call = spawn_call(&client, &cancel);
+    let pid = wait_pid(&pidfile);
+    assert!(alive(&pid));
+    let t0 = Instant::now();
+    cancel.cancel();
+    let e = call.join().unwrap().unwrap_err();
+    assert!(t0.elapsed() < PROMPT, "the cancel took {:?}", t0.elapsed());
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(!alive(&pid), "the credential process {pid} still runs");
+    assert_eq!(bedrock_requests(&emu), 0);
+}
+
+/// The same with a 500 ms deadline.
+#[cfg(unix)]
+#[test]
+fn a_deadline_kills_a_hung_credential_process() {
+    let mut env = TestEnv::new();
+    let (_ids, emu) = start();
+    let (pidfile, _ok, command) = hanging_process(&env, "hang");
+    env.write(
+        ".aws/config",
+        &format!("[profile p]\ncredential_process = {command}\n"),
+    );
+    env.set("AWS_PROFILE", "p");
+    let client = chain_client(&emu, Some(Duration::from_millis(500)));
+    let t0 = Instant::now();
+    let e = client
+        .invoke_model_with_response_stream(&InvokeRequest::new(MODEL, BODY))
+        .unwrap_err();
+    assert!(
+        t0.elapsed() < PROMPT,
+        "the deadline took {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(e.timer(), Some(Timer::Deadline), "{e}");
+    let pid = wait_pid(&pidfile);
+    assert!(!alive(&pid), "the credential process {pid} still runs");
+}
+
+/// Without a cancel or deadline, the process's own timeout kills it.
+#[cfg(unix)]
+#[test]
+fn a_credential_process_that_runs_too_long_is_killed() {
+    let env = TestEnv::new();
+    let (pidfile, _ok, command) = hanging_process(&env, "slow");
+    let t0 = Instant::now();
+    let e = ProcessProvider::new(command)
+        .timeout(Duration::from_millis(300))
+        .provide_credentials()
+        .unwrap_err();
+    assert!(t0.elapsed() < PROMPT, "took {:?}", t0.elapsed());
+    assert_eq!(e.kind(), ErrorKind::Credentials);
+    assert!(e.message().contains("did not finish within"), "{e}");
+    let pid = wait_pid(&pidfile);
+    assert!(!alive(&pid), "the credential process {pid} still runs");
+}
+
+/// A thread waiting on the cache while another thread's refresh runs a hung process gives up
+/// on its own cancel (and deadline) at once; the refresh goes on until its own call is
+/// cancelled, which kills the process; the cache then works again.
+#[cfg(unix)]
+#[test]
+fn a_cache_waiter_gives_up_on_its_own_cancel_while_another_thread_refreshes() {
+    let env = TestEnv::new();
+    let (pidfile, okfile, command) = hanging_process(&env, "held");
+    let cache = Arc::new(CachingProvider::new(ProcessProvider::new(command)));
+    let cancel_a = CancelHandle::new();
+    let refresher = {
+        let cache = cache.clone();
+        let ctx = CredentialsContext::new().with_cancel(cancel_a.clone());
+        std::thread::spawn(move || cache.provide_credentials_with(&ctx))
+    };
+    let pid = wait_pid(&pidfile);
+    let cancel_b = CancelHandle::new();
+    let waiter = {
+        let cache = cache.clone();
+        let ctx = CredentialsContext::new().with_cancel(cancel_b.clone());
+        std::thread::spawn(move || cache.provide_credentials_with(&ctx))
+    };
+    let end = Instant::now() + Duration::from_secs(30);
+    while cache.waiting_threads() < 1 {
+        assert!(Instant::now() < end, "the second thread never waited");
+        std::thread::yield_now();
+    }
+    let t0 = Instant::now();
+    cancel_b.cancel();
+    let e = waiter.join().unwrap().unwrap_err();
+    assert!(t0.elapsed() < PROMPT, "the waiter took {:?}", t0.elapsed());
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    // A waiter with a deadline gives up when it passes.
+    let ctx = CredentialsContext::new().with_deadline(Instant::now() + Duration::from_millis(200));
+    let e = cache.provide_credentials_with(&ctx).unwrap_err();
+    assert_eq!(e.timer(), Some(Timer::Deadline), "{e}");
+    // The refresh itself is still running.
+    assert!(alive(&pid));
+    cancel_a.cancel();
+    assert_eq!(
+        refresher.join().unwrap().unwrap_err().kind(),
+        ErrorKind::Cancelled
+    );
+    assert!(!alive(&pid), "the credential process {pid} still runs");
+    std::fs::write(&okfile, "").unwrap();
+    assert_eq!(
+        cache.provide_credentials().unwrap().access_key_id(),
+        "AKIDFROMPROFILE"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded input
+// ---------------------------------------------------------------------------------------------
+
+/// A command printing far more than 1 MiB: a clear error naming the limit, quickly, without
+/// the output in it.
+#[cfg(unix)]
+#[test]
+fn a_credential_process_printing_too_much_is_refused() {
+    let env = TestEnv::new();
+    let script = env.write(
+        "bin/flood.sh",
+        "#!/bin/sh\nexec head -c 50000000 /dev/zero\n",
+    );
+    let t0 = Instant::now();
+    let e = ProcessProvider::new(format!("sh '{}'", script.display()))
+        .provide_credentials()
+        .unwrap_err();
+    assert!(t0.elapsed() < PROMPT, "took {:?}", t0.elapsed());
+    assert_eq!(e.kind(), ErrorKind::Credentials);
+    assert!(
+        e.message()
+            .contains("more than the 1 MiB limit on standard output"),
+        "{e}"
+    );
+}
+
+/// Oversized token, token-cache, config and CA bundle files: errors naming the file and the
+/// limit, never the contents.
+#[test]
+fn oversized_local_files_are_refused_with_the_limit() {
+    let mut env = TestEnv::new();
+    let big = |mib: usize| "SECRETCONTENT".repeat(mib * (1 << 20) / 13 + 1);
+    // Web identity token file (1 MiB).
+    let token = env.write("token/web-identity", &big(1));
+    env.set("AWS_WEB_IDENTITY_TOKEN_FILE", token.to_str().unwrap());
+    env.set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web");
+    let e = WebIdentityProvider::from_env()
+        .provide_credentials()
+        .unwrap_err();
+    let m = e.to_string();
+    assert!(m.contains("1 MiB") && m.contains("web-identity"), "{m}");
+    assert!(!m.contains("SECRETCONTENT"));
+    env.unset("AWS_WEB_IDENTITY_TOKEN_FILE");
+    env.unset("AWS_ROLE_ARN");
+    // Container authorization token file (1 MiB).
+    env.set(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "http://127.0.0.1:9/creds",
+    );
+    let tf = env.write("token/container", &big(1));
+    env.set(
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        tf.to_str().unwrap(),
+    );
+    let m = ContainerProvider::new()
+        .provide_credentials()
+        .unwrap_err()
+        .to_string();
+    assert!(m.contains("1 MiB") && m.contains("token/container"), "{m}");
+    assert!(!m.contains("SECRETCONTENT"));
+    env.unset("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    env.unset("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    // SSO token cache (1 MiB).
+    env.write(
+        ".aws/config",
+        "[profile sso]\nsso_session = dev\nsso_account_id = 1\nsso_role_name = R\n\
+         [sso-session dev]\nsso_start_url = https://x\nsso_region = us-east-1\n",
+    );
+    env.write(DEV_CACHE_FILE, &big(1));
+    let m = ProfileProvider::new()
+        .profile_name("sso")
+        .provide_credentials()
+        .unwrap_err()
+        .to_string();
+    assert!(m.contains("1 MiB") && m.contains(".json"), "{m}");
+    assert!(!m.contains("SECRETCONTENT"));
+    // The shared config file (4 MiB).
+    let config = env.write(".aws/config", &format!("[default]\n# {}\n", big(4)));
+    let e = ProfileProvider::new().provide_credentials().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config);
+    let m = e.to_string();
+    assert!(
+        m.contains("4 MiB") && m.contains(config.to_str().unwrap()),
+        "{m}"
+    );
+    assert!(!m.contains("SECRETCONTENT"));
+    let e = Client::builder().region("us-east-1").build().unwrap_err();
+    assert!(e.to_string().contains("4 MiB"), "{e}");
+    std::fs::remove_file(&config).unwrap();
+    // The CA bundle (4 MiB).
+    let bundle = env.write("ca.pem", &big(4));
+    env.set("AWS_CA_BUNDLE", bundle.to_str().unwrap());
+    let e = Client::builder().region("us-east-1").build().unwrap_err();
+    let m = e.to_string();
+    assert!(m.contains("4 MiB") && m.contains("ca.pem"), "{m}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// An explicit profile wins over the environment
+// ---------------------------------------------------------------------------------------------
+
+/// The access key the emulator saw on the last Bedrock request.
+fn last_signer(emu: &Emulator) -> String {
+    let last = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.model_id.is_some())
+        .expect("a Bedrock request");
+    match last.auth {
+        bedrock_stream::emulator::AuthOutcome::SigV4 { access_key_id, .. } => access_key_id,
+        other => format!("{other:?}"),
+    }
+}
+
+/// The profile `named` with the profile keys; the environment's keys, bearer token and web
+/// identity all set (each one would sign otherwise).
+fn named_profile_env(env: &mut TestEnv, ids: &IdentityServices, emu: &Emulator) {
+    env.point_at(ids, emu);
+    env.write(
+        ".aws/config",
+        "[profile named]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret-value\n",
+    );
+    env.enable_env_keys();
+    env.set("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-from-env");
+    env.enable_web_identity("jwt");
+}
+
+#[test]
+fn an_explicit_profile_wins_over_environment_keys_and_bearer_token() {
+    let mut env = TestEnv::new();
+    let (ids, emu) = start();
+    named_profile_env(&mut env, &ids, &emu);
+    let invoke = |b: bedrock_stream::ClientBuilder| {
+        let client = b
+            .region("us-east-1")
+            .endpoint_url(emu.endpoint_url())
+            .build()
+            .unwrap();
+        client
+            .invoke_model_with_response_stream(&InvokeRequest::new(MODEL, BODY))
+            .map(drop)
+    };
+    invoke(Client::builder().profile("named")).unwrap();
+    assert_eq!(last_signer(&emu), "AKIDFROMPROFILE");
+    // Each environment source alone, too.
+    for keep in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ] {
+        named_profile_env(&mut env, &ids, &emu);
+        for k in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_BEARER_TOKEN_BEDROCK",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+        ] {
+            if k != keep {
+                env.unset(k);
+            }
+        }
+        invoke(Client::builder().profile("named")).unwrap();
+        assert_eq!(last_signer(&emu), "AKIDFROMPROFILE", "with {keep}");
+    }
+    named_profile_env(&mut env, &ids, &emu);
+    assert_eq!(
+        ids.call_count(IdentityEndpoint::AssumeRoleWithWebIdentity),
+        0
+    );
+    // AWS_PROFILE is not an explicit profile: the environment's keys still come first, as in
+    // the AWS CLI (and the bearer token before them).
+    env.set("AWS_PROFILE", "named");
+    env.unset("AWS_BEARER_TOKEN_BEDROCK");
+    invoke(Client::builder()).unwrap();
+    assert_eq!(last_signer(&emu), "AKIDFROMENV");
+    // DefaultChain::with_profile is explicit too.
+    let c = DefaultChain::with_profile("named")
+        .provide_credentials()
+        .unwrap();
+    assert_eq!(c.access_key_id(), "AKIDFROMPROFILE");
+}
+
+/// The C API: `bedrock_stream_config_set_profile` wins over the environment the same way.
+#[test]
+#[allow(unsafe_code)]
+fn an_explicit_profile_wins_in_the_c_api() {
+    use std::ffi::CString;
+    use std::ptr::{null, null_mut};
+    #[repr(C)]
+    struct Opaque {
+        _p: [u8; 0],
+    }
+    extern "C" {
+        fn bedrock_stream_config_new(out: *mut *mut Opaque, err: *mut *mut Opaque) -> i32;
+        fn bedrock_stream_config_free(c: *mut Opaque);
+        fn bedrock_stream_config_set_region(
+            c: *mut Opaque,
+            v: *const i8,
+            err: *mut *mut Opaque,
+        ) -> i32;
+        fn bedrock_stream_config_set_endpoint_url(
+            c: *mut Opaque,
+            v: *const i8,
+            err: *mut *mut Opaque,
+        ) -> i32;
+        fn bedrock_stream_config_set_profile(
+            c: *mut Opaque,
+            v: *const i8,
+            err: *mut *mut Opaque,
+        ) -> i32;
+        fn bedrock_stream_client_new(
+            c: *const Opaque,
+            out: *mut *mut Opaque,
+            err: *mut *mut Opaque,
+        ) -> i32;
+        fn bedrock_stream_client_free(c: *mut Opaque);
+        fn bedrock_stream_request_new(
+            model: *const i8,
+            body: *const u8,
+            len: usize,
+            out: *mut *mut Opaque,
+            err: *mut *mut Opaque,
+        ) -> i32;
+        fn bedrock_stream_request_free(r: *mut Opaque);
+        fn bedrock_stream_client_open(
+            c: *const Opaque,
+            r: *const Opaque,
+            cancel: *const Opaque,
+            out: *mut *mut Opaque,
+            err: *mut *mut Opaque,
+        ) -> i32;
+        fn bedrock_stream_stream_free(s: *mut Opaque);
+    }
+    let mut env = TestEnv::new();
+    let (ids, emu) = start();
+    named_profile_env(&mut env, &ids, &emu);
+    let region = CString::new("us-east-1").unwrap();
+    let url = CString::new(emu.endpoint_url()).unwrap();
+    let profile = CString::new("named").unwrap();
+    let model = CString::new(MODEL).unwrap();
+    // SAFETY: the documented contract of each function: live handles, NUL-terminated strings,
+    // NULL error outputs (allowed), every handle freed once.
+    unsafe {
+        let mut config = null_mut();
+        assert_eq!(bedrock_stream_config_new(&mut config, null_mut()), 0);
+        assert_eq!(
+            bedrock_stream_config_set_region(config, region.as_ptr(), null_mut()),
+            0
+        );
+        assert_eq!(
+            bedrock_stream_config_set_endpoint_url(config, url.as_ptr(), null_mut()),
+            0
+        );
+        assert_eq!(
+            bedrock_stream_config_set_profile(config, profile.as_ptr(), null_mut()),
+            0
+        );
+        let mut client = null_mut();
+        assert_eq!(
+            bedrock_stream_client_new(config, &mut client, null_mut()),
+            0
+        );
+        bedrock_stream_config_free(config);
+        let mut request = null_mut();
+        assert_eq!(
+            bedrock_stream_request_new(
+                model.as_ptr(),
+                BODY.as_ptr(),
+                BODY.len(),
+                &mut request,
+                null_mut()
+            ),
+            0
+        );
+        let mut stream = null_mut();
+        let rc = bedrock_stream_client_open(client, request, null(), &mut stream, null_mut());
+        assert_eq!(rc, 0, "bedrock_stream_client_open failed");
+        bedrock_stream_stream_free(stream);
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+    assert_eq!(last_signer(&emu), "AKIDFROMPROFILE");
+}
+
+/// The CLI: `--profile` wins over the environment the same way.
+#[cfg(feature = "cli")]
+#[test]
+fn an_explicit_profile_wins_in_the_cli() {
+    let mut env = TestEnv::new();
+    let (ids, emu) = start();
+    named_profile_env(&mut env, &ids, &emu);
+    let body = env.write("body.json", BODY);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-stream"))
+        .args(["--profile", "named", "--endpoint-url", &emu.endpoint_url()])
+        .args([
+            "invoke",
+            "--model-id",
+            MODEL,
+            "--body",
+            body.to_str().unwrap(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(last_signer(&emu), "AKIDFROMPROFILE");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials already expired on arrival
+// ---------------------------------------------------------------------------------------------
+
+/// The container endpoint hands out credentials that have already expired: they are fetched
+/// again; expired again, the call fails with a credentials error and nothing is signed with
+/// them. Directly (no cache) and through the default chain.
+#[test]
+fn expired_container_credentials_are_fetched_again_then_refused() {
+    let mut env = TestEnv::new();
+    let (ids, emu) = start();
+    env.enable_container(&emu);
+    let direct = Client::builder()
+        .region("us-east-1")
+        .endpoint_url(emu.endpoint_url())
+        .credentials_provider(ContainerProvider::new())
+        .build()
+        .unwrap();
+    let call = |c: &Client| {
+        c.invoke_model_with_response_stream(&InvokeRequest::new(MODEL, BODY))
+            .map(drop)
+    };
+    ids.expired_next(1);
+    call(&direct).unwrap();
+    assert_eq!(ids.call_count(IdentityEndpoint::Container), 2);
+    assert_eq!(last_signer(&emu), ISSUED_ACCESS_KEY_ID);
+    let before = bedrock_requests(&emu);
+    ids.expired_next(2);
+    let e = call(&direct).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Credentials, "{e}");
+    assert!(e.message().contains("already expired"), "{e}");
+    assert_eq!(ids.call_count(IdentityEndpoint::Container), 4);
+    assert_eq!(bedrock_requests(&emu), before);
+    // Through the chain's cache.
+    ids.expired_next(2);
+    let e = call(&chain_client(&emu, None)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Credentials, "{e}");
+    assert_eq!(ids.call_count(IdentityEndpoint::Container), 6);
+    assert_eq!(bedrock_requests(&emu), before);
+}
+
+/// `ttl_without_expiry(Duration::MAX)` means "keep for good", not a panic.
+#[test]
+fn a_huge_cache_ttl_is_no_limit() {
+    let mut env = TestEnv::new();
+    env.enable_env_keys();
+    let cache = CachingProvider::new(EnvironmentProvider::new()).ttl_without_expiry(Duration::MAX);
+    assert_eq!(
+        cache.provide_credentials().unwrap().access_key_id(),
+        "AKIDFROMENV"
+    );
+    env.unset("AWS_ACCESS_KEY_ID");
+    assert_eq!(
+        cache.provide_credentials().unwrap().access_key_id(),
+        "AKIDFROMENV"
+    );
 }

@@ -20,11 +20,30 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let code = match &cli.command {
-        Command::Chat(args) => chat::run(&cli.global, args),
-        Command::Converse(args) => converse::run(&cli.global, args),
-        Command::Invoke(args) => invoke::run(&cli.global, args),
-        Command::Decode(args) => decode::run(args),
-        Command::Emulator(args) => emulator::run(&cli.global, args),
+        Command::Chat(args) => chat::run(&args.client.or(&cli.client), args),
+        Command::Converse(args) => converse::run(&args.client.or(&cli.client), args),
+        Command::Invoke(args) => invoke::run(&args.client.or(&cli.client), args),
+        Command::Decode(args) => {
+            only_for_clients(&cli, "decode").unwrap_or_else(|| decode::run(args))
+        }
+        Command::Emulator(args) => {
+            only_for_clients(&cli, "emulator").unwrap_or_else(|| emulator::run(args))
+        }
     };
     ExitCode::from(code)
+}
+
+/// The client options are `chat`'s, `converse`'s and `invoke`'s: given before another command,
+/// they are a usage error (exit 2) rather than silently ignored.
+fn only_for_clients(cli: &Cli, command: &str) -> Option<u8> {
+    let given = cli.client.given();
+    if given.is_empty() {
+        return None;
+    }
+    eprintln!(
+        "bedrock-stream: `{command}` takes no client option ({}): those are for `chat`, \
+         `converse` and `invoke` (see `bedrock-stream {command} --help`)",
+        given.join(", "),
+    );
+    Some(bedrock_stream_cli::exit::USAGE)
 }

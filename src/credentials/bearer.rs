@@ -6,6 +6,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
 use super::ProvideCredentials;
 use crate::error::{Error, Result};
 use crate::profile::Env;
@@ -13,15 +15,30 @@ use crate::profile::Env;
 /// The environment variable botocore derives for the signing name `bedrock`.
 pub(crate) const BEARER_ENV: &str = "AWS_BEARER_TOKEN_BEDROCK";
 
-/// An Amazon Bedrock API key, sent as `Authorization: Bearer <token>`. `Debug` never shows it.
+/// An Amazon Bedrock API key, sent as `Authorization: Bearer <token>`. `Debug` never shows it;
+/// it is overwritten with zeros when dropped ([`ZeroizeOnDrop`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct BearerToken(String);
+
+impl Zeroize for BearerToken {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for BearerToken {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for BearerToken {}
 
 impl BearerToken {
     /// A token; it must be non-empty and free of control characters (CR/LF would split the
     /// header) and surrounding whitespace is removed.
     pub fn new(token: impl Into<String>) -> Result<BearerToken> {
-        let t = token.into();
+        let t = zeroize::Zeroizing::new(token.into());
         let trimmed = t.trim();
         if trimmed.is_empty() {
             return Err(Error::credentials("the bearer token is empty"));
@@ -72,6 +89,9 @@ pub(crate) struct AuthSettings {
     pub(crate) credentials: Option<Arc<dyn ProvideCredentials>>,
     /// Ignore `AWS_BEARER_TOKEN_BEDROCK` (for example when a stale key would shadow the role).
     pub(crate) ignore_env_bearer: bool,
+    /// A profile was named in code: it wins over `AWS_BEARER_TOKEN_BEDROCK` (and, in the
+    /// chain, over the environment's keys), as the AWS CLI does with `--profile`.
+    pub(crate) explicit_profile: bool,
 }
 
 impl fmt::Debug for AuthSettings {
@@ -80,6 +100,7 @@ impl fmt::Debug for AuthSettings {
             .field("bearer", &self.bearer)
             .field("credentials", &self.credentials)
             .field("ignore_env_bearer", &self.ignore_env_bearer)
+            .field("explicit_profile", &self.explicit_profile)
             .finish()
     }
 }
@@ -93,9 +114,9 @@ pub(crate) enum AuthChoice {
     SigV4(Arc<dyn ProvideCredentials>),
 }
 
-/// Precedence (spec §8.4): explicit bearer token > explicit AWS credentials >
-/// `AWS_BEARER_TOKEN_BEDROCK` (unless ignored) > `chain()` (environment credentials and the rest of
-/// the default chain). `chain` is only called when needed.
+/// Precedence: explicit bearer token > explicit AWS credentials > `AWS_BEARER_TOKEN_BEDROCK`
+/// (unless ignored, or a profile was named in code) > `chain()` (environment credentials and the
+/// rest of the default chain). `chain` is only called when needed.
 pub(crate) fn resolve_auth(
     settings: &AuthSettings,
     env: &Env,
@@ -107,7 +128,7 @@ pub(crate) fn resolve_auth(
     if let Some(c) = &settings.credentials {
         return Ok(AuthChoice::SigV4(c.clone()));
     }
-    if !settings.ignore_env_bearer {
+    if !settings.ignore_env_bearer && !settings.explicit_profile {
         if let Some(b) = bearer_from_env(env)? {
             return Ok(AuthChoice::Bearer(b));
         }
@@ -144,6 +165,7 @@ mod tests {
             bearer: if b { explicit_b.clone() } else { None },
             credentials: if c { explicit_c.clone() } else { None },
             ignore_env_bearer: ignore,
+            explicit_profile: false,
         };
         let r = |st: AuthSettings, env: &Env| kind(&resolve_auth(&st, env, chain).unwrap());
         // explicit bearer > explicit credentials
@@ -158,6 +180,27 @@ mod tests {
         assert_eq!(r(s(false, false, true), &env_tok), "sigv4:CHAIN");
         // nothing → chain
         assert_eq!(r(s(false, false, false), &none), "sigv4:CHAIN");
+        // an explicit profile → chain, whatever the environment's token
+        let named = AuthSettings {
+            explicit_profile: true,
+            ..s(false, false, false)
+        };
+        assert_eq!(r(named.clone(), &env_tok), "sigv4:CHAIN");
+        // ... but code-given credentials still come first
+        let named_b = AuthSettings {
+            explicit_profile: true,
+            ..s(true, false, false)
+        };
+        assert_eq!(r(named_b, &env_tok), "bearer:explicit");
+    }
+
+    #[test]
+    fn bearer_token_is_zeroized_on_drop() {
+        fn zeroize_on_drop<T: ZeroizeOnDrop>() {}
+        zeroize_on_drop::<BearerToken>();
+        let mut b = BearerToken::new("bedrock-api-key-SECRET").unwrap();
+        b.zeroize();
+        assert_eq!(b.token(), "");
     }
 
     #[test]

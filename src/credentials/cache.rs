@@ -4,8 +4,12 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use super::{Credentials, ProvideCredentials};
-use crate::error::{Error, Result};
+use super::{provide_unexpired, Credentials, CredentialsContext, ProvideCredentials};
+use crate::error::{Error, ErrorKind, Result};
+
+/// How often a thread waiting for another thread's refresh looks at its own cancel handle
+/// (a cancel has no way to wake this condition variable directly).
+const WAITER_POLL: Duration = Duration::from_millis(20);
 
 /// A clock, replaceable in tests.
 pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -21,7 +25,13 @@ pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// * If a refresh fails while the cached credentials are still valid, they keep being served,
 ///   and the next refresh is tried 10 seconds later. An error is returned only when no valid
 ///   credentials are left.
+/// * Credentials that have already expired when the source hands them out are asked for once
+///   more; expired again, they are a credentials error (never used to sign).
 /// * Nothing runs in the background: refreshes happen inside `provide_credentials`.
+/// * With [`provide_credentials_with`](ProvideCredentials::provide_credentials_with), a thread
+///   waiting for another thread's refresh gives up on its own cancel or deadline; the refresh
+///   itself stops on the refreshing call's cancel or deadline, and then does not count as a
+///   failure for the threads that waited (one of them refreshes instead).
 pub struct CachingProvider {
     inner: Arc<dyn ProvideCredentials>,
     refresh_window: Duration,
@@ -48,7 +58,8 @@ struct State {
 
 struct Entry {
     creds: Credentials,
-    refresh_at: SystemTime,
+    /// `None`: never (no expiry and a TTL too large to add to the clock).
+    refresh_at: Option<SystemTime>,
 }
 
 impl fmt::Debug for CachingProvider {
@@ -96,7 +107,8 @@ impl CachingProvider {
         self
     }
 
-    /// How long credentials without an expiry are kept (default 15 minutes).
+    /// How long credentials without an expiry are kept (default 15 minutes). A duration too
+    /// large to add to the clock (such as `Duration::MAX`) keeps them for good.
     pub fn ttl_without_expiry(mut self, ttl: Duration) -> Self {
         self.static_ttl = ttl;
         self
@@ -114,9 +126,9 @@ impl CachingProvider {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// How many threads are waiting for a refresh.
-    #[allow(dead_code)]
-    pub(crate) fn waiting_threads(&self) -> usize {
+    /// How many threads are waiting right now for another thread's refresh (for monitoring
+    /// and tests).
+    pub fn waiting_threads(&self) -> usize {
         self.lock().waiters
     }
 
@@ -146,13 +158,23 @@ impl Drop for RefreshGuard<'_> {
     }
 }
 
+/// Whether a refresh ended because of the refreshing call's own cancel or deadline (not a
+/// failure of the source: the waiting threads try themselves).
+fn ended_by_caller(e: &Error, ctx: &CredentialsContext) -> bool {
+    matches!(e.kind(), ErrorKind::Cancelled | ErrorKind::Timeout) && ctx.check().is_err()
+}
+
 impl ProvideCredentials for CachingProvider {
     fn provide_credentials(&self) -> Result<Credentials> {
+        self.provide_credentials_with(&CredentialsContext::new())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
         let mut st = self.lock();
         loop {
             let now = (self.clock)();
             if let Some(e) = &st.cached {
-                if now < e.refresh_at && Self::valid(&e.creds, now) {
+                if e.refresh_at.is_none_or(|r| now < r) && Self::valid(&e.creds, now) {
                     return Ok(e.creds.clone());
                 }
                 let still_valid = Self::valid(&e.creds, now);
@@ -163,11 +185,25 @@ impl ProvideCredentials for CachingProvider {
             if !st.refreshing {
                 break;
             }
-            // Wait for the running refresh and use its result.
+            // Wait for the running refresh and use its result, unless this call is cancelled or
+            // runs out of time first.
             let waited_for = st.generation + 1;
             st.waiters += 1;
             while st.refreshing {
-                st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
+                if let Err(e) = ctx.check() {
+                    st.waiters -= 1;
+                    return Err(e);
+                }
+                let slice = if ctx.cancel_handle().is_some() {
+                    ctx.bound(WAITER_POLL)
+                } else {
+                    ctx.bound(Duration::from_secs(3600))
+                };
+                st = self
+                    .done
+                    .wait_timeout(st, slice)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
             st.waiters -= 1;
             if let Some((g, err)) = &st.last_error {
@@ -189,7 +225,7 @@ impl ProvideCredentials for CachingProvider {
             cache: self,
             armed: true,
         };
-        let result = self.inner.provide_credentials();
+        let result = provide_unexpired(&*self.inner, ctx, &*self.clock);
         guard.armed = false;
         let mut st = self.lock();
         st.refreshing = false;
@@ -198,8 +234,8 @@ impl ProvideCredentials for CachingProvider {
         let out = match result {
             Ok(creds) => {
                 let refresh_at = match creds.expiry() {
-                    Some(exp) => exp.checked_sub(self.refresh_window).unwrap_or(exp),
-                    None => now + self.static_ttl,
+                    Some(exp) => Some(exp.checked_sub(self.refresh_window).unwrap_or(exp)),
+                    None => now.checked_add(self.static_ttl),
                 };
                 st.cached = Some(Entry {
                     creds: creds.clone(),
@@ -209,6 +245,11 @@ impl ProvideCredentials for CachingProvider {
                 st.backoff_until = None;
                 Ok(creds)
             }
+            Err(err) if ended_by_caller(&err, ctx) => {
+                // Not the source's failure: the waiters refresh themselves (no error to share,
+                // no back-off).
+                Err(err)
+            }
             Err(err) => {
                 let served = match &st.cached {
                     Some(e) if Self::valid(&e.creds, now) => Some(e.creds.clone()),
@@ -217,7 +258,7 @@ impl ProvideCredentials for CachingProvider {
                 st.last_error = Some((st.generation, copy_error(&err)));
                 match served {
                     Some(c) => {
-                        st.backoff_until = Some(now + self.retry_after_failure);
+                        st.backoff_until = now.checked_add(self.retry_after_failure);
                         Ok(c)
                     }
                     None => {
@@ -456,6 +497,140 @@ mod tests {
         now.store(900, Ordering::SeqCst);
         assert_eq!(cache.provide_credentials().unwrap().access_key_id(), "S2");
         assert_eq!(fake.calls(), 2);
+    }
+
+    /// `Duration::MAX` as the TTL: no overflow panic, the credentials are kept for good.
+    #[test]
+    fn a_huge_ttl_means_no_limit() {
+        let (fake, now, cache) = setup(Box::new(|n, _| {
+            Ok(Credentials::new(format!("S{n}"), "x", None))
+        }));
+        let cache = Arc::new(
+            CachingProvider::from_arc(fake.clone())
+                .ttl_without_expiry(Duration::MAX)
+                .with_clock(cache.clock.clone()),
+        );
+        assert_eq!(cache.provide_credentials().unwrap().access_key_id(), "S1");
+        now.store(100 * 365 * 86_400, Ordering::SeqCst);
+        assert_eq!(cache.provide_credentials().unwrap().access_key_id(), "S1");
+        assert_eq!(fake.calls(), 1);
+        // The same with the real clock.
+        let real = CachingProvider::new(Credentials::new("R", "x", None))
+            .ttl_without_expiry(Duration::MAX)
+            .refresh_window(Duration::MAX);
+        assert_eq!(real.provide_credentials().unwrap().access_key_id(), "R");
+        assert_eq!(real.provide_credentials().unwrap().access_key_id(), "R");
+    }
+
+    /// Expired on arrival: asked once more; expired again, an error (never served).
+    #[test]
+    fn credentials_expired_on_arrival_are_fetched_again_then_refused() {
+        let (fake, _now, cache) = setup(Box::new(|n, f| {
+            let now = f.now.load(Ordering::SeqCst);
+            let exp = if n == 1 || n >= 3 {
+                at(now)
+            } else {
+                at(now + 3600)
+            };
+            Ok(Credentials::new(format!("AK{n}"), "SK", None).with_expiry(Some(exp)))
+        }));
+        assert_eq!(cache.provide_credentials().unwrap().access_key_id(), "AK2");
+        assert_eq!(fake.calls(), 2);
+        let (fake, _now, cache) = setup(Box::new(|_, f| {
+            let now = f.now.load(Ordering::SeqCst);
+            Ok(Credentials::new("OLD", "SK", None)
+                .with_expiry(Some(at(now) - Duration::from_secs(1))))
+        }));
+        let e = cache.provide_credentials().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Credentials);
+        assert!(e.message().contains("already expired"), "{e}");
+        assert_eq!(fake.calls(), 2);
+    }
+
+    /// A thread waiting for another thread's refresh gives up on its own cancel or deadline;
+    /// the refresh goes on and its result is cached for the others.
+    #[test]
+    fn a_waiter_gives_up_on_its_own_cancel_and_deadline() {
+        let release = Arc::new(AtomicBool::new(false));
+        let r2 = release.clone();
+        let (fake, now, cache) = setup(Box::new(move |n, f| {
+            if n == 2 {
+                while !r2.load(Ordering::SeqCst) {
+                    std::thread::yield_now();
+                }
+            }
+            f.issue(n)
+        }));
+        cache.provide_credentials().unwrap();
+        now.store(4000, Ordering::SeqCst); // AK1 expired: everyone must wait
+        let refresher = {
+            let c = cache.clone();
+            std::thread::spawn(move || c.provide_credentials())
+        };
+        while fake.calls() < 2 {
+            std::thread::yield_now();
+        }
+        let cancel = crate::CancelHandle::new();
+        let waiter = {
+            let c = cache.clone();
+            let ctx = CredentialsContext::new().with_cancel(cancel.clone());
+            std::thread::spawn(move || c.provide_credentials_with(&ctx))
+        };
+        while cache.waiting_threads() < 1 {
+            std::thread::yield_now();
+        }
+        let t0 = std::time::Instant::now();
+        cancel.cancel();
+        let e = waiter.join().unwrap().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled);
+        assert!(t0.elapsed() < Duration::from_secs(2));
+        // A deadline that passes while waiting.
+        let ctx = CredentialsContext::new()
+            .with_deadline(std::time::Instant::now() + Duration::from_millis(50));
+        let e = cache.provide_credentials_with(&ctx).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert_eq!(e.timer(), Some(crate::Timer::Deadline));
+        assert_eq!(cache.waiting_threads(), 0);
+        release.store(true, Ordering::SeqCst);
+        assert_eq!(refresher.join().unwrap().unwrap().access_key_id(), "AK2");
+        assert_eq!(cache.provide_credentials().unwrap().access_key_id(), "AK2");
+        assert_eq!(fake.calls(), 2);
+    }
+
+    /// The refreshing call is cancelled: the threads that waited do not get its cancellation;
+    /// one of them refreshes.
+    #[test]
+    fn a_cancelled_refresh_is_not_shared_with_the_waiters() {
+        let cancel = crate::CancelHandle::new();
+        let c2 = cancel.clone();
+        let (fake, now, cache) = setup(Box::new(move |n, f| {
+            if n == 2 {
+                f.hold_until_waiters(1);
+                c2.cancel();
+                return Err(Error::cancelled());
+            }
+            f.issue(n)
+        }));
+        cache.provide_credentials().unwrap();
+        now.store(4000, Ordering::SeqCst);
+        let refresher = {
+            let c = cache.clone();
+            let ctx = CredentialsContext::new().with_cancel(cancel.clone());
+            std::thread::spawn(move || c.provide_credentials_with(&ctx))
+        };
+        while fake.calls() < 2 {
+            std::thread::yield_now();
+        }
+        let waiter = {
+            let c = cache.clone();
+            std::thread::spawn(move || c.provide_credentials())
+        };
+        assert_eq!(
+            refresher.join().unwrap().unwrap_err().kind(),
+            ErrorKind::Cancelled
+        );
+        assert_eq!(waiter.join().unwrap().unwrap().access_key_id(), "AK3");
+        assert_eq!(fake.calls(), 3);
     }
 
     #[test]

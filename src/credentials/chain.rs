@@ -8,7 +8,10 @@ use super::http::HttpSettings;
 use super::imds::ImdsProvider;
 use super::profile_provider::ProfileProvider;
 use super::web_identity::WebIdentityProvider;
-use super::{load_env_credentials, Credentials, Loaded, ProvideCredentials, ProviderConfig};
+use super::{
+    load_env_credentials, Credentials, CredentialsContext, Loaded, ProvideCredentials,
+    ProviderConfig,
+};
 use crate::error::{Error, Result};
 
 /// The default credential chain, cached by a [`CachingProvider`]:
@@ -23,6 +26,12 @@ use crate::error::{Error, Result};
 /// error, a broken profile) stops the chain with its error: it never falls through to a later,
 /// possibly broader, principal. When no source is configured, the error lists why each one was
 /// skipped.
+///
+/// An explicit profile ([`DefaultChain::with_profile`], `ClientBuilder::profile`, the CLI's
+/// `--profile`, `bedrock_stream_config_set_profile`) wins over the environment, as in the AWS
+/// CLI and botocore: sources 1 and 2 are skipped, so `AWS_ACCESS_KEY_ID` & co. and
+/// `AWS_WEB_IDENTITY_TOKEN_FILE` never sign in its place. (`AWS_PROFILE` is not explicit: the
+/// environment keys still come first.)
 #[derive(Debug, Clone)]
 pub struct DefaultChain {
     inner: Arc<CachingProvider>,
@@ -79,36 +88,57 @@ impl ProvideCredentials for DefaultChain {
     fn provide_credentials(&self) -> Result<Credentials> {
         self.inner.provide_credentials()
     }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        self.inner.provide_credentials_with(ctx)
+    }
 }
 
 impl ProvideCredentials for Chain {
     fn provide_credentials(&self) -> Result<Credentials> {
+        self.provide_credentials_with(&CredentialsContext::new())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
         let cfg = &self.cfg;
         let mut skipped = Vec::new();
-        match load_env_credentials(&cfg.env)? {
-            Some(c) => return Ok(c),
-            None => skipped.push("environment: AWS_ACCESS_KEY_ID is not set".to_string()),
+        let explicit_profile = cfg.explicit_profile();
+        if let Some(p) = explicit_profile {
+            skipped.push(format!(
+                "environment and web identity: not used with the explicit profile `{p}`"
+            ));
+        } else {
+            match load_env_credentials(&cfg.env)? {
+                Some(c) => return Ok(c),
+                None => skipped.push("environment: AWS_ACCESS_KEY_ID is not set".to_string()),
+            }
         }
+        let web_identity = || -> Result<Loaded> {
+            if explicit_profile.is_some() {
+                return Ok(Loaded::NotConfigured(String::new()));
+            }
+            WebIdentityProvider::from_env()
+                .with_config(cfg.clone())
+                .load(ctx)
+        };
         let sources: [(&str, &dyn Fn() -> Result<Loaded>); 4] = [
-            ("web identity", &|| {
-                WebIdentityProvider::from_env()
-                    .with_config(cfg.clone())
-                    .load()
-            }),
+            ("web identity", &web_identity),
             ("profile", &|| {
-                ProfileProvider::new().with_config(cfg.clone()).load()
+                ProfileProvider::new().with_config(cfg.clone()).load(ctx)
             }),
             ("container", &|| {
-                ContainerProvider::new().with_config(cfg.clone()).load()
+                ContainerProvider::new().with_config(cfg.clone()).load(ctx)
             }),
             ("IMDS", &|| {
-                ImdsProvider::new().with_config(cfg.clone()).load()
+                ImdsProvider::new().with_config(cfg.clone()).load(ctx)
             }),
         ];
         for (name, load) in sources {
             match load() {
                 Ok(Loaded::Found(c)) => return Ok(c),
+                Ok(Loaded::NotConfigured(why)) if why.is_empty() => {}
                 Ok(Loaded::NotConfigured(why)) => skipped.push(format!("{name}: {why}")),
+                Err(e) if matches!(e.kind(), crate::ErrorKind::Cancelled) => return Err(e),
                 Err(e) => {
                     let msg = format!("{name} credentials: {}", e.message());
                     return Err(e.with_message(msg));

@@ -15,8 +15,13 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use zeroize::Zeroizing;
+
 use super::http::{HttpClient, HttpSettings};
-use super::{excerpt, time, Credentials, Loaded, ProvideCredentials, ProviderConfig};
+use super::web_identity::read_trimmed_token;
+use super::{
+    excerpt, time, Credentials, CredentialsContext, Loaded, ProvideCredentials, ProviderConfig,
+};
 use crate::error::{Error, ErrorKind, Result};
 
 const ECS_HOST: &str = "169.254.170.2";
@@ -77,19 +82,17 @@ impl ContainerProvider {
         }
     }
 
-    fn auth_token(&self) -> Result<Option<String>> {
+    fn auth_token(&self) -> Result<Option<Zeroizing<String>>> {
         let env = &self.cfg.env;
         let token = if let Some(file) = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
             let path = env.expand_tilde(&file);
-            let t = std::fs::read_to_string(&path).map_err(|e| {
-                Error::credentials(format!(
-                    "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE ({}): {e}",
-                    path.display()
-                ))
-            })?;
-            Some(t.trim().to_string())
+            Some(read_trimmed_token(
+                &path,
+                "the container authorization token file (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)",
+            )?)
         } else {
             env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+                .map(Zeroizing::new)
         };
         if let Some(t) = &token {
             if t.is_empty() || t.chars().any(|c| c.is_control()) {
@@ -101,7 +104,7 @@ impl ContainerProvider {
         Ok(token)
     }
 
-    pub(crate) fn load(&self) -> Result<Loaded> {
+    pub(crate) fn load(&self, ctx: &CredentialsContext) -> Result<Loaded> {
         let Some(url) = self.url()? else {
             return Ok(Loaded::NotConfigured(
                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI are not set".into(),
@@ -115,7 +118,8 @@ impl ContainerProvider {
         }
         let mut last = None;
         for _ in 0..2 {
-            match http.send("container credentials", "GET", &url, &headers, None) {
+            ctx.check()?;
+            match http.send(ctx, "container credentials", "GET", &url, &headers, None) {
                 Ok(r) if r.is_success() => {
                     return parse_container_response(&r.body, &url).map(Loaded::Found)
                 }
@@ -127,6 +131,8 @@ impl ContainerProvider {
                     last = Some(e);
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout) => {
+                    // The call's own cancel or deadline ends it here.
+                    ctx.check()?;
                     last = Some(e)
                 }
                 Err(e) => return Err(e),
@@ -142,7 +148,11 @@ impl ContainerProvider {
 
 impl ProvideCredentials for ContainerProvider {
     fn provide_credentials(&self) -> Result<Credentials> {
-        match self.load()? {
+        self.provide_credentials_with(&CredentialsContext::new())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        match self.load(ctx)? {
             Loaded::Found(c) => Ok(c),
             Loaded::NotConfigured(why) => Err(Error::credentials(format!(
                 "container credentials are not configured: {why}"
@@ -374,10 +384,13 @@ mod tests {
         // not configured
         let p = ContainerProvider::new()
             .with_config(ProviderConfig::new(Env::from_pairs::<&str, &str>([])));
-        assert!(matches!(p.load().unwrap(), Loaded::NotConfigured(_)));
+        assert!(matches!(
+            p.load(&CredentialsContext::new()).unwrap(),
+            Loaded::NotConfigured(_)
+        ));
         // a disallowed full URI is an error, not "not configured"
         let env = Env::from_pairs([("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/")]);
         let p = ContainerProvider::new().with_config(ProviderConfig::new(env));
-        assert!(p.load().is_err());
+        assert!(p.load(&CredentialsContext::new()).is_err());
     }
 }

@@ -2,10 +2,21 @@
 //! container endpoint and IMDS. Bounded timeouts, bounded response bodies, no redirects, HTTP
 //! error statuses returned as values. Error messages name the URL (which never carries a secret
 //! here) and never include request headers or bodies.
+//!
+//! Each request belongs to the call that needs the credentials ([`CredentialsContext`]): its
+//! socket is registered with the call's [`CancelHandle`](crate::CancelHandle) through the
+//! client's [`CancellableConnector`], so a cancel shuts it down at once, and its overall timeout
+//! is cut to what is left of the call's deadline. Connections are not pooled: a socket is
+//! closed when its response has been read, so a later cancel of that call can never reach a
+//! connection another call reuses.
 
 use std::time::Duration;
 
+use zeroize::Zeroize;
+
+use super::CredentialsContext;
 use crate::error::{Error, Result, Timer};
+use crate::transport::{CancellableConnector, CurrentCancel};
 
 /// The largest credential-endpoint response read (STS/SSO/IMDS answers are a few KiB).
 const MAX_BODY: u64 = 1024 * 1024;
@@ -96,7 +107,16 @@ impl std::fmt::Debug for HttpResponse {
     }
 }
 
+impl Drop for HttpResponse {
+    // Credential answers hold secrets.
+    fn drop(&mut self) {
+        self.body.zeroize();
+    }
+}
+
 impl HttpResponse {
+    /// The body as text. The caller holds a copy of what may be a secret: keep it in a
+    /// `Zeroizing` when it is not parsed at once.
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -134,36 +154,47 @@ impl HttpClient {
             .timeout_connect(Some(settings.connect_timeout))
             .timeout_global(Some(settings.total_timeout))
             .user_agent(USER_AGENT)
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
             .proxy(proxy);
         if let Some(tls) = &settings.tls {
             cfg = cfg.tls_config(tls.clone());
         }
-        HttpClient {
-            agent: cfg.build().new_agent(),
-            settings,
-        }
+        let agent = ureq::Agent::with_parts(
+            cfg.build(),
+            CancellableConnector::default(),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        );
+        HttpClient { agent, settings }
     }
 
-    /// Send one request. `what` names the call in errors ("STS AssumeRole").
+    /// Send one request for the call of `ctx`. `what` names the call in errors ("STS
+    /// AssumeRole").
     pub(crate) fn send(
         &self,
+        ctx: &CredentialsContext,
         what: &str,
         method: &str,
         url: &str,
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Result<HttpResponse> {
+        ctx.check()?;
         let mut builder = ureq::http::Request::builder().method(method).uri(url);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
+        let total = ctx.bound(self.settings.total_timeout);
+        let _current = ctx.cancel_handle().map(CurrentCancel::enter);
         let result = match body {
-            Some(b) => builder.body(b.to_vec()).map(|req| self.agent.run(req)),
-            None => builder.body(()).map(|req| self.agent.run(req)),
+            Some(b) => builder
+                .body(b.to_vec())
+                .map(|req| self.run(req, total, ctx)),
+            None => builder.body(()).map(|req| self.run(req, total, ctx)),
         };
         let mut resp = match result {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(self.map_error(what, url, e)),
+            Ok(Err(e)) => return Err(self.map_error(ctx, what, url, e)),
             Err(_) => {
                 return Err(Error::config(format!(
                     "{what}: the URL or a header is not valid"
@@ -176,11 +207,36 @@ impl HttpClient {
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|e| self.map_error(what, url, e))?;
+            .map_err(|e| self.map_error(ctx, what, url, e))?;
+        drop(resp);
+        // A cancel that raced with the end of the exchange still wins.
+        ctx.check()?;
         Ok(HttpResponse { status, body })
     }
 
-    fn map_error(&self, what: &str, url: &str, e: ureq::Error) -> Error {
+    /// Run one request; the overall timeout is `total` when the call's deadline is nearer.
+    fn run<B: ureq::AsSendBody>(
+        &self,
+        req: ureq::http::Request<B>,
+        total: Duration,
+        ctx: &CredentialsContext,
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        if ctx.deadline().is_some() {
+            let req = self
+                .agent
+                .configure_request(req)
+                .timeout_global(Some(total))
+                .build();
+            return self.agent.run(req);
+        }
+        self.agent.run(req)
+    }
+
+    fn map_error(&self, ctx: &CredentialsContext, what: &str, url: &str, e: ureq::Error) -> Error {
+        // The call's own cancel or deadline, whatever the socket reported.
+        if let Err(c) = ctx.check() {
+            return c;
+        }
         let url = crate::redact::url(url);
         match e {
             ureq::Error::Timeout(t) => {
@@ -253,6 +309,7 @@ mod tests {
         ));
         let r = c
             .send(
+                &CredentialsContext::new(),
                 "test",
                 "PUT",
                 &format!("http://{addr}/x"),
@@ -281,7 +338,14 @@ mod tests {
             Duration::from_secs(5),
         ));
         let e = c
-            .send("probe", "GET", &format!("http://{addr}/"), &[], None)
+            .send(
+                &CredentialsContext::new(),
+                "probe",
+                "GET",
+                &format!("http://{addr}/"),
+                &[],
+                None,
+            )
             .unwrap_err();
         assert!(
             matches!(

@@ -18,8 +18,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use zeroize::Zeroizing;
+
 use super::http::{HttpClient, HttpResponse, HttpSettings};
-use super::{excerpt, time, Credentials, Loaded, ProvideCredentials, ProviderConfig};
+use super::{
+    excerpt, time, Credentials, CredentialsContext, Loaded, ProvideCredentials, ProviderConfig,
+};
 use crate::error::{Error, ErrorKind, Result, Timer};
 use crate::profile::parse_bool;
 
@@ -134,14 +138,14 @@ impl ImdsProvider {
         }))
     }
 
-    pub(crate) fn load(&self) -> Result<Loaded> {
+    pub(crate) fn load(&self, ctx: &CredentialsContext) -> Result<Loaded> {
         let Some(s) = self.settings()? else {
             return Ok(Loaded::NotConfigured(
                 "IMDS is disabled (AWS_EC2_METADATA_DISABLED)".into(),
             ));
         };
         let http = HttpClient::new(HttpSettings::local(s.timeout, s.timeout * 2));
-        let token = match fetch_token(&http, &s)? {
+        let token = match fetch_token(ctx, &http, &s)? {
             TokenOutcome::Token(t) => Some(t),
             TokenOutcome::FallBackToV1 => None,
             TokenOutcome::Unreachable(why) => {
@@ -156,7 +160,7 @@ impl ImdsProvider {
             None => vec![],
         };
         let list_url = format!("{}{CREDS_PATH}", s.endpoint);
-        let r = get_with_retries(&http, &s, &list_url, &headers)?;
+        let r = get_with_retries(ctx, &http, &s, &list_url, &headers)?;
         let r = match r {
             Some(r) => r,
             None => {
@@ -189,7 +193,7 @@ impl ImdsProvider {
             return Err(Error::credentials("IMDS returned an invalid role name"));
         }
         let url = format!("{list_url}{role}");
-        let r = get_with_retries(&http, &s, &url, &headers)?.ok_or_else(|| {
+        let r = get_with_retries(ctx, &http, &s, &url, &headers)?.ok_or_else(|| {
             Error::credentials("IMDS stopped answering while fetching the role's credentials")
         })?;
         if !r.is_success() {
@@ -206,7 +210,11 @@ impl ImdsProvider {
 
 impl ProvideCredentials for ImdsProvider {
     fn provide_credentials(&self) -> Result<Credentials> {
-        match self.load()? {
+        self.provide_credentials_with(&CredentialsContext::new())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        match self.load(ctx)? {
             Loaded::Found(c) => Ok(c),
             Loaded::NotConfigured(why) => Err(Error::credentials(format!(
                 "no credentials from IMDS: {why}"
@@ -216,7 +224,7 @@ impl ProvideCredentials for ImdsProvider {
 }
 
 enum TokenOutcome {
-    Token(String),
+    Token(Zeroizing<String>),
     FallBackToV1,
     Unreachable(String),
 }
@@ -226,19 +234,29 @@ fn is_connect_failure(e: &Error) -> bool {
         || (e.kind() == ErrorKind::Timeout && e.timer() == Some(Timer::Connect))
 }
 
-fn fetch_token(http: &HttpClient, s: &ImdsSettings) -> Result<TokenOutcome> {
+fn fetch_token(
+    ctx: &CredentialsContext,
+    http: &HttpClient,
+    s: &ImdsSettings,
+) -> Result<TokenOutcome> {
     let url = format!("{}/latest/api/token", s.endpoint);
     let mut last = String::new();
     for _ in 0..s.attempts {
-        match http.send(
+        let sent = http.send(
+            ctx,
             "IMDS token",
             "PUT",
             &url,
             &[("x-aws-ec2-metadata-token-ttl-seconds", TOKEN_TTL)],
             None,
-        ) {
+        );
+        if sent.is_err() {
+            // The call's own cancel or deadline is not a reason to fall back to IMDSv1.
+            ctx.check()?;
+        }
+        match sent {
             Ok(r) if r.status == 200 => {
-                let t = r.text().trim().to_string();
+                let t = Zeroizing::new(r.text().trim().to_string());
                 if t.is_empty() || t.chars().any(|c| c.is_control()) {
                     return Err(Error::credentials("IMDS returned an invalid session token"));
                 }
@@ -278,6 +296,7 @@ fn v1_or_error(s: &ImdsSettings, why: &str) -> Result<TokenOutcome> {
 
 /// GET with retries on connect failures and 5xx; `Ok(None)` when unreachable.
 fn get_with_retries(
+    ctx: &CredentialsContext,
     http: &HttpClient,
     s: &ImdsSettings,
     url: &str,
@@ -285,7 +304,12 @@ fn get_with_retries(
 ) -> Result<Option<HttpResponse>> {
     let mut last = None;
     for _ in 0..s.attempts {
-        match http.send("IMDS", "GET", url, headers, None) {
+        let sent = http.send(ctx, "IMDS", "GET", url, headers, None);
+        if sent.is_err() {
+            // The call's own cancel or deadline never reads as "no IMDS here".
+            ctx.check()?;
+        }
+        match sent {
             Ok(r) if r.status >= 500 => last = Some(Ok(r)),
             Ok(r) => return Ok(Some(r)),
             Err(e) if is_connect_failure(&e) || e.kind() == ErrorKind::Timeout => {
@@ -419,7 +443,10 @@ mod tests {
             "AWS_EC2_METADATA_SERVICE_ENDPOINT",
             &format!("http://{addr}"),
         )]);
-        assert!(matches!(p.load().unwrap(), Loaded::NotConfigured(_)));
+        assert!(matches!(
+            p.load(&CredentialsContext::new()).unwrap(),
+            Loaded::NotConfigured(_)
+        ));
     }
 
     #[test]

@@ -48,20 +48,27 @@ pub use chain::DefaultChain;
 pub use container::ContainerProvider;
 pub use imds::ImdsProvider;
 pub use process::ProcessProvider;
+pub use process::DEFAULT_PROCESS_TIMEOUT;
 pub use profile_provider::ProfileProvider;
 pub use sts::AssumeRoleProvider;
 pub use web_identity::WebIdentityProvider;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::error::{Error, Result};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::error::{Error, Result, Timer};
 use crate::profile::Env;
+use crate::transport::CancelHandle;
 
 use self::http::{HttpClient, HttpSettings};
 
 /// An AWS access key pair, with an optional session token and expiry.
+///
+/// The key id, the secret and the session token are overwritten with zeros when the value is
+/// dropped ([`ZeroizeOnDrop`]); `Debug` shows only the key id.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     access_key_id: String,
@@ -125,6 +132,23 @@ impl Credentials {
     }
 }
 
+impl Zeroize for Credentials {
+    /// Overwrite the key id, the secret and the session token with zeros (and empty them).
+    fn zeroize(&mut self) {
+        self.access_key_id.zeroize();
+        self.secret_access_key.zeroize();
+        self.session_token.zeroize();
+    }
+}
+
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Credentials {}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
@@ -140,16 +164,137 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// What a credentials request may wait for: the [`CancelHandle`] and the deadline of the call
+/// that needs the credentials.
+///
+/// The client passes one to [`ProvideCredentials::provide_credentials_with`] before each
+/// attempt, so that cancelling the call, or its deadline passing, also ends the credential
+/// resolution: the HTTP requests to STS, SSO, IMDS and the container endpoint (their socket is
+/// shut down), a `credential_process` (killed), and the wait for another thread's refresh in a
+/// [`CachingProvider`].
+#[derive(Clone, Default)]
+pub struct CredentialsContext {
+    cancel: Option<CancelHandle>,
+    deadline: Option<Instant>,
+    /// The configured deadline, for the error message.
+    limit: Option<Duration>,
+}
+
+impl fmt::Debug for CredentialsContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialsContext")
+            .field("cancel", &self.cancel)
+            .field("remaining", &self.remaining())
+            .finish()
+    }
+}
+
+impl CredentialsContext {
+    /// No cancel handle, no deadline: wait as long as the providers' own timeouts allow.
+    pub fn new() -> CredentialsContext {
+        CredentialsContext::default()
+    }
+
+    /// Give up with [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled) once `cancel` is
+    /// cancelled.
+    pub fn with_cancel(mut self, cancel: CancelHandle) -> CredentialsContext {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    /// Give up with a [`Timer::Deadline`] timeout at `deadline`.
+    pub fn with_deadline(mut self, deadline: Instant) -> CredentialsContext {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The deadline of a call whose configured deadline is `limit` (for the message).
+    pub(crate) fn with_call_deadline(
+        mut self,
+        deadline: Option<Instant>,
+        limit: Option<Duration>,
+    ) -> CredentialsContext {
+        self.deadline = deadline;
+        self.limit = limit;
+        self
+    }
+
+    /// The cancel handle, if any.
+    pub fn cancel_handle(&self) -> Option<&CancelHandle> {
+        self.cancel.as_ref()
+    }
+
+    /// The deadline, if any.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Whether the call was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelHandle::is_cancelled)
+    }
+
+    /// Time left before the deadline (`None`: no deadline; zero once it passed).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// `Ok` while the call may still wait; the cancellation or deadline error otherwise.
+    pub fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        if self.remaining().is_some_and(|r| r.is_zero()) {
+            return Err(self.deadline_error());
+        }
+        Ok(())
+    }
+
+    pub(crate) fn deadline_error(&self) -> Error {
+        let e = Error::timeout(Timer::Deadline, self.limit);
+        let msg = format!("{} while resolving credentials", e.message());
+        e.with_message(msg)
+    }
+
+    /// `d`, shortened to the time left before the deadline.
+    pub(crate) fn bound(&self, d: Duration) -> Duration {
+        match self.remaining() {
+            Some(r) => d.min(r),
+            None => d,
+        }
+    }
+}
+
 /// A source of credentials. Implementations must be cheap to call repeatedly: the client calls
-/// `provide_credentials` before every request attempt.
+/// it before every request attempt.
 pub trait ProvideCredentials: Send + Sync + fmt::Debug {
     /// Current credentials, or a [`ErrorKind::Credentials`](crate::ErrorKind::Credentials)
     /// error saying what was tried.
     fn provide_credentials(&self) -> Result<Credentials>;
+
+    /// As [`provide_credentials`](ProvideCredentials::provide_credentials), for a call that
+    /// may be cancelled or has a deadline: return
+    /// [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled) or a deadline
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) promptly when `ctx` says so. The
+    /// client calls this one. Every provider of this crate implements it; the default (for
+    /// providers written elsewhere) checks `ctx` before and after `provide_credentials`, which
+    /// itself cannot be interrupted.
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        ctx.check()?;
+        let r = self.provide_credentials();
+        ctx.check()?;
+        r
+    }
 }
 
 impl ProvideCredentials for Credentials {
     fn provide_credentials(&self) -> Result<Credentials> {
+        Ok(self.clone())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        ctx.check()?;
         Ok(self.clone())
     }
 }
@@ -158,6 +303,43 @@ impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Arc<T> {
     fn provide_credentials(&self) -> Result<Credentials> {
         (**self).provide_credentials()
     }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        (**self).provide_credentials_with(ctx)
+    }
+}
+
+/// Whether `creds` expired at `now` (credentials without an expiry never do).
+pub(crate) fn expired(creds: &Credentials, now: SystemTime) -> bool {
+    creds.expiry().is_some_and(|e| e <= now)
+}
+
+/// Ask `provider` for credentials; when they are already expired as they arrive, ask once more,
+/// and fail with a credentials error if those are expired too (they would only be refused).
+pub(crate) fn provide_unexpired(
+    provider: &dyn ProvideCredentials,
+    ctx: &CredentialsContext,
+    now: &dyn Fn() -> SystemTime,
+) -> Result<Credentials> {
+    let first = provider.provide_credentials_with(ctx)?;
+    if !expired(&first, now()) {
+        return Ok(first);
+    }
+    drop(first);
+    ctx.check()?;
+    let second = provider.provide_credentials_with(ctx)?;
+    if !expired(&second, now()) {
+        return Ok(second);
+    }
+    let when = second
+        .expiry()
+        .map(time::format_rfc3339)
+        .unwrap_or_default();
+    Err(Error::credentials(format!(
+        "the {} credentials provider returned credentials that had already expired (at {when}), \
+         twice in a row; check the clock of this host and of the credential source",
+        second.provider_name()
+    )))
 }
 
 /// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` at each call.
@@ -254,6 +436,15 @@ impl ProviderConfig {
         self
     }
 
+    /// The profile named in code (not `AWS_PROFILE`), when there is one: it then wins over
+    /// the credentials in the environment.
+    pub(crate) fn explicit_profile(&self) -> Option<&str> {
+        self.profile_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+    }
+
     /// Both shared files, read now (they may change between refreshes: `aws sso login`).
     pub(crate) fn profiles(&self) -> Result<crate::profile::ProfileSet> {
         crate::profile::ProfileSet::load(&self.env, self.profile_name.as_deref())
@@ -287,10 +478,7 @@ impl ProviderConfig {
                 None => return Ok(None),
             },
         };
-        let path = self.env.expand_tilde(&path);
-        let pem = std::fs::read(&path).map_err(|e| {
-            Error::config(format!("cannot read the CA bundle {}: {e}", path.display()))
-        })?;
+        let pem = crate::profile::read_ca_bundle(&self.env.expand_tilde(&path))?;
         crate::tls::tls_config_with_bundle(&pem).map(Some)
     }
 }
@@ -325,5 +513,38 @@ mod tests {
             !s.contains("wJalrXUtnFEMI") && !s.contains("TOKEN123"),
             "{s}"
         );
+    }
+
+    /// The secret parts are wiped when credentials are dropped (`Drop` runs `zeroize`, which
+    /// overwrites the bytes in place before emptying the strings).
+    #[test]
+    fn credentials_are_zeroized_on_drop() {
+        fn zeroize_on_drop<T: ZeroizeOnDrop>() {}
+        zeroize_on_drop::<Credentials>();
+        let mut c = Credentials::new("AKIDEXAMPLE", "SECRET", Some("TOKEN".into()))
+            .with_expiry(Some(SystemTime::UNIX_EPOCH));
+        c.zeroize();
+        assert_eq!(c.access_key_id(), "");
+        assert_eq!(c.secret_access_key(), "");
+        assert_eq!(c.session_token(), None);
+        assert!(!format!("{c:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn a_context_reports_cancel_and_deadline() {
+        let ctx = CredentialsContext::new();
+        assert!(ctx.check().is_ok());
+        assert_eq!(ctx.remaining(), None);
+        let cancel = CancelHandle::new();
+        let ctx = CredentialsContext::new().with_cancel(cancel.clone());
+        assert!(ctx.check().is_ok());
+        cancel.cancel();
+        assert_eq!(ctx.check().unwrap_err().kind(), crate::ErrorKind::Cancelled);
+        let ctx = CredentialsContext::new()
+            .with_call_deadline(Some(Instant::now()), Some(Duration::from_millis(500)));
+        let e = ctx.check().unwrap_err();
+        assert_eq!(e.timer(), Some(Timer::Deadline));
+        assert!(e.message().contains("500ms"), "{e}");
+        assert_eq!(ctx.bound(Duration::from_secs(9)), Duration::ZERO);
     }
 }

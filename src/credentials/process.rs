@@ -11,23 +11,47 @@
 //! (`SessionToken` and `Expiration` optional). A non-zero exit status, non-JSON output, another
 //! `Version` or a missing key is an error; error messages never quote the output (it holds
 //! secrets), only the first line of standard error.
+//!
+//! Bounds: the command must finish within [`DEFAULT_PROCESS_TIMEOUT`] (one minute, the AWS SDK
+//! for Go's default; botocore and the other SDKs have none) and print at most
+//! [`MAX_PROCESS_OUTPUT`] on standard output; it is killed (and reaped) when it runs over
+//! either, and when the call that needs the credentials is cancelled or reaches its deadline.
 
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
-use super::{excerpt, time, Credentials, ProvideCredentials};
+use super::{excerpt, time, Credentials, CredentialsContext, ProvideCredentials};
 use crate::error::{Error, Result};
-use crate::profile::shlex_split;
+use crate::profile::{shlex_split, show_size};
+
+/// How long a `credential_process` may run before it is killed: one minute, as in the AWS SDK
+/// for Go (`processcreds.DefaultTimeout`).
+pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most a `credential_process` may print on standard output (the JSON is a few KiB).
+pub(crate) const MAX_PROCESS_OUTPUT: u64 = 1 << 20;
+
+/// The part of standard error kept for the error message (the rest is read and dropped).
+const MAX_STDERR_KEPT: u64 = 64 << 10;
+
+/// How often the running command is checked for exit, cancel and time-outs.
+const POLL: Duration = Duration::from_millis(10);
 
 /// Credentials from an external command (`credential_process`).
 ///
-/// The command runs at every call and blocks until it exits (there is no timeout, as in the AWS
-/// SDKs); wrap the provider in a [`CachingProvider`](super::CachingProvider) when the command
-/// returns an `Expiration`.
+/// The command runs at every call: wrap the provider in a
+/// [`CachingProvider`](super::CachingProvider) when the command returns an `Expiration`. It is
+/// killed when it runs longer than the timeout (default [`DEFAULT_PROCESS_TIMEOUT`]), prints
+/// more than 1 MiB, or the call is cancelled or reaches its deadline.
 #[derive(Debug, Clone)]
 pub struct ProcessProvider {
     command: String,
+    timeout: Duration,
 }
 
 impl ProcessProvider {
@@ -35,13 +59,25 @@ impl ProcessProvider {
     pub fn new(command: impl Into<String>) -> Self {
         ProcessProvider {
             command: command.into(),
+            timeout: DEFAULT_PROCESS_TIMEOUT,
         }
+    }
+
+    /// How long the command may run before it is killed (default
+    /// [`DEFAULT_PROCESS_TIMEOUT`]); `Duration::MAX` means no limit of its own.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 }
 
 impl ProvideCredentials for ProcessProvider {
     fn provide_credentials(&self) -> Result<Credentials> {
-        run_credential_process(&self.command)
+        self.provide_credentials_with(&CredentialsContext::new())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        run_credential_process(&self.command, self.timeout, ctx)
     }
 }
 
@@ -55,32 +91,109 @@ struct Output {
     expiration: Option<String>,
 }
 
-/// Run the command and parse its output.
-pub(crate) fn run_credential_process(command: &str) -> Result<Credentials> {
+/// What the reader threads report.
+enum Piece {
+    Stdout(std::io::Result<Vec<u8>>),
+    StdoutTooLong,
+    Stderr(Vec<u8>),
+}
+
+/// Why the command was stopped.
+enum Stop {
+    Ctx(Error),
+    Timeout,
+    TooLong,
+}
+
+/// Run the command and parse its output. `timeout` bounds the run (besides `ctx`).
+pub(crate) fn run_credential_process(
+    command: &str,
+    timeout: Duration,
+    ctx: &CredentialsContext,
+) -> Result<Credentials> {
+    ctx.check()?;
     let argv = shlex_split(command)
         .ok_or_else(|| Error::credentials("credential_process has an unterminated quote"))?;
     let Some((program, args)) = argv.split_first() else {
         return Err(Error::credentials("credential_process is empty"));
     };
-    let out = Command::new(program)
+    let name = excerpt(program);
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .map_err(|e| {
             Error::credentials(format!(
-                "credential_process `{}` could not be started: {e}",
-                excerpt(program)
+                "credential_process `{name}` could not be started: {e}"
             ))
         })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
+    let (tx, rx) = mpsc::channel();
+    spawn_readers(&mut child, tx);
+    let started = Instant::now();
+    let mut status = None;
+    let mut stdout: Option<Zeroizing<Vec<u8>>> = None;
+    let mut stderr: Option<Vec<u8>> = None;
+    let stop = loop {
+        if status.is_none() {
+            match child.try_wait() {
+                Ok(s) => status = s,
+                Err(e) => {
+                    kill(&mut child);
+                    return Err(Error::credentials(format!(
+                        "credential_process `{name}` could not be waited for: {e}"
+                    )));
+                }
+            }
+        }
+        if let (Some(_), Some(_), Some(_)) = (&status, &stdout, &stderr) {
+            break None;
+        }
+        if let Err(e) = ctx.check() {
+            break Some(Stop::Ctx(e));
+        }
+        if started.elapsed() >= timeout {
+            break Some(Stop::Timeout);
+        }
+        // Sleep until a reader reports, or the next look at the child.
+        match rx.recv_timeout(ctx.bound(POLL)) {
+            Ok(Piece::Stdout(Ok(out))) => stdout = Some(Zeroizing::new(out)),
+            Ok(Piece::Stdout(Err(e))) => {
+                kill(&mut child);
+                return Err(Error::credentials(format!(
+                    "cannot read the output of credential_process `{name}`: {e}"
+                )));
+            }
+            Ok(Piece::StdoutTooLong) => break Some(Stop::TooLong),
+            Ok(Piece::Stderr(err)) => stderr = Some(err),
+            Err(_) => {}
+        }
+    };
+    if let Some(stop) = stop {
+        // The command is killed; the reader threads end when the pipes close (they are not
+        // waited for: a grandchild may hold a pipe open).
+        kill(&mut child);
+        return Err(match stop {
+            Stop::Ctx(e) => e,
+            Stop::Timeout => Error::credentials(format!(
+                "credential_process `{name}` did not finish within {timeout:?} and was killed"
+            )),
+            Stop::TooLong => Error::credentials(format!(
+                "credential_process `{name}` printed more than the {} limit on standard output \
+                 and was killed",
+                show_size(MAX_PROCESS_OUTPUT)
+            )),
+        });
+    }
+    let (Some(status), Some(out), Some(err)) = (status, stdout, stderr) else {
+        unreachable!("the loop ends with all three");
+    };
+    if !status.success() {
+        let stderr = String::from_utf8_lossy(&err);
         let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         return Err(Error::credentials(format!(
-            "credential_process `{}` failed ({}){}",
-            excerpt(program),
-            out.status,
+            "credential_process `{name}` failed ({status}){}",
             if first.is_empty() {
                 String::new()
             } else {
@@ -88,12 +201,49 @@ pub(crate) fn run_credential_process(command: &str) -> Result<Credentials> {
             }
         )));
     }
-    parse_output(&out.stdout).map_err(|why| {
-        Error::credentials(format!(
-            "credential_process `{}` printed {why}",
-            excerpt(program)
-        ))
-    })
+    parse_output(&out)
+        .map_err(|why| Error::credentials(format!("credential_process `{name}` printed {why}")))
+}
+
+/// Read standard output (at most [`MAX_PROCESS_OUTPUT`]) and standard error (the first
+/// [`MAX_STDERR_KEPT`] kept) on two threads, each reporting once on `tx`.
+fn spawn_readers(child: &mut Child, tx: mpsc::Sender<Piece>) {
+    if let Some(mut out) = child.stdout.take() {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let r = (&mut out)
+                .take(MAX_PROCESS_OUTPUT + 1)
+                .read_to_end(&mut buf);
+            let piece = match r {
+                Ok(_) if buf.len() as u64 > MAX_PROCESS_OUTPUT => {
+                    zeroize::Zeroize::zeroize(&mut buf);
+                    Piece::StdoutTooLong
+                }
+                Ok(_) => Piece::Stdout(Ok(buf)),
+                Err(e) => {
+                    zeroize::Zeroize::zeroize(&mut buf);
+                    Piece::Stdout(Err(e))
+                }
+            };
+            let _ = tx.send(piece);
+        });
+    }
+    if let Some(mut err) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let _ = (&mut err).take(MAX_STDERR_KEPT).read_to_end(&mut kept);
+            // Drain the rest so the command never blocks writing to a full pipe.
+            let _ = std::io::copy(&mut err, &mut std::io::sink());
+            let _ = tx.send(Piece::Stderr(kept));
+        });
+    }
+}
+
+/// Kill the command and reap it (no zombie is left behind).
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Parse the JSON; the error text says what is wrong without quoting the output.
@@ -166,25 +316,28 @@ mod tests {
         }
     }
 
+    fn run(command: &str) -> Result<Credentials> {
+        run_credential_process(command, DEFAULT_PROCESS_TIMEOUT, &CredentialsContext::new())
+    }
+
     #[cfg(unix)]
     #[test]
     fn runs_the_command_and_reports_failures() {
-        let c = run_credential_process(
+        let c = run(
             r#"sh -c 'echo "{\"Version\": 1, \"AccessKeyId\": \"AKP\", \"SecretAccessKey\": \"SKP\"}"'"#,
         )
         .unwrap();
         assert_eq!(c.access_key_id(), "AKP");
         assert_eq!(c.provider_name(), "process");
-        let e = run_credential_process("sh -c 'echo SECRETOUT; echo broker down >&2; exit 3'")
-            .unwrap_err();
+        let e = run("sh -c 'echo SECRETOUT; echo broker down >&2; exit 3'").unwrap_err();
         let msg = e.to_string();
         assert!(
             msg.contains("broker down") && !msg.contains("SECRETOUT"),
             "{msg}"
         );
-        let e = run_credential_process("/nonexistent/credential-helper").unwrap_err();
+        let e = run("/nonexistent/credential-helper").unwrap_err();
         assert!(e.to_string().contains("could not be started"), "{e}");
-        assert!(run_credential_process("  ").is_err());
-        assert!(run_credential_process("sh -c 'unterminated").is_err());
+        assert!(run("  ").is_err());
+        assert!(run("sh -c 'unterminated").is_err());
     }
 }

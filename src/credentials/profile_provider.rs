@@ -25,7 +25,10 @@ use super::process::run_credential_process;
 use super::sso::{get_role_credentials, is_sso_profile, sso_config, SsoConfig};
 use super::sts::{assume_role, assume_role_with_web_identity, sts_endpoint, AssumeRoleParams};
 use super::web_identity::read_token_file;
-use super::{load_env_credentials, Credentials, Loaded, ProvideCredentials, ProviderConfig};
+use super::{
+    load_env_credentials, Credentials, CredentialsContext, Loaded, ProvideCredentials,
+    ProviderConfig, DEFAULT_PROCESS_TIMEOUT,
+};
 use crate::error::{Error, Result};
 use crate::profile::{ProfileSet, Section};
 
@@ -80,7 +83,7 @@ impl ProfileProvider {
         self
     }
 
-    pub(crate) fn load(&self) -> Result<Loaded> {
+    pub(crate) fn load(&self, ctx: &CredentialsContext) -> Result<Loaded> {
         let profiles = self.cfg.profiles()?;
         let Some(plan) = resolve_chain(&profiles)? else {
             return Ok(Loaded::NotConfigured(format!(
@@ -88,13 +91,17 @@ impl ProfileProvider {
                 profiles.selected_name()
             )));
         };
-        execute(&self.cfg, &profiles, &plan).map(Loaded::Found)
+        execute(ctx, &self.cfg, &profiles, &plan).map(Loaded::Found)
     }
 }
 
 impl ProvideCredentials for ProfileProvider {
     fn provide_credentials(&self) -> Result<Credentials> {
-        match self.load()? {
+        self.provide_credentials_with(&CredentialsContext::new())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        match self.load(ctx)? {
             Loaded::Found(c) => Ok(c),
             Loaded::NotConfigured(why) => Err(Error::credentials(why)),
         }
@@ -336,6 +343,7 @@ pub(crate) fn resolve_chain(profiles: &ProfileSet) -> Result<Option<Plan>> {
 
 /// Run a plan: get the base credentials, then assume each role in turn.
 pub(crate) fn execute(
+    ctx: &CredentialsContext,
     cfg: &ProviderConfig,
     profiles: &ProfileSet,
     plan: &Plan,
@@ -350,10 +358,17 @@ pub(crate) fn execute(
         } => {
             let token = read_token_file(&cfg.env.expand_tilde(token_file))?;
             let (ep, http) = sts()?;
-            assume_role_with_web_identity(&http, &ep, role_arn, session_name.as_deref(), &token)?
+            assume_role_with_web_identity(
+                ctx,
+                &http,
+                &ep,
+                role_arn,
+                session_name.as_deref(),
+                &token,
+            )?
         }
-        Base::Sso { profile, sso } => get_role_credentials(cfg, profiles, sso, profile)?,
-        Base::Process { command } => run_credential_process(command)?,
+        Base::Sso { profile, sso } => get_role_credentials(ctx, cfg, profiles, sso, profile)?,
+        Base::Process { command } => run_credential_process(command, DEFAULT_PROCESS_TIMEOUT, ctx)?,
         Base::Named(NamedSource::Environment) => {
             load_env_credentials(&cfg.env)?.ok_or_else(|| {
                 Error::credentials(
@@ -363,7 +378,7 @@ pub(crate) fn execute(
             })?
         }
         Base::Named(NamedSource::Ec2InstanceMetadata) => {
-            match ImdsProvider::new().with_config(cfg.clone()).load()? {
+            match ImdsProvider::new().with_config(cfg.clone()).load(ctx)? {
                 Loaded::Found(c) => c,
                 Loaded::NotConfigured(why) => {
                     return Err(Error::credentials(format!(
@@ -373,7 +388,10 @@ pub(crate) fn execute(
             }
         }
         Base::Named(NamedSource::EcsContainer) => {
-            match ContainerProvider::new().with_config(cfg.clone()).load()? {
+            match ContainerProvider::new()
+                .with_config(cfg.clone())
+                .load(ctx)?
+            {
                 Loaded::Found(c) => c,
                 Loaded::NotConfigured(why) => {
                     return Err(Error::credentials(format!(
@@ -386,7 +404,7 @@ pub(crate) fn execute(
     if !plan.roles.is_empty() {
         let (ep, http) = sts()?;
         for step in &plan.roles {
-            creds = assume_role(&http, &ep, &creds, &step.params).map_err(|e| {
+            creds = assume_role(ctx, &http, &ep, &creds, &step.params).map_err(|e| {
                 let msg = format!("profile `{}`: {}", step.profile, e.message());
                 e.with_message(msg)
             })?;

@@ -12,12 +12,13 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use serde::Deserialize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::sha1::sha1_hex;
-use super::{excerpt, time, Credentials, ProviderConfig};
+use super::{excerpt, time, Credentials, CredentialsContext, ProviderConfig};
 use crate::endpoint;
 use crate::error::{Error, Result};
-use crate::profile::{ProfileSet, Section};
+use crate::profile::{read_file_capped, ProfileSet, Section, MAX_TOKEN_FILE};
 
 /// A resolved SSO configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +114,12 @@ struct CachedToken {
     expires_at: Option<String>,
 }
 
+impl Drop for CachedToken {
+    fn drop(&mut self) {
+        self.access_token.zeroize();
+    }
+}
+
 /// The token cache file of a configuration.
 pub(crate) fn cache_file(cfg: &ProviderConfig, sso: &SsoConfig) -> Result<PathBuf> {
     let home = cfg.env.home_dir().ok_or_else(|| {
@@ -131,27 +138,32 @@ pub(crate) fn cached_token(
     sso: &SsoConfig,
     profile: &str,
     now: SystemTime,
-) -> Result<String> {
+) -> Result<Zeroizing<String>> {
     let path = cache_file(cfg, sso)?;
     let hint = sso.login_hint(profile);
-    let bytes = std::fs::read(&path).map_err(|e| {
+    let bytes = Zeroizing::new(read_file_capped(&path, MAX_TOKEN_FILE).map_err(|e| {
         Error::credentials(format!(
             "no cached SSO token for profile `{profile}` ({}: {e}); {hint}",
             path.display()
         ))
-    })?;
-    let t: CachedToken = serde_json::from_slice(&bytes).map_err(|_| {
+    })?);
+    let mut t: CachedToken = serde_json::from_slice(&bytes).map_err(|_| {
         Error::credentials(format!(
             "the cached SSO token {} is not valid JSON; {hint}",
             path.display()
         ))
     })?;
-    let token = t.access_token.filter(|s| !s.is_empty()).ok_or_else(|| {
-        Error::credentials(format!(
-            "the cached SSO token {} has no accessToken; {hint}",
-            path.display()
-        ))
-    })?;
+    let token = t
+        .access_token
+        .take()
+        .filter(|s| !s.is_empty())
+        .map(Zeroizing::new)
+        .ok_or_else(|| {
+            Error::credentials(format!(
+                "the cached SSO token {} has no accessToken; {hint}",
+                path.display()
+            ))
+        })?;
     let expires = t
         .expires_at
         .as_deref()
@@ -187,6 +199,7 @@ struct RoleCredentials {
 
 /// `GetRoleCredentials` for profile `profile_name`.
 pub(crate) fn get_role_credentials(
+    ctx: &CredentialsContext,
     cfg: &ProviderConfig,
     profiles: &ProfileSet,
     sso: &SsoConfig,
@@ -210,10 +223,11 @@ pub(crate) fn get_role_credentials(
     );
     let http = cfg.service_http()?;
     let resp = http.send(
+        ctx,
         "SSO GetRoleCredentials",
         "GET",
         &url,
-        &[("x-amz-sso_bearer_token", &token)],
+        &[("x-amz-sso_bearer_token", token.as_str())],
         None,
     )?;
     if !resp.is_success() {
@@ -340,7 +354,10 @@ mod tests {
             r#"{"accessToken":"TOKSECRET","expiresAt":"2025-01-01T01:00:00Z"}"#,
         )
         .unwrap();
-        assert_eq!(cached_token(&cfg, &sso, "p", now).unwrap(), "TOKSECRET");
+        assert_eq!(
+            cached_token(&cfg, &sso, "p", now).unwrap().as_str(),
+            "TOKSECRET"
+        );
         std::fs::write(&file, "TOKSECRET").unwrap();
         let e = cached_token(&cfg, &sso, "p", now).unwrap_err();
         assert!(!e.to_string().contains("TOKSECRET"), "{e}");

@@ -12,11 +12,13 @@ use std::time::SystemTime;
 
 use super::http::{form_body, HttpClient};
 use super::{
-    default_session_name, excerpt, time, xml, Credentials, ProvideCredentials, ProviderConfig,
+    default_session_name, excerpt, time, xml, Credentials, CredentialsContext, ProvideCredentials,
+    ProviderConfig,
 };
 use crate::endpoint;
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::ProfileSet;
+use zeroize::Zeroizing;
 
 const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
@@ -87,6 +89,7 @@ pub(crate) struct AssumeRoleParams {
 
 /// Call `AssumeRole` with `source` credentials.
 pub(crate) fn assume_role(
+    ctx: &CredentialsContext,
     http: &HttpClient,
     ep: &StsEndpoint,
     source: &Credentials,
@@ -121,14 +124,27 @@ pub(crate) fn assume_role(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let resp = http.send("STS AssumeRole", "POST", &url, &hs, Some(body.as_bytes()))?;
-        parse_response(resp.status, &resp.text(), "AssumeRole", &p.role_arn)
+        let resp = http.send(
+            ctx,
+            "STS AssumeRole",
+            "POST",
+            &url,
+            &hs,
+            Some(body.as_bytes()),
+        )?;
+        parse_response(
+            resp.status,
+            &Zeroizing::new(resp.text()),
+            "AssumeRole",
+            &p.role_arn,
+        )
     };
-    with_one_retry(call).map(|c| c.with_provider_name("sts-assume-role"))
+    with_one_retry(ctx, call).map(|c| c.with_provider_name("sts-assume-role"))
 }
 
 /// Call `AssumeRoleWithWebIdentity` (unsigned).
 pub(crate) fn assume_role_with_web_identity(
+    ctx: &CredentialsContext,
     http: &HttpClient,
     ep: &StsEndpoint,
     role_arn: &str,
@@ -138,16 +154,17 @@ pub(crate) fn assume_role_with_web_identity(
     let session = session_name
         .map(str::to_string)
         .unwrap_or_else(default_session_name);
-    let body = form_body(&[
+    let body = Zeroizing::new(form_body(&[
         ("Action", "AssumeRoleWithWebIdentity"),
         ("Version", "2011-06-15"),
         ("RoleArn", role_arn),
         ("RoleSessionName", &session),
         ("WebIdentityToken", token),
-    ]);
+    ]));
     let url = format!("{}/", ep.url);
     let call = || -> Result<Credentials> {
         let resp = http.send(
+            ctx,
             "STS AssumeRoleWithWebIdentity",
             "POST",
             &url,
@@ -156,21 +173,26 @@ pub(crate) fn assume_role_with_web_identity(
         )?;
         parse_response(
             resp.status,
-            &resp.text(),
+            &Zeroizing::new(resp.text()),
             "AssumeRoleWithWebIdentity",
             role_arn,
         )
     };
-    with_one_retry(call).map(|c| c.with_provider_name("sts-web-identity"))
+    with_one_retry(ctx, call).map(|c| c.with_provider_name("sts-web-identity"))
 }
 
-/// Retry once on a transport error, a timeout or a retryable STS error.
-fn with_one_retry(call: impl Fn() -> Result<Credentials>) -> Result<Credentials> {
+/// Retry once on a transport error, a timeout or a retryable STS error (not once the call is
+/// cancelled or out of time).
+fn with_one_retry(
+    ctx: &CredentialsContext,
+    call: impl Fn() -> Result<Credentials>,
+) -> Result<Credentials> {
     match call() {
         Err(e)
             if e.is_retryable()
                 || matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout) =>
         {
+            ctx.check()?;
             call()
         }
         other => other,
@@ -299,10 +321,14 @@ impl AssumeRoleProvider {
 
 impl ProvideCredentials for AssumeRoleProvider {
     fn provide_credentials(&self) -> Result<Credentials> {
-        let source = self.source.provide_credentials()?;
+        self.provide_credentials_with(&CredentialsContext::new())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        let source = self.source.provide_credentials_with(ctx)?;
         let profiles = self.cfg.profiles()?;
         let ep = sts_endpoint(&self.cfg, &profiles)?;
-        assume_role(&self.cfg.service_http()?, &ep, &source, &self.params)
+        assume_role(ctx, &self.cfg.service_http()?, &ep, &source, &self.params)
     }
 }
 

@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use super::sts::{assume_role_with_web_identity, sts_endpoint};
-use super::{Credentials, Loaded, ProvideCredentials, ProviderConfig};
+use zeroize::Zeroizing;
+
+use super::{Credentials, CredentialsContext, Loaded, ProvideCredentials, ProviderConfig};
 use crate::error::{Error, Result};
+use crate::profile::{read_file_capped, MAX_TOKEN_FILE};
 
 /// Web identity federation through STS `AssumeRoleWithWebIdentity`.
 ///
@@ -69,7 +72,7 @@ impl WebIdentityProvider {
         self
     }
 
-    pub(crate) fn load(&self) -> Result<Loaded> {
+    pub(crate) fn load(&self, ctx: &CredentialsContext) -> Result<Loaded> {
         let (role_arn, token_file, session_name) = match &self.source {
             Source::Explicit {
                 role_arn,
@@ -99,6 +102,7 @@ impl WebIdentityProvider {
         let profiles = self.cfg.profiles()?;
         let ep = sts_endpoint(&self.cfg, &profiles)?;
         let creds = assume_role_with_web_identity(
+            ctx,
             &self.cfg.service_http()?,
             &ep,
             &role_arn,
@@ -109,27 +113,37 @@ impl WebIdentityProvider {
     }
 }
 
-/// Read a web identity token file: trimmed, non-empty.
-pub(crate) fn read_token_file(path: &Path) -> Result<String> {
-    let raw = std::fs::read_to_string(path).map_err(|e| {
-        Error::credentials(format!(
-            "cannot read the web identity token file {}: {e}",
-            path.display()
-        ))
-    })?;
-    let token = raw.trim();
+/// Read a web identity token file (at most [`MAX_TOKEN_FILE`]): trimmed, non-empty.
+pub(crate) fn read_token_file(path: &Path) -> Result<Zeroizing<String>> {
+    read_trimmed_token(path, "the web identity token file")
+}
+
+/// Read a token file (at most [`MAX_TOKEN_FILE`], UTF-8): trimmed, non-empty. `what` names it
+/// in errors; the contents never appear in them.
+pub(crate) fn read_trimmed_token(path: &Path, what: &str) -> Result<Zeroizing<String>> {
+    let raw =
+        Zeroizing::new(read_file_capped(path, MAX_TOKEN_FILE).map_err(|e| {
+            Error::credentials(format!("cannot read {what} {}: {e}", path.display()))
+        })?);
+    let text = std::str::from_utf8(&raw)
+        .map_err(|_| Error::credentials(format!("{what} {} is not valid UTF-8", path.display())))?;
+    let token = text.trim();
     if token.is_empty() {
         return Err(Error::credentials(format!(
-            "the web identity token file {} is empty",
+            "{what} {} is empty",
             path.display()
         )));
     }
-    Ok(token.to_string())
+    Ok(Zeroizing::new(token.to_string()))
 }
 
 impl ProvideCredentials for WebIdentityProvider {
     fn provide_credentials(&self) -> Result<Credentials> {
-        match self.load()? {
+        self.provide_credentials_with(&CredentialsContext::new())
+    }
+
+    fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
+        match self.load(ctx)? {
             Loaded::Found(c) => Ok(c),
             Loaded::NotConfigured(why) => Err(Error::credentials(format!(
                 "web identity is not configured: {why}"

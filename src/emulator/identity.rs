@@ -34,12 +34,14 @@
 //!   (IMDSv1 requests without a token are refused unless allowed).
 //!
 //! Every call is recorded ([`IdentityServices::calls`]) and can be made to fail
-//! ([`IdentityServices::fail_next`]).
+//! ([`IdentityServices::fail_next`]), to hang ([`IdentityServices::stall`], for cancel and
+//! deadline tests) or to hand out credentials that have already expired
+//! ([`IdentityServices::expired_next`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
 
@@ -137,13 +139,27 @@ struct State {
     denied_roles: Vec<String>,
     external_ids: HashMap<String, String>,
     fail_next: HashMap<IdentityEndpoint, VecDeque<u16>>,
+    /// Endpoints whose requests are held without an answer.
+    stalled: HashSet<IdentityEndpoint>,
+    /// Requests held right now.
+    held: usize,
+    /// Incremented by [`IdentityServices::release_stalled`].
+    releases: u64,
+    /// How many of the next issued credentials are already expired.
+    expired_next: usize,
     calls: Vec<IdentityCall>,
 }
+
+/// The longest a stalled request is held when nobody releases it (so that an emulator whose
+/// test forgot to release can still shut down).
+const MAX_STALL: Duration = Duration::from_secs(60);
 
 /// The fake identity endpoints, shared between the test and the emulator's handler.
 #[derive(Clone)]
 pub struct IdentityServices {
     state: Arc<Mutex<State>>,
+    /// Signalled when a request is held or the held ones are released.
+    stall_changed: Arc<Condvar>,
 }
 
 impl fmt::Debug for IdentityServices {
@@ -189,8 +205,13 @@ impl IdentityServices {
                 denied_roles: Vec::new(),
                 external_ids: HashMap::new(),
                 fail_next: HashMap::new(),
+                stalled: HashSet::new(),
+                held: 0,
+                releases: 0,
+                expired_next: 0,
                 calls: Vec::new(),
             })),
+            stall_changed: Arc::new(Condvar::new()),
         }
     }
 
@@ -300,6 +321,80 @@ impl IdentityServices {
         self
     }
 
+    /// Hold every request to `endpoint` without answering (the endpoint "hangs") until
+    /// [`release_stalled`](IdentityServices::release_stalled), at most one minute. Wait for the
+    /// requests to arrive with [`wait_stalled`](IdentityServices::wait_stalled).
+    pub fn stall(&self, endpoint: IdentityEndpoint) -> &Self {
+        self.lock().stalled.insert(endpoint);
+        self
+    }
+
+    /// Stop stalling and answer the held requests (normally, or with their injected failure).
+    pub fn release_stalled(&self) -> &Self {
+        let mut st = self.lock();
+        st.stalled.clear();
+        st.releases += 1;
+        self.stall_changed.notify_all();
+        self
+    }
+
+    /// Block until at least `n` requests are held, or `timeout` passes; returns whether they
+    /// are.
+    pub fn wait_stalled(&self, n: usize, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        let mut st = self.lock();
+        while st.held < n {
+            let now = Instant::now();
+            if now >= end {
+                return false;
+            }
+            st = self
+                .stall_changed
+                .wait_timeout(st, end - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// How many requests are held right now.
+    pub fn stalled_requests(&self) -> usize {
+        self.lock().held
+    }
+
+    /// The next `n` credentials handed out (by any endpoint) expired one minute ago.
+    pub fn expired_next(&self, n: usize) -> &Self {
+        self.lock().expired_next = n;
+        self
+    }
+
+    /// Hold the request when its endpoint is stalled.
+    fn maybe_stall(&self, endpoint: Option<IdentityEndpoint>) {
+        let Some(endpoint) = endpoint else {
+            return;
+        };
+        let mut st = self.lock();
+        if !st.stalled.contains(&endpoint) {
+            return;
+        }
+        let release = st.releases;
+        let end = Instant::now() + MAX_STALL;
+        st.held += 1;
+        self.stall_changed.notify_all();
+        while st.releases == release {
+            let now = Instant::now();
+            if now >= end {
+                break;
+            }
+            st = self
+                .stall_changed
+                .wait_timeout(st, end - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        st.held -= 1;
+    }
+
     /// Every call so far.
     pub fn calls(&self) -> Vec<IdentityCall> {
         self.lock().calls.clone()
@@ -339,6 +434,7 @@ impl IdentityServices {
     /// Answer one request, or `None` when it is not for an identity endpoint.
     pub fn handle(&self, req: &HttpRequest) -> Option<HttpResponse> {
         let path = req.path.as_str();
+        self.maybe_stall(endpoint_of(req));
         let (endpoint, resp, call) = if req.method == "POST" && (path == "/" || path.is_empty()) {
             self.sts(req)
         } else if req.method == "GET" && path == "/federation/credentials" {
@@ -367,8 +463,13 @@ impl IdentityServices {
     }
 
     fn issue(&self) -> (String, String, String, String) {
-        let st = self.lock();
-        let exp = format_rfc3339(SystemTime::now() + st.lifetime);
+        let mut st = self.lock();
+        let exp = if st.expired_next > 0 {
+            st.expired_next -= 1;
+            format_rfc3339(SystemTime::now() - Duration::from_secs(60))
+        } else {
+            format_rfc3339(SystemTime::now() + st.lifetime)
+        };
         (
             st.issued.0.clone(),
             st.issued.1.clone(),
@@ -612,10 +713,9 @@ impl IdentityServices {
                 call,
             );
         }
-        let (id, secret, token, _) = self.issue();
-        let lifetime = self.lock().lifetime;
-        let exp_ms = (SystemTime::now() + lifetime)
-            .duration_since(SystemTime::UNIX_EPOCH)
+        let (id, secret, token, exp) = self.issue();
+        let exp_ms = crate::credentials::time::parse_rfc3339(&exp)
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
         let body = json!({"roleCredentials": {
@@ -737,6 +837,33 @@ impl IdentityServices {
             "Token": token, "Expiration": exp
         });
         (Some(endpoint), HttpResponse::json(200, &body), call)
+    }
+}
+
+/// Which endpoint a request is for (`None`: not an identity endpoint, or an unknown action).
+fn endpoint_of(req: &HttpRequest) -> Option<IdentityEndpoint> {
+    let path = req.path.as_str();
+    if req.method == "POST" && (path == "/" || path.is_empty()) {
+        let form = parse_form(&String::from_utf8_lossy(&req.body));
+        return match form.get("Action").map(String::as_str) {
+            Some("AssumeRole") => Some(IdentityEndpoint::AssumeRole),
+            Some("AssumeRoleWithWebIdentity") => Some(IdentityEndpoint::AssumeRoleWithWebIdentity),
+            _ => None,
+        };
+    }
+    if path == "/federation/credentials" {
+        return Some(IdentityEndpoint::SsoGetRoleCredentials);
+    }
+    if path.starts_with("/v2/credentials/") || path == "/v1/credentials" {
+        return Some(IdentityEndpoint::Container);
+    }
+    if path == "/latest/api/token" {
+        return Some(IdentityEndpoint::ImdsToken);
+    }
+    match path.strip_prefix("/latest/meta-data/iam/security-credentials") {
+        Some("" | "/") => Some(IdentityEndpoint::ImdsRole),
+        Some(_) => Some(IdentityEndpoint::ImdsCredentials),
+        None => None,
     }
 }
 

@@ -3,6 +3,8 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use super::args::{arg_bytes, arg_mut, arg_opt_str, arg_str, out_ptr, write_out};
 use super::error::{bedrock_stream_error, Fail};
 use super::status::bedrock_stream_status;
@@ -28,7 +30,8 @@ pub struct bedrock_stream_config {
     endpoint_url: Option<String>,
     profile: Option<String>,
     credentials: Option<Credentials>,
-    bearer_token: Option<String>,
+    /// Zeroized when replaced or dropped (as are the credentials' secrets).
+    bearer_token: Option<Zeroizing<String>>,
     ignore_env_bearer_token: bool,
     timeouts: Option<Timeouts>,
     max_attempts: Option<u32>,
@@ -58,7 +61,7 @@ impl bedrock_stream_config {
             b = b.credentials(v.clone());
         }
         if let Some(v) = &self.bearer_token {
-            b = b.bearer_token(v.clone());
+            b = b.bearer_token(v.as_str());
         }
         b = b.ignore_env_bearer_token(self.ignore_env_bearer_token);
         if let Some(t) = self.timeouts {
@@ -221,7 +224,9 @@ pub unsafe extern "C" fn bedrock_stream_config_set_endpoint_url(
     })
 }
 
-/// The shared-config profile to read (instead of `AWS_PROFILE` / `default`).
+/// The shared-config profile to read (instead of `AWS_PROFILE` / `default`). As with the AWS
+/// CLI's `--profile`, it wins over the environment: `AWS_BEARER_TOKEN_BEDROCK`,
+/// `AWS_ACCESS_KEY_ID` & co. and `AWS_WEB_IDENTITY_TOKEN_FILE` are then not used.
 ///
 /// `config` and `profile` must not be NULL; `profile` must be UTF-8 and is copied. Returns
 /// `BEDROCK_STREAM_STATUS_NULL_ARGUMENT` or `BEDROCK_STREAM_STATUS_INVALID_UTF8` otherwise
@@ -262,7 +267,11 @@ pub unsafe extern "C" fn bedrock_stream_config_set_bearer_token(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_string(config, token, "token", |c, v| c.bearer_token = Some(v)) }
+        unsafe {
+            set_string(config, token, "token", |c, v| {
+                c.bearer_token = Some(Zeroizing::new(v))
+            })
+        }
     })
 }
 
@@ -601,12 +610,8 @@ pub unsafe extern "C" fn bedrock_stream_config_set_ca_bundle_file(
         #[cfg(not(unix))]
         // SAFETY: caller contract.
         let path = std::path::PathBuf::from(unsafe { arg_str(path, "path") }?);
-        let pem = std::fs::read(&path).map_err(|e| {
-            Fail::new(
-                bedrock_stream_status::Config,
-                format!("cannot read the CA bundle file {}: {e}", path.display()),
-            )
-        })?;
+        let pem = crate::profile::read_ca_bundle(&path)
+            .map_err(|e| Fail::new(bedrock_stream_status::Config, e.message().to_string()))?;
         c.ca_bundle_pem = Some(pem);
         Ok(())
     })

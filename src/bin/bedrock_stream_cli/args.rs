@@ -1,8 +1,10 @@
-//! The command line: global options, the four subcommands and their options.
+//! The command line: the subcommands, their options, and the client options of `chat`,
+//! `converse` and `invoke`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bedrock_stream::emulator::DEFAULT_REGION;
 use clap::{Args, Parser, Subcommand};
 
 /// An enum-valued option, checked with the library's own parser: the one rule of every
@@ -39,15 +41,17 @@ Exit codes (the same for every command):
   5  stream error: an exception or error message arrived inside the stream
   6  protocol error: the bytes are not a valid event stream (also a corrupt `decode` capture)
   7  transport error: connecting, TLS, DNS or the connection failed
-  8  timeout: a timer (--connect-timeout, --response-timeout, --read-timeout, --deadline) fired";
+  8  timeout: a timer (--connect-timeout, --response-timeout, --read-timeout, --deadline) fired
+  130  interrupted by Ctrl-C (SIGINT); `chat` first ends the line it was printing";
 
 /// The whole command line.
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-stream", version, about = ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// Options that apply to every command.
+    /// The client options of `chat`, `converse` and `invoke`, also accepted before the command
+    /// name.
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub client: ClientArgs,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -74,39 +78,83 @@ pub enum Command {
     Emulator(EmulatorArgs),
 }
 
-/// Options shared by every command (they may be given before or after the command name).
-#[derive(Debug, Args)]
-pub struct GlobalArgs {
+/// How `chat`, `converse` and `invoke` reach Bedrock: given after the command name, or before it.
+#[derive(Debug, Clone, Default, Args)]
+#[command(
+    next_help_heading = "Client options (chat, converse, invoke; before or after the command name)"
+)]
+pub struct ClientArgs {
     /// AWS region (also the SigV4 signing region) [default: AWS_REGION, then the profile]
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Shared-config profile to use instead of AWS_PROFILE / default
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// Send requests to this URL instead of the regional endpoint (VPC endpoint, emulator)
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Seconds allowed to connect (TCP, proxy, TLS); 0 switches the timer off [default: 10]
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub connect_timeout: Option<Seconds>,
     /// Seconds allowed from sending the request to the response headers; 0 = off [default: 300]
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub response_timeout: Option<Seconds>,
     /// Longest silence, in seconds, allowed on an open stream; 0 = off [default: 300]
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub read_timeout: Option<Seconds>,
     /// Overall deadline of the call in seconds, retries included; 0 = off [default: off]
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub deadline: Option<Seconds>,
     /// Attempts in all, the first included (1 = never retry) [default: 3]
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: Option<u32>,
     /// Trust the CA certificates of this PEM file in addition to the built-in roots
-    #[arg(long, global = true, value_name = "PEM_FILE")]
+    #[arg(long, value_name = "PEM_FILE")]
     pub ca_bundle: Option<PathBuf>,
     /// Print the request line, status, request id and timings to stderr (never a secret)
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub verbose: bool,
+}
+
+impl ClientArgs {
+    /// These options, each one not given taken from `outer` (the options before the command
+    /// name).
+    pub fn or(&self, outer: &ClientArgs) -> ClientArgs {
+        ClientArgs {
+            region: self.region.clone().or_else(|| outer.region.clone()),
+            profile: self.profile.clone().or_else(|| outer.profile.clone()),
+            endpoint_url: self
+                .endpoint_url
+                .clone()
+                .or_else(|| outer.endpoint_url.clone()),
+            connect_timeout: self.connect_timeout.or(outer.connect_timeout),
+            response_timeout: self.response_timeout.or(outer.response_timeout),
+            read_timeout: self.read_timeout.or(outer.read_timeout),
+            deadline: self.deadline.or(outer.deadline),
+            max_attempts: self.max_attempts.or(outer.max_attempts),
+            ca_bundle: self.ca_bundle.clone().or_else(|| outer.ca_bundle.clone()),
+            verbose: self.verbose || outer.verbose,
+        }
+    }
+
+    /// The options given, by name (for refusing them where they do not apply).
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            ("--region", self.region.is_some()),
+            ("--profile", self.profile.is_some()),
+            ("--endpoint-url", self.endpoint_url.is_some()),
+            ("--connect-timeout", self.connect_timeout.is_some()),
+            ("--response-timeout", self.response_timeout.is_some()),
+            ("--read-timeout", self.read_timeout.is_some()),
+            ("--deadline", self.deadline.is_some()),
+            ("--max-attempts", self.max_attempts.is_some()),
+            ("--ca-bundle", self.ca_bundle.is_some()),
+            ("--verbose", self.verbose),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
 }
 
 /// A timer setting: `None` switches the timer off (the user wrote 0).
@@ -164,8 +212,9 @@ pub struct RequestArgs {
     pub project_identifier: Option<String>,
 }
 
-const FAMILY_HELP: &str = "Model family of the chunk format when the model id does not reveal it \
-(application inference profiles, provisioned or imported models): anthropic-claude, \
+const FAMILY_HELP: &str = "Model family of the request and chunk format, for a model id that does \
+not reveal it (application inference profiles, provisioned, custom or imported models; without \
+it, the chunks' text is read once their shape shows the family): anthropic-claude, \
 amazon-titan-text, amazon-nova, meta-llama, mistral-text, mistral-chat, cohere, ai21-jamba, \
 deepseek, openai-gpt-oss";
 
@@ -187,7 +236,8 @@ pub struct ChatArgs {
     /// Model id, inference profile id or ARN
     #[arg(long, value_name = "ID")]
     pub model_id: String,
-    /// The prompt; `-` (or nothing, when stdin is not a terminal) reads it from stdin
+    /// The prompt. Required when stdin is a terminal; `-`, or no PROMPT with stdin redirected,
+    /// reads it from stdin
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
     /// Maximum number of tokens to generate
@@ -209,6 +259,8 @@ pub struct ChatArgs {
     pub no_summary: bool,
     #[command(flatten)]
     pub request: RequestArgs,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 const CONVERSE_AFTER_HELP: &str = "\
@@ -232,7 +284,8 @@ pub struct ConverseArgs {
     /// Model id, inference profile id or ARN
     #[arg(long, value_name = "ID")]
     pub model_id: String,
-    /// The prompt; `-` (or nothing, when stdin is not a terminal) reads it from stdin
+    /// The prompt. Required when stdin is a terminal (and no --request-file); `-`, or no
+    /// PROMPT with stdin redirected, reads it from stdin
     #[arg(value_name = "PROMPT", conflicts_with = "request_file")]
     pub prompt: Option<String>,
     /// System prompt
@@ -259,6 +312,8 @@ pub struct ConverseArgs {
     /// Do not print the summary to stderr
     #[arg(long)]
     pub no_summary: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 const INVOKE_AFTER_HELP: &str = "\
@@ -271,7 +326,10 @@ Output: one JSON line per event, then one outcome line:
    \"attempts\":N,\"fields\":{\"originalStatusCode\":...,\"originalMessage\":...,\"resourceName\":...,
    \"timer\":...,\"decodeError\":...}}
 Absent values are null; `fields` holds only the members present. The exit status is 0 only for
-{\"outcome\":\"ok\"}; otherwise it is the code of the error's kind (see `bedrock-stream --help`).";
+{\"outcome\":\"ok\"}; otherwise it is the code of the error's kind (see `bedrock-stream --help`).
+With --no-stream (InvokeModel), one line for the whole answer instead of the events:
+  {\"event\":\"response\",\"body_b64\":\"<the model's whole answer, base64>\",\"content_type\":...,
+   \"performance_config_latency\":...,\"service_tier\":...}";
 
 /// Options of `invoke`.
 #[derive(Debug, Args)]
@@ -284,8 +342,13 @@ pub struct InvokeArgs {
     pub body: PathBuf,
     #[arg(long, value_name = "FAMILY", help = FAMILY_HELP)]
     pub family: Option<String>,
+    /// Use InvokeModel (the whole answer at once) instead of InvokeModelWithResponseStream
+    #[arg(long)]
+    pub no_stream: bool,
     #[command(flatten)]
     pub request: RequestArgs,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 const DECODE_AFTER_HELP: &str = "\
@@ -306,8 +369,9 @@ A corrupt capture: every message before the damage, then
   {\"error\":{\"kind\":\"<kind>\",\"message\":\"...\",\"offset\":N}}
 and exit status 6. Kinds: prelude_checksum_mismatch, message_checksum_mismatch,
 invalid_message_length, invalid_headers_length, message_too_large, invalid_header_name,
-invalid_header_type, invalid_header_value, duplicate_header, truncated, and with --bedrock
-invalid_event (a frame that is valid but is not a Bedrock event). An unreadable file exits 1.";
+invalid_header_type, invalid_header_value, duplicate_header, truncated, not_an_event_stream (the
+file is JSON, HTML or text, such as a saved error body), and with --bedrock invalid_event (a
+frame that is valid but is not a Bedrock event). An unreadable file exits 1.";
 
 /// Options of `decode`.
 #[derive(Debug, Args)]
@@ -345,6 +409,10 @@ With --tls it serves HTTPS with a private CA made at start; the CA certificate i
 /// Options of `emulator`.
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
+    /// Region the emulator serves: the one it accepts in SigV4 signatures and prints as
+    /// AWS_REGION (AWS_REGION itself is not read)
+    #[arg(long, value_name = "REGION", default_value = DEFAULT_REGION)]
+    pub region: String,
     /// TCP port (0 picks a free port)
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub port: u16,

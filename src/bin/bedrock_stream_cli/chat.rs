@@ -1,14 +1,17 @@
 //! `chat`: a prompt in the model family's native request format, the answer streamed to stdout,
 //! a summary on stderr.
 
-use std::io::{self, Read};
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use bedrock_stream::extract::{ModelFamily, TextExtractor};
 use bedrock_stream::Event;
 use serde_json::{json, Map, Value};
 
-use super::args::{ChatArgs, GlobalArgs};
+use super::args::{ChatArgs, ClientArgs};
 use super::exit;
 use super::output::{output_failed, Failure, Out};
 use super::setup::{build_client, build_request, family, stdin_is_terminal, Verbose};
@@ -166,8 +169,9 @@ pub fn request_body(family: ModelFamily, p: &Prompt<'_>) -> Result<Value, Failur
 }
 
 /// Runs `chat`; returns the exit code.
-pub fn run(g: &GlobalArgs, a: &ChatArgs) -> u8 {
+pub fn run(g: &ClientArgs, a: &ChatArgs) -> u8 {
     let verbose = Verbose::new(g.verbose);
+    exit_on_ctrl_c();
     match chat(g, a, &verbose) {
         Ok(code) => code,
         Err(Outcome::Output(e)) => output_failed(&e),
@@ -183,6 +187,34 @@ enum Outcome {
     Failed(Failure),
 }
 
+/// Whether the answer printed so far ends inside a line (for Ctrl-C to end it).
+static LINE_OPEN: AtomicBool = AtomicBool::new(false);
+
+/// On Ctrl-C (SIGINT): end the line being printed, say so on stderr, exit 130.
+fn exit_on_ctrl_c() {
+    use signal_hook::consts::SIGINT;
+    use signal_hook::iterator::Signals;
+    let Ok(mut signals) = Signals::new([SIGINT]) else {
+        return; // the default action stays: the shell reports 130 all the same
+    };
+    thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            if LINE_OPEN.load(Ordering::SeqCst) {
+                // The main thread holds the stdout lock: write through a second handle.
+                let ended = OpenOptions::new()
+                    .append(true)
+                    .open("/dev/stdout")
+                    .and_then(|mut f| f.write_all(b"\n"));
+                if ended.is_err() {
+                    eprintln!();
+                }
+            }
+            eprintln!("bedrock-stream: interrupted");
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        }
+    });
+}
+
 impl From<Failure> for Outcome {
     fn from(f: Failure) -> Outcome {
         Outcome::Failed(f)
@@ -195,10 +227,12 @@ pub fn read_prompt(command: &str, prompt: Option<&str>) -> Result<String, Failur
         Some("-") => true,
         Some(_) => false,
         None if stdin_is_terminal() => {
-            return Err(Failure::client(format!(
-                "give a prompt: bedrock-stream {command} --model-id ID 'your prompt' (or `-` to \
-                 read stdin)"
-            )))
+            return Err(Failure::Usage {
+                command: command.to_owned(),
+                message: "the PROMPT argument is required when stdin is a terminal (give it, or \
+                          `-` or a pipe to read it from stdin)"
+                    .to_owned(),
+            })
         }
         None => true,
     };
@@ -240,7 +274,7 @@ impl Summary {
     }
 }
 
-fn chat(g: &GlobalArgs, a: &ChatArgs, verbose: &Verbose) -> Result<u8, Outcome> {
+fn chat(g: &ClientArgs, a: &ChatArgs, verbose: &Verbose) -> Result<u8, Outcome> {
     let fam = family(Some(&a.model_id), a.family.as_deref())?;
     let prompt_text = read_prompt("chat", a.prompt.as_deref())?;
     let prompt = Prompt {
@@ -302,6 +336,7 @@ fn chat(g: &GlobalArgs, a: &ChatArgs, verbose: &Verbose) -> Result<u8, Outcome> 
     }
     if sum.printed_any && !sum.ended_with_newline {
         out.text("\n").map_err(Outcome::Output)?;
+        LINE_OPEN.store(false, Ordering::SeqCst);
     }
     let total = started.elapsed();
     verbose.log(format_args!(
@@ -326,7 +361,9 @@ pub fn emit(out: &mut Out, sum: &mut Summary, text: &str, started: Instant) -> i
     sum.last_text = Some(now);
     sum.printed_any = true;
     sum.ended_with_newline = text.ends_with('\n');
-    out.text(text)
+    let written = out.text(text);
+    LINE_OPEN.store(!sum.ended_with_newline, Ordering::SeqCst);
+    written
 }
 
 /// The summary printed on stderr after the answer.

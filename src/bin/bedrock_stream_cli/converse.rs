@@ -12,14 +12,14 @@ use bedrock_stream::converse::{
 use bedrock_stream::CancelHandle;
 use serde_json::Value;
 
-use super::args::{ConverseArgs, GlobalArgs};
+use super::args::{ClientArgs, ConverseArgs};
 use super::chat::{emit, read_prompt, summary_line, Summary};
 use super::exit;
 use super::output::{output_failed, Failure, JsonObj, Out};
 use super::setup::{build_client, read_input, Verbose};
 
 /// Runs `converse`; returns the exit code.
-pub fn run(g: &GlobalArgs, a: &ConverseArgs) -> u8 {
+pub fn run(g: &ClientArgs, a: &ConverseArgs) -> u8 {
     let verbose = Verbose::new(g.verbose);
     let mut out = Out::new();
     let outcome = converse(g, a, &verbose, &mut out);
@@ -146,7 +146,7 @@ fn print_tool_uses(out: &mut Out, message: &Message) -> io::Result<()> {
 
 /// The outer error is a failed write to stdout; the inner one the outcome of the call.
 fn converse(
-    g: &GlobalArgs,
+    g: &ClientArgs,
     a: &ConverseArgs,
     verbose: &Verbose,
     out: &mut Out,

@@ -29,8 +29,43 @@ pub fn run(a: &DecodeArgs) -> u8 {
 /// How reading the capture ended, when not cleanly.
 enum Damage {
     Frame(DecodeError),
-    Event { offset: u64, message: String },
-    Io { offset: u64, message: String },
+    Event {
+        offset: u64,
+        message: String,
+    },
+    Io {
+        offset: u64,
+        message: String,
+    },
+    /// The file is text ("JSON", "HTML" or "text"), not an event stream.
+    NotEventStream(&'static str),
+}
+
+/// How many bytes are looked at to tell text from an event stream.
+const HEAD_LEN: usize = 64;
+
+/// `Some("JSON" | "HTML" | "text")` when `head`, the start of a file, is text. An event stream
+/// cannot start so: its first byte is the high byte of a frame length (0 below 16 MiB, never
+/// printable under the 24 MiB cap).
+fn looks_like_text(head: &[u8]) -> Option<&'static str> {
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    // A multi-byte character may be cut at the end of the head.
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    if text
+        .chars()
+        .any(|c| c.is_control() && !c.is_ascii_whitespace())
+    {
+        return None;
+    }
+    Some(match head[start] {
+        b'{' | b'[' => "JSON",
+        b'<' => "HTML",
+        _ => "text",
+    })
 }
 
 fn decode(a: &DecodeArgs, out: &mut Out) -> io::Result<u8> {
@@ -61,6 +96,20 @@ fn decode(a: &DecodeArgs, out: &mut Out) -> io::Result<u8> {
     };
     let mut decoder =
         Decoder::with_max_message_len(a.max_message_len.unwrap_or(DEFAULT_MAX_MESSAGE_LEN));
+    // A frame starts with its length, big-endian: a file starting with text is something else
+    // (a saved JSON error body, an HTML error page).
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    if let Err(e) = (&mut input).take(HEAD_LEN as u64).read_to_end(&mut head) {
+        let damage = Damage::Io {
+            offset: 0,
+            message: format!("cannot read the capture: {e}"),
+        };
+        return finish_with(out, damage);
+    }
+    if let Some(what) = looks_like_text(&head) {
+        return finish_with(out, Damage::NotEventStream(what));
+    }
+    decoder.feed(&head);
     loop {
         loop {
             let msg = match decoder.next_message() {
@@ -103,6 +152,15 @@ fn finish_with(out: &mut Out, damage: Damage) -> io::Result<u8> {
         Damage::Frame(e) => (e.kind().as_str(), e.to_string(), e.offset(), exit::PROTOCOL),
         Damage::Event { offset, message } => ("invalid_event", message, offset, exit::PROTOCOL),
         Damage::Io { offset, message } => ("io", message, offset, exit::LOCAL_IO),
+        Damage::NotEventStream(what) => (
+            "not_an_event_stream",
+            format!(
+                "this file looks like {what}, not an event stream (an error body, not a \
+                 captured stream?): read it as it is"
+            ),
+            0,
+            exit::PROTOCOL,
+        ),
     };
     let error = JsonObj::new()
         .field("kind", kind)

@@ -8,10 +8,10 @@ use std::thread;
 use std::time::Duration;
 
 use bedrock_stream::emulator::{
-    AuthOutcome, Emulator, RecordedRequest, Scenario, DEFAULT_BEARER_TOKEN, DEFAULT_REGION,
+    AuthOutcome, Emulator, RecordedRequest, Scenario, DEFAULT_BEARER_TOKEN,
 };
 
-use super::args::{EmulatorArgs, GlobalArgs};
+use super::args::EmulatorArgs;
 use super::exit;
 
 /// The HTTPS options of `emulator`.
@@ -33,8 +33,8 @@ const LEFTOVERS: [&str; 2] = ["AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK"];
 const UNSET_LINE: &str = "unset AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK";
 
 /// Runs `emulator` until the process is stopped; returns the exit code if it cannot start.
-pub fn run(g: &GlobalArgs, a: &EmulatorArgs) -> u8 {
-    let region = g.region.as_deref().unwrap_or(DEFAULT_REGION);
+pub fn run(a: &EmulatorArgs) -> u8 {
+    let region = a.region.as_str();
     let mut b = Emulator::builder()
         .bind(SocketAddr::new(a.host, a.port))
         .region(region)

@@ -21,6 +21,8 @@ pub const PROTOCOL: u8 = 6;
 pub const TRANSPORT: u8 = 7;
 /// A timer fired.
 pub const TIMEOUT: u8 = 8;
+/// Interrupted by Ctrl-C (SIGINT): 128 + 2, as shells report a process SIGINT ended.
+pub const INTERRUPTED: u8 = 130;
 
 /// The exit code of an error class.
 pub fn of_class(class: ErrorClass) -> u8 {
@@ -49,7 +51,7 @@ mod tests {
             ErrorClass::Client,
         ];
         let mut codes: Vec<u8> = classes.iter().map(|c| of_class(*c)).collect();
-        codes.extend([OK, LOCAL_IO, USAGE]);
+        codes.extend([OK, LOCAL_IO, USAGE, INTERRUPTED]);
         let n = codes.len();
         codes.sort_unstable();
         codes.dedup();

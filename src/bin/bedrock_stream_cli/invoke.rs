@@ -8,13 +8,13 @@ use base64::Engine as _;
 use bedrock_stream::extract::TextExtractor;
 use bedrock_stream::Event;
 
-use super::args::{GlobalArgs, InvokeArgs};
+use super::args::{ClientArgs, InvokeArgs};
 use super::exit;
 use super::output::{output_failed, Failure, JsonObj, Out};
 use super::setup::{build_client, build_request, family, read_input, Verbose};
 
 /// Runs `invoke`; returns the exit code.
-pub fn run(g: &GlobalArgs, a: &InvokeArgs) -> u8 {
+pub fn run(g: &ClientArgs, a: &InvokeArgs) -> u8 {
     let verbose = Verbose::new(g.verbose);
     let mut out = Out::new();
     match invoke(g, a, &verbose, &mut out) {
@@ -37,7 +37,7 @@ pub fn run(g: &GlobalArgs, a: &InvokeArgs) -> u8 {
 
 /// The outer error is a failed write to stdout; the inner one the outcome of the call.
 fn invoke(
-    g: &GlobalArgs,
+    g: &ClientArgs,
     a: &InvokeArgs,
     verbose: &Verbose,
     out: &mut Out,
@@ -59,6 +59,27 @@ fn invoke(
         }
     };
     let started = Instant::now();
+    if a.no_stream {
+        let r = match client.invoke_model(&request) {
+            Ok(r) => r,
+            Err(e) => {
+                let f = Failure::Lib(e);
+                verbose.failed(&f, started);
+                return Ok(Err(f));
+            }
+        };
+        let line = JsonObj::new()
+            .field("event", "response")
+            .field("body_b64", &B64.encode(&r.body))
+            .field("content_type", &r.content_type)
+            .field(
+                "performance_config_latency",
+                &r.performance_config_latency.map(|l| l.as_str()),
+            )
+            .field("service_tier", &r.service_tier.map(|t| t.as_str()));
+        out.line(&line.finish())?;
+        return Ok(Ok(()));
+    }
     let mut stream = match verbose.open(&client, &request, &a.request) {
         Ok(s) => s,
         Err(f) => return Ok(Err(f)),

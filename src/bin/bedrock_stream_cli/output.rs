@@ -109,6 +109,14 @@ pub enum Failure {
         /// What to tell the user.
         message: String,
     },
+    /// The command line lacks something only known at run time (a prompt when stdin is a
+    /// terminal): exit 2, like clap's own errors.
+    Usage {
+        /// The subcommand.
+        command: String,
+        /// What is missing.
+        message: String,
+    },
 }
 
 impl Failure {
@@ -125,12 +133,16 @@ impl Failure {
         match self {
             Failure::Lib(e) => e.class(),
             Failure::Local { class, .. } => *class,
+            Failure::Usage { .. } => ErrorClass::Client,
         }
     }
 
     /// The exit code.
     pub fn exit_code(&self) -> u8 {
-        exit::of_class(self.class())
+        match self {
+            Failure::Usage { .. } => exit::USAGE,
+            _ => exit::of_class(self.class()),
+        }
     }
 
     /// The members of an error line after `outcome`: kind, code, message, http_status,
@@ -138,10 +150,18 @@ impl Failure {
     pub fn json_members(&self, obj: JsonObj) -> JsonObj {
         match self {
             Failure::Lib(e) => error_members(obj, e),
-            Failure::Local { class, message } => obj
-                .field("kind", class.as_str())
+            Failure::Local { .. } | Failure::Usage { .. } => obj
+                .field("kind", self.class().as_str())
                 .field("code", &None::<&str>)
-                .field("message", message)
+                .field(
+                    "message",
+                    match self {
+                        Failure::Local { message, .. } | Failure::Usage { message, .. } => {
+                            message.as_str()
+                        }
+                        Failure::Lib(e) => e.message(),
+                    },
+                )
                 .field("http_status", &None::<u16>)
                 .field("request_id", &None::<&str>)
                 .field("retryable", &false)
@@ -179,9 +199,19 @@ impl fmt::Display for Failure {
                 if e.events_delivered() > 0 {
                     write!(f, " [after {} events]", e.events_delivered())?;
                 }
+                match e.attempts() {
+                    0 => {}
+                    1 => f.write_str(" [1 attempt]")?,
+                    n => write!(f, " [{n} attempts]")?,
+                }
                 Ok(())
             }
             Failure::Local { class, message } => write!(f, "{} error: {message}", class.as_str()),
+            Failure::Usage { command, message } => write!(
+                f,
+                "{message}\n\nUsage: bedrock-stream {command} [OPTIONS] --model-id <ID> [PROMPT]\n\n\
+                 For more information, try 'bedrock-stream {command} --help'."
+            ),
         }
     }
 }

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use bedrock_stream::extract::ModelFamily;
 use bedrock_stream::{Client, EventStream, InvokeRequest};
 
-use super::args::{GlobalArgs, RequestArgs};
+use super::args::{ClientArgs, RequestArgs};
 use super::output::Failure;
 
-/// The client the global options describe.
-pub fn build_client(g: &GlobalArgs) -> Result<Client, Failure> {
+/// The client the client options describe.
+pub fn build_client(g: &ClientArgs) -> Result<Client, Failure> {
     let mut b = Client::builder();
     if let Some(r) = &g.region {
         b = b.region(r);
@@ -210,7 +210,7 @@ impl Verbose {
                 e.attempts(),
                 e.events_delivered(),
             )),
-            Failure::Local { .. } => self.log(format_args!("failed: {f}")),
+            Failure::Local { .. } | Failure::Usage { .. } => self.log(format_args!("failed: {f}")),
         }
     }
 }
