@@ -146,6 +146,17 @@ pub(crate) struct Property {
     sub: Option<HashMap<String, String>>,
 }
 
+impl Drop for Property {
+    // Values may be secrets (`aws_secret_access_key`, `aws_session_token`).
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.value.zeroize();
+        if let Some(sub) = &mut self.sub {
+            sub.values_mut().for_each(Zeroize::zeroize);
+        }
+    }
+}
+
 impl Property {
     /// The value (for a property with sub-properties, the raw multi-line text).
     #[allow(dead_code)]
@@ -400,14 +411,18 @@ pub(crate) fn read_ca_bundle(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Read a file; `Ok(None)` when it does not exist.
-fn read_optional(path: &Path) -> Result<Option<(PathBuf, String)>> {
+/// The text is wiped when dropped (the files hold keys).
+fn read_optional(path: &Path) -> Result<Option<(PathBuf, zeroize::Zeroizing<String>)>> {
     match read_file_capped(path, MAX_CONFIG_FILE) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(Some((path.to_path_buf(), text))),
-            Err(_) => Err(Error::config(format!(
-                "{} is not valid UTF-8",
-                path.display()
-            ))),
+            Ok(text) => Ok(Some((path.to_path_buf(), zeroize::Zeroizing::new(text)))),
+            Err(e) => {
+                zeroize::Zeroize::zeroize(&mut e.into_bytes());
+                Err(Error::config(format!(
+                    "{} is not valid UTF-8",
+                    path.display()
+                )))
+            }
         },
         Err(e)
             if e.kind() == std::io::ErrorKind::NotFound

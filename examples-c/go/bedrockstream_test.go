@@ -796,6 +796,10 @@ func TestInvalidInputFailsBeforeSending(t *testing.T) {
 	if err := c.Invoke(context.Background(), &bedrockstream.Request{ModelID: model}, nil); !errors.Is(err, bedrockstream.ErrNullArgument) {
 		t.Errorf("nil callback: %v", err)
 	}
+	//lint:ignore SA1012 a nil context is what is tested
+	if err := c.Invoke(nil, &bedrockstream.Request{ModelID: model}, noop); !errors.Is(err, bedrockstream.ErrNullArgument) {
+		t.Errorf("nil context: %v", err)
+	}
 	if n := r.requests(); n != 0 {
 		t.Errorf("%d requests were sent", n)
 	}

@@ -124,6 +124,9 @@ func (c *Client) Open(ctx context.Context, req *Request) (*Stream, error) {
 	if c == nil {
 		return nil, ErrNotInitialized
 	}
+	if ctx == nil {
+		return nil, localError(StatusNullArgument, "the context is nil (use context.Background())")
+	}
 	creq, err := req.build()
 	if err != nil {
 		return nil, err
