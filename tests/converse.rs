@@ -723,16 +723,7 @@ fn every_event_type_and_delta_kind_decodes_to_its_typed_form() {
         assert_eq!(e.event_type(), t);
         assert!(!matches!(e, ConverseStreamEvent::Unknown(_)), "{t}");
         // Typed and back gives the same JSON, which fits the service model.
-        let back = match &e {
-            ConverseStreamEvent::MessageStart(x) => serde_json::to_value(x),
-            ConverseStreamEvent::ContentBlockStart(x) => serde_json::to_value(x),
-            ConverseStreamEvent::ContentBlockDelta(x) => serde_json::to_value(x),
-            ConverseStreamEvent::ContentBlockStop(x) => serde_json::to_value(x),
-            ConverseStreamEvent::MessageStop(x) => serde_json::to_value(x),
-            ConverseStreamEvent::Metadata(x) => serde_json::to_value(x),
-            other => panic!("{other:?}"),
-        }
-        .unwrap();
+        let back = e.members().unwrap();
         assert_eq!(back, payload, "{t}");
         check(&model, event_shape(t), &back, t, &mut seen).unwrap();
     }
@@ -833,6 +824,7 @@ fn unknown_event_types_members_and_values_are_kept_not_errors() {
         other => panic!("{other:?}"),
     }
     assert_eq!(e.event_type(), "citationsSummary");
+    assert_eq!(e.members(), None);
     match event(
         "contentBlockDelta",
         json!({"contentBlockIndex": 2, "delta": {"audio": {"pcm": "AA=="}}}),
@@ -1763,11 +1755,11 @@ mod cli {
 
     const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
-    /// `bedrock-stream converse ARGS` against `emu`, with a hermetic environment.
-    fn converse(emu: &Emulator, args: &[&str]) -> (i32, String, String) {
+    /// The tool pointed at `emu`, with a hermetic environment.
+    fn bin(emu: &Emulator) -> Command {
         let dir = std::env::temp_dir().join("bedrock-stream-converse-test-no-home");
-        let out = Command::new(env!("CARGO_BIN_EXE_bedrock-stream"))
-            .env_clear()
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bedrock-stream"));
+        c.env_clear()
             .env("HOME", &dir)
             .env("AWS_CONFIG_FILE", dir.join("config"))
             .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
@@ -1776,11 +1768,13 @@ mod cli {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
             .env("AWS_SECRET_ACCESS_KEY", "emulator-secret")
-            .stdin(Stdio::null())
-            .arg("converse")
-            .args(args)
-            .output()
-            .unwrap();
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// `bedrock-stream converse ARGS` against `emu`.
+    fn converse(emu: &Emulator, args: &[&str]) -> (i32, String, String) {
+        let out = bin(emu).arg("converse").args(args).output().unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8(out.stdout).unwrap(),
@@ -1956,76 +1950,64 @@ mod cli {
         assert_eq!(emu.requests().len(), before);
         std::fs::remove_file(bad).unwrap();
     }
-}
 
-#[cfg(feature = "cli")]
-#[test]
-fn invoke_no_stream_prints_the_whole_answer_then_the_outcome() {
-    use bedrock_stream::emulator::Emulator;
-    let emu = Emulator::builder().start().unwrap();
-    let body =
-        std::env::temp_dir().join(format!("bedrock-stream-invoke-{}.json", std::process::id()));
-    std::fs::write(
-        &body,
-        r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}"#,
-    )
-    .unwrap();
-    let dir = std::env::temp_dir().join("bedrock-stream-converse-test-no-home");
-    let run = |model: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-stream"))
-            .env_clear()
-            .env("HOME", &dir)
-            .env("AWS_CONFIG_FILE", dir.join("config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emu.endpoint_url())
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
-            .env("AWS_SECRET_ACCESS_KEY", "emulator-secret")
-            .args(["invoke", "--no-stream", "--model-id", model, "--body"])
-            .arg(&body)
-            .args(["--performance-config-latency", "optimized"])
-            .output()
-            .unwrap()
-    };
-    let out = run("anthropic.claude-3-5-haiku-20241022-v1:0");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0]["event"], "response");
-    assert_eq!(lines[0]["content_type"], "application/json");
-    assert_eq!(lines[0]["performance_config_latency"], "optimized");
-    let doc: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::STANDARD
-            .decode(lines[0]["body_b64"].as_str().unwrap())
-            .unwrap(),
-    )
-    .unwrap();
-    assert!(doc["content"][0]["text"]
-        .as_str()
-        .unwrap()
-        .contains("Say hello"));
-    assert_eq!(lines[1], json!({"outcome": "ok"}));
-    assert!(emu.requests()[0].path.ends_with("/invoke"));
-    let out = run("emulator-fault:http=400:ServiceQuotaExceededException");
-    assert_eq!(out.status.code(), Some(4));
-    let last: Value = serde_json::from_str(
-        String::from_utf8(out.stdout)
+    #[test]
+    fn invoke_no_stream_prints_the_whole_answer_then_the_outcome() {
+        let emu = Emulator::builder().start().unwrap();
+        let body =
+            std::env::temp_dir().join(format!("bedrock-stream-invoke-{}.json", std::process::id()));
+        std::fs::write(
+            &body,
+            r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}"#,
+        )
+        .unwrap();
+        let run = |model: &str| {
+            bin(&emu)
+                .args(["invoke", "--no-stream", "--model-id", model, "--body"])
+                .arg(&body)
+                .args(["--performance-config-latency", "optimized"])
+                .output()
+                .unwrap()
+        };
+        let out = run("anthropic.claude-3-5-haiku-20241022-v1:0");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
-            .last()
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(last["code"], "ServiceQuotaExceededException");
-    std::fs::remove_file(body).unwrap();
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["event"], "response");
+        assert_eq!(lines[0]["content_type"], "application/json");
+        assert_eq!(lines[0]["performance_config_latency"], "optimized");
+        let doc: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(lines[0]["body_b64"].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(doc["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Say hello"));
+        assert_eq!(lines[1], json!({"outcome": "ok"}));
+        assert!(emu.requests()[0].path.ends_with("/invoke"));
+        let out = run("emulator-fault:http=400:ServiceQuotaExceededException");
+        assert_eq!(out.status.code(), Some(4));
+        let last: Value = serde_json::from_str(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .last()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(last["code"], "ServiceQuotaExceededException");
+        std::fs::remove_file(body).unwrap();
+    }
 }

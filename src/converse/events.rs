@@ -62,6 +62,21 @@ impl ConverseStreamEvent {
         }
     }
 
+    /// The event's members as JSON, under the service model's names (`None` for an event type
+    /// this library does not know: its raw payload is in the [`UnknownEvent`]).
+    pub fn members(&self) -> Option<Value> {
+        let v = match self {
+            ConverseStreamEvent::MessageStart(x) => serde_json::to_value(x),
+            ConverseStreamEvent::ContentBlockStart(x) => serde_json::to_value(x),
+            ConverseStreamEvent::ContentBlockDelta(x) => serde_json::to_value(x),
+            ConverseStreamEvent::ContentBlockStop(x) => serde_json::to_value(x),
+            ConverseStreamEvent::MessageStop(x) => serde_json::to_value(x),
+            ConverseStreamEvent::Metadata(x) => serde_json::to_value(x),
+            ConverseStreamEvent::Unknown(_) => return None,
+        };
+        v.ok()
+    }
+
     /// Interpret one event-stream message of a ConverseStream response: an event, or the typed
     /// [`Error`] of an `exception` or `error` message or of a malformed event.
     pub fn from_message(msg: &MessageRef<'_>) -> Result<ConverseStreamEvent> {

@@ -107,21 +107,16 @@ fn prepare(a: &ConverseArgs) -> Result<ConverseJson, Failure> {
 
 /// `{"event": name, ...members}` for a typed event.
 fn event_line(event: &ConverseStreamEvent) -> String {
-    let members = match event {
-        ConverseStreamEvent::MessageStart(x) => serde_json::to_value(x),
-        ConverseStreamEvent::ContentBlockStart(x) => serde_json::to_value(x),
-        ConverseStreamEvent::ContentBlockDelta(x) => serde_json::to_value(x),
-        ConverseStreamEvent::ContentBlockStop(x) => serde_json::to_value(x),
-        ConverseStreamEvent::MessageStop(x) => serde_json::to_value(x),
-        ConverseStreamEvent::Metadata(x) => serde_json::to_value(x),
-        other => {
-            return JsonObj::new()
-                .field("event", "other")
-                .field("type", other.event_type())
-                .finish()
-        }
-    };
-    with_members(JsonObj::new().field("event", event.event_type()), members)
+    match event.members() {
+        Some(members) => with_members(
+            JsonObj::new().field("event", event.event_type()),
+            Ok(members),
+        ),
+        None => JsonObj::new()
+            .field("event", "other")
+            .field("type", event.event_type())
+            .finish(),
+    }
 }
 
 fn with_members(mut obj: JsonObj, members: serde_json::Result<Value>) -> String {
