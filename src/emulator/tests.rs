@@ -989,8 +989,8 @@ fn finite_stall_and_drip_still_deliver_everything() {
 fn bulk_frames_have_the_requested_size() {
     let emu = Emulator::start().unwrap();
     for size in [1, 200, 1000, 4096, 65_536, 300_000] {
-        let frame = super::server::bulk_frame(size);
-        let min = super::server::bulk_frame(1).len();
+        let frame = super::frames::bulk_frame(size);
+        let min = super::frames::bulk_frame(1).len();
         assert_eq!(frame.len(), size.max(min), "size {size}");
         Decoder::decode_all(&frame).unwrap();
     }
