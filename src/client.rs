@@ -112,7 +112,12 @@ pub struct ClientBuilder {
     profile: Option<String>,
     use_fips: Option<bool>,
     use_dual_stack: Option<bool>,
+    response_body_observer: Option<ResponseBodyObserver>,
 }
+
+/// Sees every piece of a response body as it is read: the HTTP attempt it belongs to (1, 2,
+/// ...) and the bytes (see [`ClientBuilder::on_response_body`]).
+pub type ResponseBodyObserver = Arc<dyn Fn(u32, &[u8]) + Send + Sync>;
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -277,6 +282,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Call `f` with every piece of every response body as it is read off the connection,
+    /// before any decoding: an event stream's bytes exactly as received (a corrupt frame
+    /// included), an error response's body (up to the 64 KiB the client reads of it), the
+    /// whole body of `invoke_model`. `f(attempt, bytes)`: `attempt` counts the HTTP attempts of
+    /// the call from 1; when a retry starts, the pieces of a new body follow. `f` runs on the
+    /// calling thread, inside the read: keep it short. The CLI's `invoke --save-body FILE`
+    /// uses it to capture a body for `decode`.
+    pub fn on_response_body(mut self, f: impl Fn(u32, &[u8]) + Send + Sync + 'static) -> Self {
+        self.response_body_observer = Some(Arc::new(f));
+        self
+    }
+
     /// Resolve everything and build the client.
     pub fn build(self) -> Result<Client> {
         let env = Env::real();
@@ -396,6 +413,7 @@ impl ClientBuilder {
                 limiter: (retry_mode == RetryMode::Adaptive).then(RateLimiter::new),
                 quota: RetryQuota::default(),
                 max_message_len: self.max_message_len.unwrap_or(DEFAULT_MAX_MESSAGE_LEN),
+                response_body_observer: self.response_body_observer,
             }),
         })
     }
@@ -463,6 +481,7 @@ struct Inner {
     timeouts: Timeouts,
     retry: RetryConfig,
     max_message_len: u32,
+    response_body_observer: Option<ResponseBodyObserver>,
 }
 
 /// A Bedrock Runtime client. `Send + Sync`, cheap to clone (clones share one connection pool).
@@ -1085,6 +1104,9 @@ impl EventStream {
         let mut reader = resp.into_body().into_reader().take(limit as u64);
         let read = reader.read_to_end(&mut out);
         drop(reader);
+        if let Some(observe) = &self.client.inner.response_body_observer {
+            observe(self.attempts(), &out);
+        }
         // The response is consumed: its connection may be back in the pool already.
         self.cancel.release();
         match read {
@@ -1202,12 +1224,20 @@ impl EventStream {
                 return Ok(Some(step));
             }
             self.check_live()?;
+            let attempt = self.attempts();
             let Some(reader) = self.reader.as_mut() else {
                 return Ok(None);
             };
             let read = {
                 let _current = CurrentCancel::enter(&self.cancel);
-                self.decoder.read_from(reader)
+                match &self.client.inner.response_body_observer {
+                    None => self.decoder.read_from(reader),
+                    Some(observe) => self.decoder.read_from(&mut Observed {
+                        reader,
+                        observe,
+                        attempt,
+                    }),
+                }
             };
             match read {
                 Ok(0) => {
@@ -1228,6 +1258,21 @@ impl EventStream {
                 Err(e) => return Err(self.client.map_io(e, &self.cancel, Phase::InStream)),
             }
         }
+    }
+}
+
+/// A body reader that shows each piece read to the client's [`ResponseBodyObserver`].
+struct Observed<'a, R: ?Sized> {
+    reader: &'a mut R,
+    observe: &'a ResponseBodyObserver,
+    attempt: u32,
+}
+
+impl<R: io::Read + ?Sized> io::Read for Observed<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        (self.observe)(self.attempt, &buf[..n]);
+        Ok(n)
     }
 }
 
