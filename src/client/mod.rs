@@ -24,7 +24,7 @@ use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
 use crate::retry::{RateLimiter, RetryQuota};
 use crate::transport::{self, CancelHandle, ProcessAgent};
 
-pub use builder::ClientBuilder;
+pub use builder::{ClientBuilder, ResponseBodyObserver};
 pub use stream::EventStream;
 use stream::ResponseMeta;
 pub(crate) use stream::{EventRef, Step};
@@ -110,6 +110,7 @@ struct Inner {
     timeouts: Timeouts,
     retry: RetryConfig,
     max_message_len: u32,
+    response_body_observer: Option<ResponseBodyObserver>,
 }
 
 /// A Bedrock Runtime client. `Send + Sync`, cheap to clone (clones share one connection pool).
