@@ -601,6 +601,7 @@ const GO_TESTS: &[&str] = &[
     "TestCallbackErrorStopsTheStream",
     "TestGoroutinesShareOneClientWithoutMixingErrors",
     "TestUnknownEventsAreDelivered",
+    "TestMaxAttemptsBounds",
     "TestClosedClient",
     "TestEveryRequestMemberIsSent",
     "TestInvalidInputFailsBeforeSending",
