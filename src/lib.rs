@@ -28,9 +28,9 @@ mod transport;
 pub mod emulator;
 
 pub use client::{
-    Client, ClientBuilder, EventStream, InvokeModelResponse, InvokeSummary, RetryConfig, Timeouts,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_READ_IDLE_TIMEOUT,
-    DEFAULT_RESPONSE_HEADERS_TIMEOUT,
+    Client, ClientBuilder, EventStream, InvokeModelResponse, InvokeSummary, ResponseBodyObserver,
+    RetryConfig, Timeouts, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_READ_IDLE_TIMEOUT, DEFAULT_RESPONSE_HEADERS_TIMEOUT,
 };
 pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
