@@ -20,8 +20,16 @@
 //   a negative one is refused, a fraction of a millisecond is rounded up (0 switches a timer
 //   off, so 500us must not become 0).
 //
+// * Converse: ConverseRequest (a builder: messages, blocks, tools, system, inference and
+//   guardrail settings... or from_json), Client::converse_stream (push, a lambda taking
+//   `const ConverseEvent&` with the same result rules), Client::open(ConverseRequest) (pull,
+//   a range of ConverseEvent views; to_owned() copies), Accumulator -> Message (blocks, tool
+//   uses; ConverseRequest::append_message for the next turn), Client::converse (not
+//   streamed) and Client::invoke_model (InvokeModel, not streamed).
+//
 // Threading follows the C API: a Client may be shared by threads (its methods are const);
-// Config, Request (while being changed), Stream and Error are used by one thread at a time;
+// Config, Request and ConverseRequest (while being changed), Stream, ConverseStream,
+// Accumulator and Error are used by one thread at a time;
 // Cancel::cancel() may be called from any thread.
 #ifndef BEDROCK_STREAM_HPP
 #define BEDROCK_STREAM_HPP
@@ -42,6 +50,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace bedrock_stream {
 
@@ -141,6 +150,26 @@ struct Free {
     void operator()(bedrock_stream_stream *p) const noexcept { bedrock_stream_stream_free(p); }
     void operator()(bedrock_stream_cancel *p) const noexcept { bedrock_stream_cancel_free(p); }
     void operator()(bedrock_stream_error *p) const noexcept { bedrock_stream_error_free(p); }
+    void operator()(bedrock_stream_converse_request *p) const noexcept
+    {
+        bedrock_stream_converse_request_free(p);
+    }
+    void operator()(bedrock_stream_converse_stream *p) const noexcept
+    {
+        bedrock_stream_converse_stream_free(p);
+    }
+    void operator()(bedrock_stream_converse_accumulator *p) const noexcept
+    {
+        bedrock_stream_converse_accumulator_free(p);
+    }
+    void operator()(bedrock_stream_converse_message *p) const noexcept
+    {
+        bedrock_stream_converse_message_free(p);
+    }
+    void operator()(bedrock_stream_invoke_response *p) const noexcept
+    {
+        bedrock_stream_invoke_response_free(p);
+    }
 };
 
 template <class T>
@@ -165,6 +194,18 @@ struct ErrorDetails {
 inline std::optional<std::string> optional_string(const char *s)
 {
     return s != nullptr ? std::optional<std::string>(s) : std::nullopt;
+}
+
+/// A C string the library lends (NULL: absent) as a view.
+inline std::optional<std::string_view> optional_view(const char *s) noexcept
+{
+    return s != nullptr ? std::optional<std::string_view>(s) : std::nullopt;
+}
+
+/// A view of an owned optional string.
+inline std::optional<std::string_view> optional_view(const std::optional<std::string> &s) noexcept
+{
+    return s ? std::optional<std::string_view>(*s) : std::nullopt;
 }
 
 /// Reads and frees `err` (which may be NULL). The C object is owned from the first line on,
@@ -429,6 +470,20 @@ private:
     std::string s_;
 };
 
+/// An optional string argument: NULL for the C API when absent.
+class OptionalCString {
+public:
+    OptionalCString(std::optional<std::string_view> s, const char *what)
+    {
+        if (s)
+            s_.emplace(*s, what);
+    }
+    const char *c_str() const noexcept { return s_ ? s_->c_str() : nullptr; }
+
+private:
+    std::optional<CString> s_;
+};
+
 /// Milliseconds for the C API: a negative duration is refused, a fraction rounds up (0
 /// means "off"), more than the C type holds is refused.
 template <class Rep, class Period>
@@ -501,12 +556,9 @@ public:
     {
         const detail::CString id(access_key_id, "access_key_id");
         const detail::CString secret(secret_access_key, "secret_access_key");
-        const std::optional<detail::CString> token =
-            session_token ? std::optional<detail::CString>(
-                                std::in_place, *session_token, "session_token")
-                          : std::nullopt;
+        const detail::OptionalCString token(session_token, "session_token");
         detail::call(bedrock_stream_config_set_credentials, handle_.get(), id.c_str(),
-                     secret.c_str(), token ? token->c_str() : nullptr);
+                     secret.c_str(), token.c_str());
         return *this;
     }
     /// Use (or not) the FIPS endpoint (instead of AWS_USE_FIPS_ENDPOINT / the profile).
@@ -765,8 +817,7 @@ public:
     }
     [[nodiscard]] std::optional<std::string_view> stop_reason() const noexcept
     {
-        const char *s = bedrock_stream_event_stop_reason(event_);
-        return s != nullptr ? std::optional<std::string_view>(s) : std::nullopt;
+        return detail::optional_view(bedrock_stream_event_stop_reason(event_));
     }
     /// Token counts the model reported in this chunk, nullopt when none.
     [[nodiscard]] std::optional<Usage> usage() const noexcept { return detail::usage_of(event_); }
@@ -802,7 +853,7 @@ public:
     [[nodiscard]] std::string_view text() const noexcept { return text_; }
     [[nodiscard]] std::optional<std::string_view> stop_reason() const noexcept
     {
-        return stop_reason_ ? std::optional<std::string_view>(*stop_reason_) : std::nullopt;
+        return detail::optional_view(stop_reason_);
     }
     [[nodiscard]] const std::optional<Usage> &usage() const noexcept { return usage_; }
     [[nodiscard]] const std::optional<Metrics> &metrics() const noexcept { return metrics_; }
@@ -844,7 +895,8 @@ template <class F, class E>
 constexpr void check_callback()
 {
     static_assert(std::is_invocable_v<F &, const E &>,
-                  "bedrock_stream: the callback must be callable with `const Event&`");
+                  "bedrock_stream: the callback must be callable with `const Event&` "
+                  "(Client::invoke) or `const ConverseEvent&` (Client::converse_stream)");
     static_assert(!std::is_invocable_v<F &, const E &> || valid_callback<F, E>(),
                   "bedrock_stream: the callback must return void, bool (true = continue) or "
                   "bedrock_stream::Flow -- not int: in C, 0 (BEDROCK_STREAM_CONTINUE) means "
@@ -899,48 +951,808 @@ struct Outcome {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Stream (pull API) and Client
+// Converse: requests, events, the accumulator, messages; InvokeModel's response
 
-/// The pull API: `for (const Event &e : stream)`, or `while (auto e = stream.next())`.
-class Stream {
+/// The role of a message of the conversation.
+enum class Role { user, assistant };
+
+/// Bytes given to the library (an image, a document): a std::string_view, a pointer and a
+/// size, or any contiguous container of 1-byte elements (std::vector<std::uint8_t>,
+/// std::string, std::array<std::byte, N>, C++20's std::span<const std::byte>...). Copied by
+/// the call it is given to.
+class Bytes {
 public:
-    explicit Stream(bedrock_stream_stream *p) noexcept : handle_(p) {}
-
-    /// The next event, or nullopt at the clean end. Throws Error on a failure. The previous
-    /// event is invalid afterwards.
-    [[nodiscard]] std::optional<Event> next()
+    Bytes(std::string_view s) noexcept : Bytes(s.data(), s.size()) {}
+    Bytes(const char *s) noexcept : Bytes(std::string_view(s)) {}
+    Bytes(const void *data, std::size_t size) noexcept
+        // The C API wants a pointer even for 0 bytes (it then says the data is empty).
+        : data_(data != nullptr ? static_cast<const std::uint8_t *>(data)
+                                : detail::bytes(std::string_view(""))),
+          size_(size)
     {
-        const bedrock_stream_event *event = nullptr;
-        detail::call(bedrock_stream_stream_next, handle_.get(), &event);
-        started_ = true;
-        current_ = event != nullptr ? std::optional<Event>(Event(event)) : std::nullopt;
-        return current_;
+    }
+    template <class C,
+              class = std::enable_if_t<
+                  !std::is_array_v<C> && sizeof(*std::data(std::declval<const C &>())) == 1 &&
+                  std::is_trivially_copyable_v<
+                      std::remove_pointer_t<decltype(std::data(std::declval<const C &>()))>>>>
+    Bytes(const C &c) noexcept : Bytes(std::data(c), std::size(c))
+    {
     }
 
-    [[nodiscard]] std::optional<std::string> request_id() const
+    [[nodiscard]] const std::uint8_t *data() const noexcept { return data_; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+private:
+    const std::uint8_t *data_;
+    std::size_t size_;
+};
+
+/// The type of a ConverseStream event (its `:event-type`).
+enum class ConverseEventType : std::int32_t {
+    none = BEDROCK_STREAM_CONVERSE_EVENT_TYPE_NONE,
+    message_start = BEDROCK_STREAM_CONVERSE_EVENT_TYPE_MESSAGE_START,
+    content_block_start = BEDROCK_STREAM_CONVERSE_EVENT_TYPE_CONTENT_BLOCK_START,
+    content_block_delta = BEDROCK_STREAM_CONVERSE_EVENT_TYPE_CONTENT_BLOCK_DELTA,
+    content_block_stop = BEDROCK_STREAM_CONVERSE_EVENT_TYPE_CONTENT_BLOCK_STOP,
+    message_stop = BEDROCK_STREAM_CONVERSE_EVENT_TYPE_MESSAGE_STOP,
+    metadata = BEDROCK_STREAM_CONVERSE_EVENT_TYPE_METADATA,
+    /// An event type this library does not know (the service added one): not an error;
+    /// type_name() names it, json() has its payload.
+    unknown = BEDROCK_STREAM_CONVERSE_EVENT_TYPE_UNKNOWN,
+};
+
+/// What a `contentBlockDelta` event carries (ConverseEvent::delta() by kind).
+enum class DeltaKind : std::int32_t {
+    /// Not a `contentBlockDelta` event.
+    none = BEDROCK_STREAM_CONVERSE_DELTA_KIND_NONE,
+    /// The next piece of the answer's text (UTF-8).
+    text = BEDROCK_STREAM_CONVERSE_DELTA_KIND_TEXT,
+    /// The next fragment of a tool use's input JSON text (split anywhere: join them, or let
+    /// the Accumulator do it).
+    tool_use = BEDROCK_STREAM_CONVERSE_DELTA_KIND_TOOL_USE,
+    /// The next piece of the model's reasoning (UTF-8).
+    reasoning_text = BEDROCK_STREAM_CONVERSE_DELTA_KIND_REASONING_TEXT,
+    /// The next piece of the reasoning's signature.
+    reasoning_signature = BEDROCK_STREAM_CONVERSE_DELTA_KIND_REASONING_SIGNATURE,
+    /// Encrypted reasoning (raw bytes, decoded from base64).
+    reasoning_redacted = BEDROCK_STREAM_CONVERSE_DELTA_KIND_REASONING_REDACTED,
+    /// A citation, as JSON text (CitationsDelta).
+    citation = BEDROCK_STREAM_CONVERSE_DELTA_KIND_CITATION,
+    /// Tool result pieces, as JSON text.
+    tool_result = BEDROCK_STREAM_CONVERSE_DELTA_KIND_TOOL_RESULT,
+    /// An image piece, as JSON text.
+    image = BEDROCK_STREAM_CONVERSE_DELTA_KIND_IMAGE,
+    /// A delta member this library does not know: its value as JSON text; member_name()
+    /// names it.
+    unknown = BEDROCK_STREAM_CONVERSE_DELTA_KIND_UNKNOWN,
+};
+
+/// The kind of one content block of a finished Message.
+enum class BlockKind : std::int32_t {
+    none = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_NONE,
+    text = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_TEXT,
+    tool_use = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_TOOL_USE,
+    reasoning = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_REASONING,
+    redacted_reasoning = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_REDACTED_REASONING,
+    citations = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_CITATIONS,
+    tool_result = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_TOOL_RESULT,
+    image = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_IMAGE,
+    /// Any other block, members this library does not know included (Block::json()).
+    other = BEDROCK_STREAM_CONVERSE_BLOCK_KIND_OTHER,
+};
+
+/// `usage` of a `metadata` event or of a finished message (TokenUsage): the three counts are
+/// always there, the cache counts only when the request used prompt caching.
+struct ConverseUsage {
+    std::uint64_t input_tokens = 0;
+    std::uint64_t output_tokens = 0;
+    std::uint64_t total_tokens = 0;
+    std::optional<std::uint64_t> cache_read_input_tokens;
+    std::optional<std::uint64_t> cache_write_input_tokens;
+};
+
+namespace detail {
+
+inline ConverseUsage converse_usage(const bedrock_stream_converse_usage &u) noexcept
+{
+    return ConverseUsage{u.input_tokens, u.output_tokens, u.total_tokens,
+                         opt(u.has_cache_read_input_tokens, u.cache_read_input_tokens),
+                         opt(u.has_cache_write_input_tokens, u.cache_write_input_tokens)};
+}
+
+/// Reads an optional usage / latency through a C accessor (`f(object, &out)` -> found).
+template <class F, class T>
+std::optional<ConverseUsage> converse_usage_of(F f, const T *object) noexcept
+{
+    bedrock_stream_converse_usage u{};
+    if (!f(object, &u))
+        return std::nullopt;
+    return converse_usage(u);
+}
+template <class F, class T>
+std::optional<std::chrono::milliseconds> latency_of(F f, const T *object) noexcept
+{
+    std::uint64_t ms = 0;
+    if (!f(object, &ms))
+        return std::nullopt;
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(ms));
+}
+
+} // namespace detail
+
+/// One content block of a Message: a view, valid as long as the message.
+class Block {
+public:
+    Block(const bedrock_stream_converse_message *message, std::size_t index) noexcept
+        : message_(message), index_(index)
     {
-        return detail::optional_string(bedrock_stream_stream_request_id(handle_.get()));
-    }
-    /// X-Amzn-Bedrock-Content-Type of the response (the MIME type of the chunks).
-    [[nodiscard]] std::optional<std::string> content_type() const
-    {
-        return detail::optional_string(bedrock_stream_stream_content_type(handle_.get()));
-    }
-    /// Events returned so far.
-    [[nodiscard]] std::uint64_t events_delivered() const noexcept
-    {
-        return bedrock_stream_stream_events_delivered(handle_.get());
     }
 
-    /// An input iterator, as std::filesystem::directory_iterator: incrementing reads the next
-    /// event (throwing Error on a failure); equal to end() after the last event.
+    [[nodiscard]] std::size_t index() const noexcept { return index_; }
+    /// BlockKind::none when the index is out of range.
+    [[nodiscard]] BlockKind kind() const noexcept
+    {
+        return static_cast<BlockKind>(bedrock_stream_converse_message_block_kind(message_, index_));
+    }
+    /// A text block's text, a reasoning block's reasoning, a citations block's generated
+    /// text; empty for other kinds.
+    [[nodiscard]] std::string_view text() const noexcept
+    {
+        return detail::view(bedrock_stream_converse_message_block_text(message_, index_));
+    }
+    /// `toolUseId` of a tool use (or tool result) block.
+    [[nodiscard]] std::optional<std::string_view> tool_use_id() const noexcept
+    {
+        return detail::optional_view(
+            bedrock_stream_converse_message_block_tool_use_id(message_, index_));
+    }
+    /// The tool `name` of a tool use block.
+    [[nodiscard]] std::optional<std::string_view> tool_use_name() const noexcept
+    {
+        return detail::optional_view(
+            bedrock_stream_converse_message_block_tool_use_name(message_, index_));
+    }
+    /// The input of a tool use block as JSON text (the fragments joined and checked), e.g.
+    /// `{"city":"Zürich"}`; empty for other kinds.
+    [[nodiscard]] std::string_view tool_use_input() const noexcept
+    {
+        return detail::view(bedrock_stream_converse_message_block_tool_use_input(message_, index_));
+    }
+    /// The signature of a reasoning block (appending the message sends it back).
+    [[nodiscard]] std::optional<std::string_view> reasoning_signature() const noexcept
+    {
+        return detail::optional_view(
+            bedrock_stream_converse_message_block_reasoning_signature(message_, index_));
+    }
+    /// The encrypted bytes of a redacted reasoning block; empty for other kinds.
+    [[nodiscard]] std::string_view redacted_reasoning() const noexcept
+    {
+        return detail::view(
+            bedrock_stream_converse_message_block_redacted_reasoning(message_, index_));
+    }
+    /// The block as JSON text, as on the wire (any kind, BlockKind::other included).
+    [[nodiscard]] std::string_view json() const noexcept
+    {
+        return detail::view(bedrock_stream_converse_message_block_json(message_, index_));
+    }
+
+private:
+    const bedrock_stream_converse_message *message_;
+    std::size_t index_;
+};
+
+/// A tool the model asks for (Message::tool_uses()): views, valid as long as the message.
+struct ToolUse {
+    /// The block's index in the message.
+    std::size_t index = 0;
+    std::string_view tool_use_id;
+    std::string_view name;
+    /// JSON text.
+    std::string_view input;
+};
+
+/// A finished assistant message: from Accumulator::finish() (a stream) or Client::converse().
+/// Owns its data; everything it hands out is valid as long as it. Move-only.
+class Message {
+public:
+    explicit Message(bedrock_stream_converse_message *p) noexcept : handle_(p) {}
+
+    /// `stopReason` as on the wire ("end_turn", "tool_use", "max_tokens", ...), nullopt when
+    /// the stream had no messageStop.
+    [[nodiscard]] std::optional<std::string_view> stop_reason() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_converse_message_stop_reason(handle_.get()));
+    }
+    /// Whether the model asks for tools (stop reason "tool_use"): run them, then
+    /// ConverseRequest::append_message(*this), add_message(Role::user) and a result each.
+    [[nodiscard]] bool wants_tools() const noexcept
+    {
+        const auto stop = stop_reason();
+        return stop && *stop == "tool_use";
+    }
+    /// The text of all text blocks, concatenated.
+    [[nodiscard]] std::string_view text() const noexcept
+    {
+        return detail::view(bedrock_stream_converse_message_text(handle_.get()));
+    }
+    [[nodiscard]] std::optional<ConverseUsage> usage() const noexcept
+    {
+        return detail::converse_usage_of(bedrock_stream_converse_message_usage, handle_.get());
+    }
+    /// `metrics.latencyMs`.
+    [[nodiscard]] std::optional<std::chrono::milliseconds> latency() const noexcept
+    {
+        return detail::latency_of(bedrock_stream_converse_message_latency_ms, handle_.get());
+    }
+    /// x-amzn-RequestId of a Converse answer (nullopt for a message from the Accumulator:
+    /// see ConverseStream::request_id()).
+    [[nodiscard]] std::optional<std::string_view> request_id() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_converse_message_request_id(handle_.get()));
+    }
+    /// The whole answer as JSON text under the ConverseResponse member names (`output`,
+    /// `stopReason`, `usage`, `metrics`, `trace`, ...): what has no accessor.
+    [[nodiscard]] std::string_view json() const noexcept
+    {
+        return detail::view(bedrock_stream_converse_message_json(handle_.get()));
+    }
+
+    /// The content blocks: `size()`, `message[i]`, `for (const Block &b : message)`.
+    [[nodiscard]] std::size_t size() const noexcept
+    {
+        return bedrock_stream_converse_message_block_count(handle_.get());
+    }
+    [[nodiscard]] Block operator[](std::size_t index) const noexcept
+    {
+        return Block(handle_.get(), index);
+    }
+
     class iterator {
     public:
         using iterator_category = std::input_iterator_tag;
-        using value_type = Event;
+        using value_type = Block;
         using difference_type = std::ptrdiff_t;
-        using pointer = const Event *;
-        using reference = const Event &;
+        using pointer = void;
+        using reference = Block;
+
+        iterator() noexcept = default;
+        Block operator*() const noexcept { return Block(message_, index_); }
+        iterator &operator++() noexcept
+        {
+            ++index_;
+            return *this;
+        }
+        iterator operator++(int) noexcept
+        {
+            iterator before = *this;
+            ++index_;
+            return before;
+        }
+        friend bool operator==(const iterator &a, const iterator &b) noexcept
+        {
+            return a.index_ == b.index_;
+        }
+        friend bool operator!=(const iterator &a, const iterator &b) noexcept { return !(a == b); }
+
+    private:
+        friend class Message;
+        iterator(const bedrock_stream_converse_message *m, std::size_t i) noexcept
+            : message_(m), index_(i)
+        {
+        }
+        const bedrock_stream_converse_message *message_ = nullptr;
+        std::size_t index_ = 0;
+    };
+    [[nodiscard]] iterator begin() const noexcept { return iterator(handle_.get(), 0); }
+    [[nodiscard]] iterator end() const noexcept { return iterator(handle_.get(), size()); }
+
+    /// The tool uses, in order.
+    [[nodiscard]] std::vector<ToolUse> tool_uses() const
+    {
+        std::vector<ToolUse> out;
+        for (const Block &b : *this)
+            if (b.kind() == BlockKind::tool_use)
+                out.push_back(ToolUse{b.index(), b.tool_use_id().value_or(""),
+                                      b.tool_use_name().value_or(""), b.tool_use_input()});
+        return out;
+    }
+
+    [[nodiscard]] const bedrock_stream_converse_message *get() const noexcept
+    {
+        return handle_.get();
+    }
+
+private:
+    detail::Handle<bedrock_stream_converse_message> handle_;
+};
+
+/// A Converse / ConverseStream request, built without writing JSON (or from JSON text with
+/// from_json()). Fluent: `ConverseRequest(model).add_message(Role::user).add_text("Hi")`.
+/// Each setter checks its value (InvalidInputError, the request unchanged). A call only
+/// reads the request: one request may serve any number of calls.
+class ConverseRequest {
+public:
+    /// A model id, inference profile id or ARN, prompt ARN...
+    explicit ConverseRequest(std::string_view model_id)
+    {
+        const detail::CString id(model_id, "model_id");
+        bedrock_stream_converse_request *p = nullptr;
+        detail::call(bedrock_stream_converse_request_new, id.c_str(), &p);
+        handle_.reset(p);
+    }
+
+    /// The members of ConverseStreamRequest (or ConverseRequest) without modelId, as JSON
+    /// text, checked now (InvalidInputError with the line and column) and sent byte for byte.
+    [[nodiscard]] static ConverseRequest from_json(std::string_view model_id,
+                                                   std::string_view json)
+    {
+        const detail::CString id(model_id, "model_id");
+        const detail::CString text(json, "json");
+        bedrock_stream_converse_request *p = nullptr;
+        detail::call(bedrock_stream_converse_request_from_json, id.c_str(), text.c_str(), &p);
+        return ConverseRequest(p);
+    }
+
+    /// `messages`: start a message; the add_* block setters add to the last one started.
+    ConverseRequest &add_message(Role role)
+    {
+        detail::call(bedrock_stream_converse_request_add_message, handle_.get(),
+                     role == Role::user ? "user" : "assistant");
+        return *this;
+    }
+    ConverseRequest &add_text(std::string_view text)
+    {
+        return set(bedrock_stream_converse_request_add_text, text, "text");
+    }
+    /// `format`: "png", "jpeg", "gif" or "webp".
+    ConverseRequest &add_image(std::string_view format, Bytes image)
+    {
+        const detail::CString f(format, "image format");
+        detail::call(bedrock_stream_converse_request_add_image, handle_.get(), f.c_str(),
+                     image.data(), image.size());
+        return *this;
+    }
+    /// `format`: "pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt" or "md"; `name`
+    /// names it to the model.
+    ConverseRequest &add_document(std::string_view format, std::string_view name, Bytes document)
+    {
+        const detail::CString f(format, "document format");
+        const detail::CString n(name, "document name");
+        detail::call(bedrock_stream_converse_request_add_document, handle_.get(), f.c_str(),
+                     n.c_str(), document.data(), document.size());
+        return *this;
+    }
+    /// A tool use written by the program (replaying a conversation). To send the model's own
+    /// message back, use append_message().
+    ConverseRequest &add_tool_use(std::string_view tool_use_id, std::string_view name,
+                                  std::string_view input_json)
+    {
+        const detail::CString id(tool_use_id, "tool_use_id");
+        const detail::CString n(name, "tool name");
+        const detail::CString input(input_json, "tool input");
+        detail::call(bedrock_stream_converse_request_add_tool_use, handle_.get(), id.c_str(),
+                     n.c_str(), input.c_str());
+        return *this;
+    }
+    /// A tool's result as one JSON value; `status` "success", "error" or nullopt (not sent).
+    ConverseRequest &add_tool_result_json(std::string_view tool_use_id, std::string_view json,
+                                          std::optional<std::string_view> status = std::nullopt)
+    {
+        return tool_result(bedrock_stream_converse_request_add_tool_result_json, tool_use_id,
+                           json, status);
+    }
+    /// A tool's result as plain text.
+    ConverseRequest &add_tool_result_text(std::string_view tool_use_id, std::string_view text,
+                                          std::optional<std::string_view> status = std::nullopt)
+    {
+        return tool_result(bedrock_stream_converse_request_add_tool_result_text, tool_use_id,
+                           text, status);
+    }
+    /// A prompt-cache checkpoint after the blocks before it.
+    ConverseRequest &add_cache_point()
+    {
+        detail::call(bedrock_stream_converse_request_add_cache_point, handle_.get());
+        return *this;
+    }
+    /// Appends the model's own message (tool uses and reasoning signatures included): the
+    /// next turn. `message` stays the caller's.
+    ConverseRequest &append_message(const Message &message)
+    {
+        detail::call(bedrock_stream_converse_request_append_message, handle_.get(), message.get());
+        return *this;
+    }
+
+    /// `system`: a text block of the system prompt.
+    ConverseRequest &add_system_text(std::string_view text)
+    {
+        return set(bedrock_stream_converse_request_add_system_text, text, "system text");
+    }
+    /// `toolConfig.tools`: a tool; `input_schema_json` is the JSON Schema of its input.
+    ConverseRequest &add_tool(std::string_view name, std::string_view input_schema_json,
+                              std::optional<std::string_view> description = std::nullopt)
+    {
+        const detail::CString n(name, "tool name");
+        const detail::OptionalCString d(description, "tool description");
+        const detail::CString schema(input_schema_json, "input schema");
+        detail::call(bedrock_stream_converse_request_add_tool, handle_.get(), n.c_str(),
+                     d.c_str(), schema.c_str());
+        return *this;
+    }
+    /// `toolConfig.toolChoice`: "auto", "any", or "tool" with the tool's name.
+    ConverseRequest &tool_choice(std::string_view choice,
+                                 std::optional<std::string_view> tool_name = std::nullopt)
+    {
+        const detail::CString c(choice, "tool choice");
+        const detail::OptionalCString n(tool_name, "tool name");
+        detail::call(bedrock_stream_converse_request_set_tool_choice, handle_.get(), c.c_str(),
+                     n.c_str());
+        return *this;
+    }
+
+    /// `inferenceConfig.maxTokens` (at least 1).
+    ConverseRequest &max_tokens(std::uint32_t n)
+    {
+        detail::call(bedrock_stream_converse_request_set_max_tokens, handle_.get(), n);
+        return *this;
+    }
+    /// `inferenceConfig.temperature`: 0 to 1.
+    ConverseRequest &temperature(float t)
+    {
+        detail::call(bedrock_stream_converse_request_set_temperature, handle_.get(), t);
+        return *this;
+    }
+    /// `inferenceConfig.topP`: 0 to 1.
+    ConverseRequest &top_p(float p)
+    {
+        detail::call(bedrock_stream_converse_request_set_top_p, handle_.get(), p);
+        return *this;
+    }
+    /// `inferenceConfig.stopSequences`: adds one.
+    ConverseRequest &add_stop_sequence(std::string_view text)
+    {
+        return set(bedrock_stream_converse_request_add_stop_sequence, text, "stop sequence");
+    }
+    /// `guardrailConfig`: `trace` "enabled", "disabled", "enabled_full" or nullopt;
+    /// `stream_processing_mode` "sync", "async" or nullopt (ConverseStream only).
+    ConverseRequest &guardrail(std::string_view identifier, std::string_view version,
+                               std::optional<std::string_view> trace = std::nullopt,
+                               std::optional<std::string_view> stream_processing_mode =
+                                   std::nullopt)
+    {
+        const detail::CString id(identifier, "guardrail identifier");
+        const detail::CString v(version, "guardrail version");
+        const detail::OptionalCString t(trace, "guardrail trace");
+        const detail::OptionalCString m(stream_processing_mode, "stream processing mode");
+        detail::call(bedrock_stream_converse_request_set_guardrail, handle_.get(), id.c_str(),
+                     v.c_str(), t.c_str(), m.c_str());
+        return *this;
+    }
+    /// `additionalModelRequestFields`: a JSON object (replaces an earlier one).
+    ConverseRequest &additional_model_request_fields(std::string_view json)
+    {
+        return set(bedrock_stream_converse_request_set_additional_model_request_fields, json,
+                   "additional model request fields");
+    }
+    /// `additionalModelResponseFieldPaths`: adds a JSON pointer ("/stop_sequence").
+    ConverseRequest &add_additional_model_response_field_path(std::string_view path)
+    {
+        return set(bedrock_stream_converse_request_add_additional_model_response_field_path,
+                   path, "response field path");
+    }
+    /// `requestMetadata`: sets one entry.
+    ConverseRequest &request_metadata(std::string_view key, std::string_view value)
+    {
+        const detail::CString k(key, "request metadata key");
+        const detail::CString v(value, "request metadata value");
+        detail::call(bedrock_stream_converse_request_set_request_metadata, handle_.get(),
+                     k.c_str(), v.c_str());
+        return *this;
+    }
+    /// `performanceConfig.latency`: "standard" or "optimized".
+    ConverseRequest &performance_config_latency(std::string_view latency)
+    {
+        return set(bedrock_stream_converse_request_set_performance_config_latency, latency,
+                   "performance_config_latency");
+    }
+    /// `serviceTier.type`: "priority", "default", "flex" or "reserved".
+    ConverseRequest &service_tier(std::string_view tier)
+    {
+        return set(bedrock_stream_converse_request_set_service_tier, tier, "service_tier");
+    }
+
+    [[nodiscard]] const bedrock_stream_converse_request *get() const noexcept
+    {
+        return handle_.get();
+    }
+
+private:
+    explicit ConverseRequest(bedrock_stream_converse_request *p) noexcept : handle_(p) {}
+
+    template <class F>
+    ConverseRequest &set(F f, std::string_view v, const char *what)
+    {
+        const detail::CString s(v, what);
+        detail::call(f, handle_.get(), s.c_str());
+        return *this;
+    }
+    template <class F>
+    ConverseRequest &tool_result(F f, std::string_view tool_use_id, std::string_view content,
+                                 std::optional<std::string_view> status)
+    {
+        const detail::CString id(tool_use_id, "tool_use_id");
+        const detail::CString c(content, "tool result");
+        const detail::OptionalCString s(status, "tool result status");
+        detail::call(f, handle_.get(), id.c_str(), c.c_str(), s.c_str());
+        return *this;
+    }
+
+    detail::Handle<bedrock_stream_converse_request> handle_;
+};
+
+class OwnedConverseEvent;
+
+/// A view of one ConverseStream event: valid inside the callback, or until the next
+/// ConverseStream::next() (keep one with to_owned()). Accessors of members an event type does
+/// not have return nullopt / empty / none.
+class ConverseEvent {
+public:
+    explicit ConverseEvent(const bedrock_stream_converse_event *event) noexcept : event_(event) {}
+
+    [[nodiscard]] ConverseEventType type() const noexcept
+    {
+        return static_cast<ConverseEventType>(bedrock_stream_converse_event_get_type(event_));
+    }
+    /// The `:event-type` as on the wire ("contentBlockDelta", or an unknown type's name).
+    [[nodiscard]] std::string_view type_name() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_converse_event_type_name(event_))
+            .value_or(std::string_view());
+    }
+    /// `contentBlockIndex` of contentBlockStart / Delta / Stop.
+    [[nodiscard]] std::optional<std::uint32_t> content_block_index() const noexcept
+    {
+        std::uint32_t i = 0;
+        return bedrock_stream_converse_event_content_block_index(event_, &i)
+                   ? std::optional<std::uint32_t>(i)
+                   : std::nullopt;
+    }
+    /// The role of a messageStart ("assistant").
+    [[nodiscard]] std::optional<std::string_view> role() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_converse_event_role(event_));
+    }
+    /// The union member of a contentBlockStart / Delta ("text", "toolUse", ... or one this
+    /// library does not know).
+    [[nodiscard]] std::optional<std::string_view> member_name() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_converse_event_member_name(event_));
+    }
+    [[nodiscard]] DeltaKind delta_kind() const noexcept
+    {
+        return static_cast<DeltaKind>(bedrock_stream_converse_event_delta_kind(event_));
+    }
+    /// A contentBlockDelta's bytes, by delta_kind(): text, a tool input fragment, reasoning
+    /// text or signature, redacted bytes, or the member's JSON text.
+    [[nodiscard]] std::string_view delta() const noexcept
+    {
+        return detail::view(bedrock_stream_converse_event_delta(event_));
+    }
+    /// The answer's text this event adds (a text delta), else empty.
+    [[nodiscard]] std::string_view text() const noexcept
+    {
+        return delta_kind() == DeltaKind::text ? delta() : std::string_view();
+    }
+    /// `toolUseId` of a contentBlockStart of a tool use (or tool result).
+    [[nodiscard]] std::optional<std::string_view> tool_use_id() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_converse_event_tool_use_id(event_));
+    }
+    /// The tool `name` of a contentBlockStart of a tool use.
+    [[nodiscard]] std::optional<std::string_view> tool_use_name() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_converse_event_tool_use_name(event_));
+    }
+    /// `stopReason` of a messageStop, as on the wire.
+    [[nodiscard]] std::optional<std::string_view> stop_reason() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_converse_event_stop_reason(event_));
+    }
+    /// `usage` of a metadata event.
+    [[nodiscard]] std::optional<ConverseUsage> usage() const noexcept
+    {
+        return detail::converse_usage_of(bedrock_stream_converse_event_usage, event_);
+    }
+    /// `metrics.latencyMs` of a metadata event.
+    [[nodiscard]] std::optional<std::chrono::milliseconds> latency() const noexcept
+    {
+        return detail::latency_of(bedrock_stream_converse_event_latency_ms, event_);
+    }
+    /// The event's members as JSON text under the service model's names (an unknown event
+    /// type: its raw payload): what has no accessor.
+    [[nodiscard]] std::string_view json() const noexcept
+    {
+        return detail::view(bedrock_stream_converse_event_json(event_));
+    }
+    /// A copy that owns its data and outlives the callback / the next next().
+    [[nodiscard]] OwnedConverseEvent to_owned() const;
+
+    [[nodiscard]] const bedrock_stream_converse_event *get() const noexcept { return event_; }
+
+private:
+    const bedrock_stream_converse_event *event_;
+};
+
+/// A ConverseStream event that owns its data: ConverseEvent's accessors (but it cannot be
+/// pushed into an Accumulator, which takes the library's event).
+class OwnedConverseEvent {
+public:
+    explicit OwnedConverseEvent(const ConverseEvent &e)
+        : type_(e.type()), type_name_(e.type_name()), content_block_index_(e.content_block_index()),
+          role_(e.role()), member_name_(e.member_name()), delta_kind_(e.delta_kind()),
+          delta_(e.delta()), tool_use_id_(e.tool_use_id()), tool_use_name_(e.tool_use_name()),
+          stop_reason_(e.stop_reason()), usage_(e.usage()), latency_(e.latency()), json_(e.json())
+    {
+    }
+
+    [[nodiscard]] ConverseEventType type() const noexcept { return type_; }
+    [[nodiscard]] std::string_view type_name() const noexcept { return type_name_; }
+    [[nodiscard]] std::optional<std::uint32_t> content_block_index() const noexcept
+    {
+        return content_block_index_;
+    }
+    [[nodiscard]] std::optional<std::string_view> role() const noexcept
+    {
+        return detail::optional_view(role_);
+    }
+    [[nodiscard]] std::optional<std::string_view> member_name() const noexcept
+    {
+        return detail::optional_view(member_name_);
+    }
+    [[nodiscard]] DeltaKind delta_kind() const noexcept { return delta_kind_; }
+    [[nodiscard]] std::string_view delta() const noexcept { return delta_; }
+    [[nodiscard]] std::string_view text() const noexcept
+    {
+        return delta_kind_ == DeltaKind::text ? std::string_view(delta_) : std::string_view();
+    }
+    [[nodiscard]] std::optional<std::string_view> tool_use_id() const noexcept
+    {
+        return detail::optional_view(tool_use_id_);
+    }
+    [[nodiscard]] std::optional<std::string_view> tool_use_name() const noexcept
+    {
+        return detail::optional_view(tool_use_name_);
+    }
+    [[nodiscard]] std::optional<std::string_view> stop_reason() const noexcept
+    {
+        return detail::optional_view(stop_reason_);
+    }
+    [[nodiscard]] const std::optional<ConverseUsage> &usage() const noexcept { return usage_; }
+    [[nodiscard]] std::optional<std::chrono::milliseconds> latency() const noexcept
+    {
+        return latency_;
+    }
+    [[nodiscard]] std::string_view json() const noexcept { return json_; }
+
+private:
+    ConverseEventType type_;
+    std::string type_name_;
+    std::optional<std::uint32_t> content_block_index_;
+    std::optional<std::string> role_;
+    std::optional<std::string> member_name_;
+    DeltaKind delta_kind_;
+    std::string delta_;
+    std::optional<std::string> tool_use_id_;
+    std::optional<std::string> tool_use_name_;
+    std::optional<std::string> stop_reason_;
+    std::optional<ConverseUsage> usage_;
+    std::optional<std::chrono::milliseconds> latency_;
+    std::string json_;
+};
+
+inline OwnedConverseEvent ConverseEvent::to_owned() const { return OwnedConverseEvent(*this); }
+
+/// Folds the events of a ConverseStream response into the finished Message (text, tool uses
+/// with their input joined and parsed, reasoning with its signature, stop reason, usage).
+/// Push every event in order (in the callback, or after each next()), then finish().
+class Accumulator {
+public:
+    Accumulator()
+    {
+        bedrock_stream_converse_accumulator *p = nullptr;
+        detail::call(bedrock_stream_converse_accumulator_new, &p);
+        handle_.reset(p);
+    }
+    /// Throws ResponseError (Status::protocol) when the events contradict each other.
+    void push(const ConverseEvent &event)
+    {
+        detail::call(bedrock_stream_converse_accumulator_push, handle_.get(), event.get());
+    }
+    /// The message so far; the accumulator is then empty, ready for the next response.
+    [[nodiscard]] Message finish()
+    {
+        bedrock_stream_converse_message *p = nullptr;
+        detail::call(bedrock_stream_converse_accumulator_finish, handle_.get(), &p);
+        return Message(p);
+    }
+
+private:
+    detail::Handle<bedrock_stream_converse_accumulator> handle_;
+};
+
+/// The answer of Client::invoke_model(): the model's whole body and the response headers.
+/// Every view it hands out is valid as long as it.
+class InvokeResponse {
+public:
+    explicit InvokeResponse(bedrock_stream_invoke_response *p) noexcept : handle_(p) {}
+
+    /// The model's answer, byte for byte (its own format, usually JSON).
+    [[nodiscard]] std::string_view body() const noexcept
+    {
+        return detail::view(bedrock_stream_invoke_response_body(handle_.get()));
+    }
+    [[nodiscard]] std::optional<std::string_view> content_type() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_invoke_response_content_type(handle_.get()));
+    }
+    [[nodiscard]] std::optional<std::string_view> request_id() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_invoke_response_request_id(handle_.get()));
+    }
+    /// "standard" or "optimized", when the service said.
+    [[nodiscard]] std::optional<std::string_view> performance_config_latency() const noexcept
+    {
+        return detail::optional_view(
+            bedrock_stream_invoke_response_performance_config_latency(handle_.get()));
+    }
+    /// "priority", "default", "flex" or "reserved", when the service said.
+    [[nodiscard]] std::optional<std::string_view> service_tier() const noexcept
+    {
+        return detail::optional_view(bedrock_stream_invoke_response_service_tier(handle_.get()));
+    }
+
+    [[nodiscard]] const bedrock_stream_invoke_response *get() const noexcept
+    {
+        return handle_.get();
+    }
+
+private:
+    detail::Handle<bedrock_stream_invoke_response> handle_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Stream (pull API) and Client
+
+namespace detail {
+
+/// The pull API over a C stream: `next()`, and an input range as
+/// std::filesystem::directory_iterator is. `Next` is the C `*_next` function; View is the
+/// event view built from the C event. Shared by Stream and ConverseStream.
+template <class CStream, class CEvent, class View, auto Next>
+class PullStream {
+public:
+    /// The next event, or nullopt at the clean end. Throws Error on a failure. The previous
+    /// event is invalid afterwards.
+    [[nodiscard]] std::optional<View> next()
+    {
+        const CEvent *event = nullptr;
+        detail::call(Next, handle_.get(), &event);
+        started_ = true;
+        current_ = event != nullptr ? std::optional<View>(View(event)) : std::nullopt;
+        if (current_)
+            ++returned_;
+        return current_;
+    }
+
+    /// An input iterator: incrementing reads the next event (throwing Error on a failure);
+    /// equal to end() after the last event.
+    class iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = View;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const View *;
+        using reference = const View &;
 
         iterator() noexcept = default;
         reference operator*() const noexcept { return *stream_->current_; }
@@ -960,9 +1772,9 @@ public:
         friend bool operator!=(const iterator &a, const iterator &b) noexcept { return !(a == b); }
 
     private:
-        friend class Stream;
-        explicit iterator(Stream *s) noexcept : stream_(s->current_ ? s : nullptr) {}
-        Stream *stream_ = nullptr;
+        friend class PullStream;
+        explicit iterator(PullStream *s) noexcept : stream_(s->current_ ? s : nullptr) {}
+        PullStream *stream_ = nullptr;
     };
 
     /// Reads the first event (the event next() returned last, when next() was called before).
@@ -974,10 +1786,59 @@ public:
     }
     iterator end() noexcept { return iterator(); }
 
+protected:
+    explicit PullStream(CStream *p) noexcept : handle_(p) {}
+    /// Events next() returned.
+    std::uint64_t returned() const noexcept { return returned_; }
+
+    Handle<CStream> handle_;
+
 private:
-    detail::Handle<bedrock_stream_stream> handle_;
-    std::optional<Event> current_;
+    std::optional<View> current_;
     bool started_ = false;
+    std::uint64_t returned_ = 0;
+};
+
+} // namespace detail
+
+/// The pull API: `for (const Event &e : stream)`, or `while (auto e = stream.next())`.
+class Stream
+    : public detail::PullStream<bedrock_stream_stream, bedrock_stream_event, Event,
+                                bedrock_stream_stream_next> {
+public:
+    explicit Stream(bedrock_stream_stream *p) noexcept : PullStream(p) {}
+
+    [[nodiscard]] std::optional<std::string> request_id() const
+    {
+        return detail::optional_string(bedrock_stream_stream_request_id(handle_.get()));
+    }
+    /// X-Amzn-Bedrock-Content-Type of the response (the MIME type of the chunks).
+    [[nodiscard]] std::optional<std::string> content_type() const
+    {
+        return detail::optional_string(bedrock_stream_stream_content_type(handle_.get()));
+    }
+    /// Events returned so far.
+    [[nodiscard]] std::uint64_t events_delivered() const noexcept
+    {
+        return bedrock_stream_stream_events_delivered(handle_.get());
+    }
+};
+
+/// The pull API of ConverseStream: `for (const ConverseEvent &e : stream)`, or
+/// `while (auto e = stream.next())`. Feed the events to an Accumulator for the message.
+class ConverseStream
+    : public detail::PullStream<bedrock_stream_converse_stream, bedrock_stream_converse_event,
+                                ConverseEvent, bedrock_stream_converse_stream_next> {
+public:
+    explicit ConverseStream(bedrock_stream_converse_stream *p) noexcept : PullStream(p) {}
+
+    /// The response's x-amzn-RequestId.
+    [[nodiscard]] std::optional<std::string> request_id() const
+    {
+        return detail::optional_string(bedrock_stream_converse_stream_request_id(handle_.get()));
+    }
+    /// Events returned so far.
+    [[nodiscard]] std::uint64_t events_delivered() const noexcept { return returned(); }
 };
 
 /// A client: create once, share between threads.
@@ -997,32 +1858,90 @@ public:
     template <class F>
     Outcome invoke(const Request &request, F &&on_event, const Cancel *cancel = nullptr) const
     {
-        using Fn = std::remove_reference_t<F>;
-        detail::check_callback<Fn, Event>();
-        if constexpr (detail::valid_callback<Fn, Event>()) {
-            detail::Trampoline<Fn, Event, bedrock_stream_event> t{&on_event, nullptr};
-            bedrock_stream_error *err = nullptr;
-            const bedrock_stream_status status = bedrock_stream_client_invoke(
-                handle_.get(), request.get(), &decltype(t)::call, &t,
-                cancel != nullptr ? cancel->get() : nullptr, &err);
-            return finish(status, err, t.exception, t.stopped, t.events);
-        } else {
-            return Outcome{};
-        }
+        return push<Event, bedrock_stream_event>(bedrock_stream_client_invoke, request.get(),
+                                                 on_event, cancel);
     }
 
     /// The pull API.
     [[nodiscard]] Stream open(const Request &request, const Cancel *cancel = nullptr) const
     {
         bedrock_stream_stream *p = nullptr;
-        detail::call(bedrock_stream_client_open, handle_.get(), request.get(),
-                     cancel != nullptr ? cancel->get() : nullptr, &p);
+        detail::call(bedrock_stream_client_open, handle_.get(), request.get(), c_cancel(cancel),
+                     &p);
         return Stream(p);
+    }
+
+    /// ConverseStream, push API: `on_event(const ConverseEvent&)` per event, on this thread,
+    /// with the rules of invoke() (void / bool / Flow; a stop returns normally; an exception
+    /// is rethrown here; a failure throws Error). Push the events into an Accumulator for the
+    /// finished message.
+    template <class F>
+    Outcome converse_stream(const ConverseRequest &request, F &&on_event,
+                            const Cancel *cancel = nullptr) const
+    {
+        return push<ConverseEvent, bedrock_stream_converse_event>(
+            bedrock_stream_client_converse_stream, request.get(), on_event, cancel);
+    }
+
+    /// ConverseStream, pull API: returns once the response headers are in (retries
+    /// included); `for (const ConverseEvent &e : client.open(request))`.
+    [[nodiscard]] ConverseStream open(const ConverseRequest &request,
+                                      const Cancel *cancel = nullptr) const
+    {
+        bedrock_stream_converse_stream *p = nullptr;
+        detail::call(bedrock_stream_client_converse_stream_open, handle_.get(), request.get(),
+                     c_cancel(cancel), &p);
+        return ConverseStream(p);
+    }
+
+    /// Converse (not streamed): the whole answer once it is in (retried like a stream that
+    /// delivered nothing). A request with a guardrail stream_processing_mode is refused
+    /// (InvalidInputError): that member is ConverseStream's only.
+    [[nodiscard]] Message converse(const ConverseRequest &request,
+                                   const Cancel *cancel = nullptr) const
+    {
+        bedrock_stream_converse_message *p = nullptr;
+        detail::call(bedrock_stream_client_converse, handle_.get(), request.get(),
+                     c_cancel(cancel), &p);
+        return Message(p);
+    }
+
+    /// InvokeModel (not streamed): the model's whole answer (its own body format) and the
+    /// response headers, for the same Request as invoke() and open().
+    [[nodiscard]] InvokeResponse invoke_model(const Request &request,
+                                              const Cancel *cancel = nullptr) const
+    {
+        bedrock_stream_invoke_response *p = nullptr;
+        detail::call(bedrock_stream_client_invoke_model, handle_.get(), request.get(),
+                     c_cancel(cancel), &p);
+        return InvokeResponse(p);
     }
 
     [[nodiscard]] const bedrock_stream_client *get() const noexcept { return handle_.get(); }
 
 private:
+    static const bedrock_stream_cancel *c_cancel(const Cancel *cancel) noexcept
+    {
+        return cancel != nullptr ? cancel->get() : nullptr;
+    }
+
+    /// A push call (InvokeModelWithResponseStream or ConverseStream): checks the callback's
+    /// type, calls it through the Trampoline for each C event, ends with finish().
+    template <class E, class CEvent, class CCall, class CRequest, class Fn>
+    Outcome push(CCall c_call, const CRequest *request, Fn &on_event, const Cancel *cancel) const
+    {
+        detail::check_callback<Fn, E>();
+        if constexpr (detail::valid_callback<Fn, E>()) {
+            detail::Trampoline<Fn, E, CEvent> t{&on_event, nullptr};
+            bedrock_stream_error *err = nullptr;
+            const bedrock_stream_status status =
+                c_call(handle_.get(), request, &decltype(t)::call, &t, c_cancel(cancel), &err);
+            return finish(status, err, t.exception, t.stopped, t.events);
+        } else {
+            return Outcome{};
+        }
+    }
+
     /// The end of a push call: the callback's exception, a deliberate stop, or the status.
     static Outcome finish(bedrock_stream_status status, bedrock_stream_error *err,
                           const std::exception_ptr &exception, bool stopped, std::uint64_t events)

@@ -10,9 +10,12 @@
 // "N checks, F failures"; the exit status is 0 only when nothing failed.
 //
 // With -DBEDROCK_STREAM_COMPILE_FAIL_<CASE> it must NOT compile (the driver checks the
-// static_assert message): callbacks returning the C convention's int.
+// static_assert message): callbacks returning the C convention's int, callbacks taking the
+// other API's event.
 #include "bedrock_stream.hpp"
 
+#include <array>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -655,6 +658,553 @@ void settings_reach_the_client()
     CHECK(contains(d.what(), "ual"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Converse
+
+/// A one-question ConverseStream request.
+bs::ConverseRequest question(const std::string &model, const std::string &prompt)
+{
+    bs::ConverseRequest r(model);
+    r.add_message(bs::Role::user).add_text(prompt).max_tokens(512);
+    return r;
+}
+
+const char *const WEATHER_SCHEMA = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":"
+                                   "\"string\"}},\"required\":[\"city\"]}";
+
+/// The streamed answer through the push API, folded by the Accumulator from the callback;
+/// the same answer read with the pull API.
+void converse_stream_push_and_pull()
+{
+    bs::Accumulator acc;
+    std::string text;
+    std::vector<bs::ConverseEventType> types;
+    std::optional<bs::ConverseUsage> usage;
+    std::optional<std::chrono::milliseconds> latency;
+    std::optional<std::string> stop;
+    const bs::Outcome outcome =
+        client().converse_stream(question(MODEL, "C++ converse"), [&](const bs::ConverseEvent &e) {
+            acc.push(e);
+            types.push_back(e.type());
+            text += e.text();
+            if (e.type() == bs::ConverseEventType::message_start)
+                CHECK_EQ(e.role().value_or("(none)"), std::string_view("assistant"));
+            if (e.type() == bs::ConverseEventType::content_block_delta) {
+                CHECK(e.content_block_index().has_value());
+                CHECK(e.delta_kind() == bs::DeltaKind::text);
+                CHECK_EQ(e.member_name().value_or("(none)"), std::string_view("text"));
+                CHECK_EQ(e.type_name(), std::string_view("contentBlockDelta"));
+            } else {
+                CHECK(e.delta_kind() == bs::DeltaKind::none);
+                CHECK(e.text().empty());
+            }
+            if (auto s = e.stop_reason())
+                stop.emplace(*s);
+            if (auto u = e.usage())
+                usage = u;
+            if (auto l = e.latency())
+                latency = l;
+        });
+    CHECK(outcome);
+    CHECK_EQ(outcome.events, types.size());
+    CHECK(types.size() >= 6);
+    CHECK(types.front() == bs::ConverseEventType::message_start);
+    CHECK(types[types.size() - 2] == bs::ConverseEventType::message_stop);
+    CHECK(types.back() == bs::ConverseEventType::metadata);
+    CHECK(contains(text, "You said: “C++ converse”"));
+    CHECK_EQ(stop.value_or("(none)"), std::string("end_turn"));
+    CHECK(usage.has_value() && usage->output_tokens > 0);
+    CHECK_EQ(usage->total_tokens, usage->input_tokens + usage->output_tokens);
+    CHECK(!usage->cache_read_input_tokens.has_value()); // no cache point in the request
+    CHECK(latency.has_value());
+
+    const bs::Message m = acc.finish();
+    CHECK_EQ(m.text(), text);
+    CHECK_EQ(m.stop_reason().value_or("(none)"), std::string_view("end_turn"));
+    CHECK(!m.wants_tools());
+    CHECK_EQ(m.size(), 1u);
+    CHECK(m[0].kind() == bs::BlockKind::text);
+    CHECK_EQ(m[0].text(), text);
+    CHECK(!m[0].tool_use_id().has_value());
+    CHECK(m[1].kind() == bs::BlockKind::none); // out of range
+    CHECK(m.usage().has_value() && m.usage()->output_tokens == usage->output_tokens);
+    CHECK(!m.request_id().has_value()); // a streamed message: see ConverseStream::request_id
+    CHECK(contains(m.json(), "\"stopReason\":\"end_turn\""));
+    CHECK(m.tool_uses().empty());
+    std::cout << "converse text: " << text << "\n";
+
+    // The pull API: the same text and events; the owned copies outlive the stream.
+    std::vector<bs::OwnedConverseEvent> owned;
+    std::optional<std::string> request_id;
+    {
+        bs::ConverseStream stream = client().open(question(MODEL, "C++ converse"));
+        request_id = stream.request_id();
+        for (const bs::ConverseEvent &e : stream) {
+            owned.push_back(e.to_owned());
+            CHECK_EQ(stream.events_delivered(), owned.size());
+        }
+        CHECK(stream.begin() == stream.end());
+        CHECK(!stream.next().has_value());
+    }
+    CHECK(request_id.has_value() && !request_id->empty());
+    CHECK_EQ(owned.size(), types.size());
+    std::string pulled;
+    for (std::size_t i = 0; i < owned.size(); ++i) {
+        CHECK(owned[i].type() == types[i]);
+        pulled += owned[i].text();
+    }
+    CHECK_EQ(pulled, text);
+    CHECK_EQ(owned.front().role().value_or("(none)"), std::string_view("assistant"));
+    CHECK_EQ(owned.front().type_name(), std::string_view("messageStart"));
+    CHECK_EQ(owned[owned.size() - 2].stop_reason().value_or("(none)"),
+             std::string_view("end_turn"));
+    CHECK(owned.back().usage().has_value());
+    CHECK(owned.back().latency().has_value());
+    CHECK(contains(owned.back().json(), "\"usage\""));
+    CHECK(contains(owned[1].json(), "\"contentBlockIndex\":0"));
+
+    // std algorithms work on the iterators.
+    bs::ConverseStream again = client().open(question(MODEL, "C++ converse"));
+    CHECK_EQ(static_cast<std::size_t>(std::distance(again.begin(), again.end())), types.size());
+}
+
+/// Runs the weather tool: a fixed forecast repeating its input (a JSON object).
+std::string get_weather(std::string_view input)
+{
+    return "{\"forecast\":\"sunny\",\"celsius\":21,\"for\":" + std::string(input) + "}";
+}
+
+/// A whole tool-use round trip (as tools.c): the model asks for the tool, the program runs
+/// it, sends the result after the model's own message, and streams the final answer.
+void converse_tool_use_round_trip()
+{
+    bs::ConverseRequest request(MODEL);
+    request.add_message(bs::Role::user)
+        .add_text("What is the weather in Zürich?")
+        .add_tool("get_weather", WEATHER_SCHEMA, "The weather forecast for a city.");
+    const bs::Client c = client();
+    bs::Accumulator acc;
+    std::string printed;
+    int turns = 0;
+    std::vector<std::string> tool_ids;
+    for (;;) {
+        CHECK(++turns <= 4);
+        for (const bs::ConverseEvent &e : c.open(request)) {
+            printed += e.text();
+            if (e.type() == bs::ConverseEventType::content_block_start) {
+                CHECK_EQ(e.tool_use_name().value_or("(none)"), std::string_view("get_weather"));
+                CHECK(e.tool_use_id().has_value());
+                CHECK_EQ(e.member_name().value_or("(none)"), std::string_view("toolUse"));
+            }
+            acc.push(e);
+        }
+        const bs::Message m = acc.finish();
+        if (!m.wants_tools()) {
+            CHECK_EQ(m.stop_reason().value_or("(none)"), std::string_view("end_turn"));
+            break;
+        }
+        // The input arrived in several fragments, one split inside a \u00fc escape.
+        request.append_message(m).add_message(bs::Role::user);
+        const std::vector<bs::ToolUse> uses = m.tool_uses();
+        CHECK_EQ(uses.size(), 1u);
+        for (const bs::ToolUse &t : uses) {
+            CHECK_EQ(t.name, std::string_view("get_weather"));
+            CHECK_EQ(t.input, std::string_view("{\"city\":\"Zürich\"}"));
+            CHECK(m[t.index].kind() == bs::BlockKind::tool_use);
+            CHECK_EQ(m[t.index].tool_use_id().value_or("(none)"), t.tool_use_id);
+            CHECK(contains(m[t.index].json(), "\"toolUse\""));
+            tool_ids.emplace_back(t.tool_use_id);
+            printed += "\n[tool " + std::string(t.name) + " " + std::string(t.input) + "]\n";
+            request.add_tool_result_json(t.tool_use_id, get_weather(t.input), "success");
+        }
+        // Blocks in a range-for: the text before the tool use, then the tool use.
+        std::vector<bs::BlockKind> kinds;
+        for (const bs::Block &b : m)
+            kinds.push_back(b.kind());
+        CHECK(kinds.size() == 2 && kinds[0] == bs::BlockKind::text &&
+              kinds[1] == bs::BlockKind::tool_use);
+    }
+    CHECK_EQ(turns, 2);
+    CHECK_EQ(tool_ids.size(), 1u);
+    CHECK(contains(printed, "[tool get_weather {\"city\":\"Zürich\"}]"));
+    CHECK(contains(printed, "The tool answered: "));
+    CHECK(contains(printed, "\"forecast\":\"sunny\""));
+    std::cout << "tool round trip: " << printed << "\n";
+}
+
+/// Reasoning (text and signature deltas; the signature kept by the message and sent back by
+/// append_message) and redacted reasoning.
+void converse_reasoning()
+{
+    bs::ConverseRequest request = question(MODEL, "think first");
+    request.additional_model_request_fields(
+        "{\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":1024}}");
+    bs::Accumulator acc;
+    std::string reasoning, signature;
+    for (const bs::ConverseEvent &e : client().open(request)) {
+        if (e.delta_kind() == bs::DeltaKind::reasoning_text)
+            reasoning += e.delta();
+        if (e.delta_kind() == bs::DeltaKind::reasoning_signature)
+            signature += e.delta();
+        if (e.delta_kind() == bs::DeltaKind::reasoning_text ||
+            e.delta_kind() == bs::DeltaKind::reasoning_signature)
+            CHECK_EQ(e.member_name().value_or("(none)"), std::string_view("reasoningContent"));
+        acc.push(e);
+    }
+    CHECK(!reasoning.empty());
+    CHECK(!signature.empty());
+    const bs::Message m = acc.finish();
+    CHECK(m.size() >= 2);
+    CHECK(m[0].kind() == bs::BlockKind::reasoning);
+    CHECK_EQ(m[0].text(), reasoning);
+    CHECK_EQ(m[0].reasoning_signature().value_or("(none)"), signature);
+    CHECK(m[1].kind() == bs::BlockKind::text);
+    // The next turn carries the reasoning back (tests/cpp_wrapper.rs checks the wire).
+    request.append_message(m).add_message(bs::Role::user).add_text("reasoning sent back");
+    (void)client().converse_stream(request, [](const bs::ConverseEvent &) {});
+
+    bs::ConverseRequest redacted = question(MODEL, "hide it");
+    redacted.additional_model_request_fields("{\"emulator\":{\"redacted_reasoning\":true}}");
+    std::string bytes;
+    bs::Accumulator acc2;
+    for (const bs::ConverseEvent &e : client().open(redacted)) {
+        if (e.delta_kind() == bs::DeltaKind::reasoning_redacted)
+            bytes += e.delta();
+        acc2.push(e);
+    }
+    using namespace std::string_literals;
+    const std::string want = "\0emulated redacted reasoning\xff"s;
+    CHECK_EQ(bytes, want);
+    const bs::Message r = acc2.finish();
+    CHECK(r[0].kind() == bs::BlockKind::redacted_reasoning);
+    CHECK_EQ(r[0].redacted_reasoning(), want);
+}
+
+/// Event types and delta members the library does not know are delivered, not errors; the
+/// non-streamed answer's unknown block is BlockKind::other.
+void converse_unknown_events_and_members()
+{
+    bs::ConverseRequest request = question(MODEL, "from the future");
+    request.additional_model_request_fields("{\"emulator\":{\"future\":true}}");
+    int unknown_events = 0, unknown_deltas = 0;
+    std::string unknown_type, unknown_member;
+    bs::Accumulator acc;
+    for (const bs::ConverseEvent &e : client().open(request)) {
+        if (e.type() == bs::ConverseEventType::unknown) {
+            ++unknown_events;
+            unknown_type = e.type_name();
+            CHECK(!e.json().empty());
+            CHECK_EQ(e.to_owned().type_name(), e.type_name());
+        }
+        if (e.delta_kind() == bs::DeltaKind::unknown) {
+            ++unknown_deltas;
+            unknown_member = e.member_name().value_or("(none)");
+            CHECK(contains(e.delta(), "kept as unknown"));
+        }
+        acc.push(e);
+    }
+    CHECK_EQ(unknown_events, 1);
+    CHECK(!unknown_type.empty());
+    CHECK(unknown_type != "messageStart");
+    CHECK_EQ(unknown_deltas, 1);
+    CHECK_EQ(unknown_member, std::string("futureDelta"));
+    CHECK(contains(acc.finish().text(), "You said: "));
+
+    const bs::Message m = client().converse(request);
+    bool other = false;
+    for (const bs::Block &b : m)
+        if (b.kind() == bs::BlockKind::other) {
+            other = true;
+            CHECK(contains(b.json(), "futureBlock"));
+        }
+    CHECK(other);
+}
+
+/// Converse (not streamed): the whole message with its request id, usage and latency.
+void converse_not_streamed()
+{
+    bs::ConverseRequest request = question(MODEL, "not streamed");
+    request.add_cache_point();
+    const bs::Message m = client().converse(request);
+    CHECK(contains(m.text(), "You said: “not streamed”"));
+    CHECK_EQ(m.stop_reason().value_or("(none)"), std::string_view("end_turn"));
+    CHECK(m.request_id().has_value() && !m.request_id()->empty());
+    const auto usage = m.usage();
+    CHECK(usage.has_value());
+    CHECK(usage->input_tokens > 0);
+    // The cache point makes the emulator report cache counts.
+    CHECK(usage->cache_read_input_tokens.has_value());
+    CHECK(usage->cache_write_input_tokens.has_value());
+    CHECK(m.latency().has_value());
+    CHECK(contains(m.json(), "\"output\""));
+    // streamProcessingMode is ConverseStream's only: refused before anything is sent.
+    bs::ConverseRequest guarded = question(MODEL, "guarded");
+    guarded.guardrail("abc123", "1", std::nullopt, "async");
+    const auto e = expect_throw<bs::InvalidInputError>(
+        [&] { (void)client().converse(guarded); }, "converse with a stream processing mode");
+    CHECK(contains(e.what(), "INVALID_INPUT: "));
+    // ...and accepted by ConverseStream, with the guardrail's trace in the metadata.
+    bs::ConverseRequest traced = question(MODEL, "guarded");
+    traced.guardrail("abc123", "1", "enabled", "sync");
+    std::string metadata;
+    for (const bs::ConverseEvent &ev : client().open(traced))
+        if (ev.type() == bs::ConverseEventType::metadata)
+            metadata = ev.json();
+    CHECK(contains(metadata, "\"guardrail\""));
+}
+
+/// InvokeModel (not streamed): the model's own body and the response headers.
+void invoke_model_not_streamed()
+{
+    const bs::InvokeResponse r = client().invoke_model(claude(MODEL, "invoke model"));
+    CHECK(contains(r.body(), "You said: "));
+    CHECK(contains(r.body(), "invoke model"));
+    CHECK_EQ(r.content_type().value_or("(none)"), std::string_view("application/json"));
+    CHECK(r.request_id().has_value() && !r.request_id()->empty());
+    bs::Request tiered = claude(MODEL, "tiered");
+    tiered.service_tier("flex").performance_config_latency("optimized");
+    const bs::InvokeResponse t = client().invoke_model(tiered);
+    CHECK_EQ(t.service_tier().value_or("(none)"), std::string_view("flex"));
+    CHECK_EQ(t.performance_config_latency().value_or("(none)"), std::string_view("optimized"));
+
+    const auto e = expect_throw<bs::ThrottlingError>(
+        [&] { (void)client().invoke_model(claude("emulator-fault:http=429:ThrottlingException")); },
+        "invoke_model");
+    CHECK_EQ(e.http_status(), 429);
+    CHECK_EQ(e.aws_code().value_or("(none)"), std::string("ThrottlingException"));
+    CHECK(e.request_id().has_value());
+    CHECK_EQ(e.attempts(), 1u);
+}
+
+/// An HTTP error before the stream, on every Converse path.
+void converse_http_error_details()
+{
+    const bs::ConverseRequest request = question("emulator-fault:http=403", "hi");
+    const auto check = [](const bs::AccessDeniedError &e) {
+        CHECK(e.code() == bs::Status::access_denied);
+        CHECK_EQ(e.http_status(), 403);
+        CHECK_EQ(e.aws_code().value_or("(none)"), std::string("AccessDeniedException"));
+        CHECK(e.request_id().has_value());
+        CHECK_EQ(e.attempts(), 1u);
+        CHECK_EQ(e.events_delivered(), 0u);
+        CHECK(!e.retryable());
+        CHECK(contains(e.what(), "ACCESS_DENIED: "));
+    };
+    check(expect_throw<bs::AccessDeniedError>([&] { (void)client().open(request); },
+                                              "Client::open(ConverseRequest)"));
+    int calls = 0;
+    check(expect_throw<bs::AccessDeniedError>(
+        [&] { (void)client().converse_stream(request, [&](const bs::ConverseEvent &) { ++calls; }); },
+        "Client::converse_stream"));
+    CHECK_EQ(calls, 0);
+    check(expect_throw<bs::AccessDeniedError>([&] { (void)client().converse(request); },
+                                              "Client::converse"));
+}
+
+/// An exception in the stream after 2 events: its details on the pull and push paths.
+void converse_mid_stream_exception_details()
+{
+    const bs::ConverseRequest request =
+        question("emulator-fault:exception=throttlingException:after=2", "hi");
+    bs::ConverseStream stream = client().open(request);
+    const std::optional<std::string> request_id = stream.request_id();
+    CHECK(request_id.has_value());
+    int events = 0;
+    const auto e = expect_throw<bs::ThrottlingError>(
+        [&] {
+            for (const bs::ConverseEvent &ev : stream) {
+                (void)ev;
+                ++events;
+            }
+        },
+        "range-for over a ConverseStream");
+    CHECK_EQ(events, 2);
+    CHECK(e.code() == bs::Status::throttling);
+    CHECK_EQ(e.http_status(), 429);
+    CHECK_EQ(e.aws_code().value_or("(none)"), std::string("throttlingException"));
+    CHECK_EQ(e.request_id().value_or("(none)"), *request_id);
+    CHECK_EQ(e.events_delivered(), 2u);
+    CHECK(e.retryable());
+    CHECK(contains(e.what(), "THROTTLING: "));
+    // Later calls fail the same way.
+    const auto again = expect_throw<bs::ThrottlingError>([&] { (void)stream.next(); }, "next");
+    CHECK_EQ(again.events_delivered(), 2u);
+
+    int pushed = 0;
+    const auto p = expect_throw<bs::ModelError>(
+        [&] {
+            (void)client().converse_stream(
+                question("emulator-fault:exception=modelStreamErrorException:after=3:status=502:"
+                         "original-message=overloaded",
+                         "hi"),
+                [&](const bs::ConverseEvent &) { ++pushed; });
+        },
+        "Client::converse_stream");
+    CHECK_EQ(pushed, 3);
+    CHECK(p.code() == bs::Status::model_stream_error);
+    CHECK_EQ(p.original_status_code(), 502);
+    CHECK_EQ(p.original_message().value_or("(none)"), std::string("overloaded"));
+    CHECK_EQ(p.events_delivered(), 3u);
+    CHECK(p.request_id().has_value());
+}
+
+/// Cancelling: from the push callback, between next() calls, before a Converse call.
+void converse_cancel()
+{
+    bs::Cancel cancel;
+    int calls = 0;
+    const auto e = expect_throw<bs::CancelledError>(
+        [&] {
+            (void)client().converse_stream(
+                question(MODEL, "cancel me"),
+                [&](const bs::ConverseEvent &) {
+                    if (++calls == 2)
+                        cancel.cancel();
+                },
+                &cancel);
+        },
+        "a cancelled converse_stream");
+    CHECK_EQ(calls, 2);
+    CHECK(e.code() == std::errc::operation_canceled);
+    CHECK(e.code() == bs::Status::cancelled);
+    CHECK_EQ(e.events_delivered(), 2u);
+
+    bs::Cancel cancel2;
+    bs::ConverseStream stream = client().open(question(MODEL, "cancel me"), &cancel2);
+    CHECK(stream.next().has_value());
+    cancel2.cancel();
+    const auto pulled =
+        expect_throw<bs::CancelledError>([&] { (void)stream.next(); }, "next after cancel");
+    CHECK_EQ(pulled.events_delivered(), 1u);
+
+    bs::Cancel before;
+    before.cancel();
+    expect_throw<bs::CancelledError>(
+        [&] { (void)client().converse(question(MODEL, "hi"), &before); }, "a cancelled converse");
+    bs::Cancel before2;
+    before2.cancel();
+    expect_throw<bs::CancelledError>(
+        [&] { (void)client().invoke_model(claude(MODEL), &before2); }, "a cancelled invoke_model");
+}
+
+/// bool / Flow results stop without throwing; an exception is rethrown.
+void converse_callback_results()
+{
+    int calls = 0;
+    const bs::Outcome stopped =
+        client().converse_stream(question(MODEL, "hi"), [&](const bs::ConverseEvent &) {
+            return ++calls < 3;
+        });
+    CHECK(stopped.stopped);
+    CHECK_EQ(stopped.events, 3u);
+    const bs::Outcome flow = client().converse_stream(
+        question(MODEL, "hi"), [](const bs::ConverseEvent &) { return bs::Flow::Stop; });
+    CHECK(flow.stopped);
+    CHECK_EQ(flow.events, 1u);
+    // A generic lambda works for both kinds of events.
+    std::uint64_t n = 0;
+    const bs::Outcome all =
+        client().converse_stream(question(MODEL, "hi"), [&](const auto &) { ++n; });
+    CHECK(all);
+    CHECK_EQ(all.events, n);
+    expect_throw<MyException>(
+        [&] {
+            (void)client().converse_stream(question(MODEL, "hi"),
+                                           [](const bs::ConverseEvent &) { throw MyException(); });
+        },
+        "a throwing converse callback");
+}
+
+/// Every setter of the builder (tests/cpp_wrapper.rs checks the JSON the emulator received),
+/// and each one's refusal of a bad value with the C library's message.
+void converse_request_setters()
+{
+    using namespace std::string_literals;
+    const std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    bs::ConverseRequest r(MODEL);
+    r.add_system_text("Be brief.")
+        .add_message(bs::Role::user)
+        .add_text("every setter")
+        .add_image("png", png)
+        .add_document("txt", "notes", "some notes"s)
+        .add_cache_point()
+        .add_message(bs::Role::assistant)
+        .add_tool_use("tooluse_1", "get_weather", "{\"city\":\"Bern\"}")
+        .add_message(bs::Role::user)
+        .add_tool_result_json("tooluse_1", "{\"celsius\":20}", "success")
+        .add_tool_result_text("tooluse_1", "sunny", std::nullopt)
+        .add_text("and now?")
+        .add_tool("get_weather", WEATHER_SCHEMA, "The weather.")
+        .add_tool("no_description", "{\"type\":\"object\"}")
+        .tool_choice("tool", "get_weather")
+        .max_tokens(300)
+        .temperature(0.5f)
+        .top_p(0.25f)
+        .add_stop_sequence("STOP")
+        .guardrail("abc123", "DRAFT", "enabled")
+        .additional_model_request_fields("{\"top_k\":50}")
+        .add_additional_model_response_field_path("/stop_sequence")
+        .request_metadata("team", "cpp")
+        .performance_config_latency("standard")
+        .service_tier("default");
+    const bs::Message m = client().converse(r);
+    // The last user message holds tool results: the emulator quotes them.
+    CHECK(contains(m.text(), "The tool answered: {\"celsius\":20} sunny"));
+
+    // Each refusal carries the library's reason.
+    bs::ConverseRequest empty(MODEL);
+    const auto no_message = expect_throw<bs::InvalidInputError>(
+        [&] { empty.add_text("orphan"); }, "a block without a message");
+    CHECK(contains(no_message.what(), "INVALID_INPUT: "));
+    CHECK(std::string(no_message.what()).size() > std::string("INVALID_INPUT: ").size() + 5);
+    empty.add_message(bs::Role::user);
+    expect_throw<bs::InvalidInputError>([&] { empty.temperature(2.0f); }, "temperature 2");
+    expect_throw<bs::InvalidInputError>([&] { empty.top_p(-1.0f); }, "top_p -1");
+    expect_throw<bs::InvalidInputError>([&] { empty.max_tokens(0); }, "max_tokens 0");
+    expect_throw<bs::InvalidInputError>([&] { empty.tool_choice("sometimes"); },
+                                        "tool choice sometimes");
+    expect_throw<bs::InvalidInputError>([&] { empty.add_image("bmp", png); }, "a bmp image");
+    expect_throw<bs::InvalidInputError>([&] { empty.add_image("png", std::string_view()); },
+                                        "an empty image");
+    expect_throw<bs::InvalidInputError>([&] { empty.add_tool("bad name!", WEATHER_SCHEMA); },
+                                        "a bad tool name");
+    expect_throw<bs::InvalidInputError>([&] { empty.add_tool("t", "not json"); },
+                                        "a schema that is not JSON");
+    expect_throw<bs::InvalidInputError>([&] { empty.add_system_text(""); },
+                                        "an empty system text");
+    expect_throw<bs::InvalidInputError>([&] { empty.service_tier("gold"); }, "tier gold");
+    expect_throw<bs::InvalidInputError>([&] { empty.guardrail("abc", "v1"); },
+                                        "guardrail version v1");
+    expect_throw<bs::InvalidInputError>(
+        [&] { empty.additional_model_request_fields("[1]"); }, "fields that are not an object");
+    // A NUL byte is refused by the wrapper, not cut short.
+    const auto nul = expect_throw<bs::InvalidInputError>([&] { empty.add_text("a\0b"s); },
+                                                         "text with a NUL");
+    CHECK(contains(nul.what(), "text contains a NUL byte"));
+    expect_throw<bs::InvalidInputError>([&] { bs::ConverseRequest x(std::string(MODEL) + "\0"s); },
+                                        "model id with a NUL");
+    expect_throw<bs::InvalidInputError>([&] { bs::ConverseRequest x(""); }, "an empty model id");
+    // The image bytes are data: a NUL in them is fine (std::string and std::array too).
+    empty.add_image("png", "\0\1\2"s);
+    const std::array<std::byte, 2> two = {std::byte{1}, std::byte{0}};
+    empty.add_image("gif", two);
+    empty.add_document("md", "raw", bs::Bytes(png.data(), png.size()));
+
+    // from_json: checked, then sent as given (and usable by the builder afterwards).
+    const auto bad = expect_throw<bs::InvalidInputError>(
+        [] { (void)bs::ConverseRequest::from_json(MODEL, "{\"messages\": [}"); },
+        "from_json with bad JSON");
+    CHECK(contains(bad.what(), "line") && contains(bad.what(), "column"));
+    expect_throw<bs::InvalidInputError>(
+        [] { (void)bs::ConverseRequest::from_json(MODEL, "{\"modelId\":\"x\"}"); },
+        "from_json with modelId");
+    bs::ConverseRequest j = bs::ConverseRequest::from_json(
+        MODEL, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"from json\"}]}]}");
+    std::string text;
+    (void)client().converse_stream(j, [&](const bs::ConverseEvent &e) { text += e.text(); });
+    CHECK(contains(text, "You said: “from json”"));
+}
+
 std::string read_file(const char *path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -708,6 +1258,17 @@ void ca_bundles_are_trusted()
 {
     (void)c.invoke(r, [](int) {});
 }
+#elif defined(BEDROCK_STREAM_COMPILE_FAIL_CONVERSE_INT_CALLBACK)
+[[maybe_unused]] void compile_fail(const bs::Client &c, const bs::ConverseRequest &r)
+{
+    (void)c.converse_stream(r, [](const bs::ConverseEvent &) { return BEDROCK_STREAM_CONTINUE; });
+}
+#elif defined(BEDROCK_STREAM_COMPILE_FAIL_CONVERSE_EVENT_CALLBACK)
+// A callback written for Client::invoke's events.
+[[maybe_unused]] void compile_fail(const bs::Client &c, const bs::ConverseRequest &r)
+{
+    (void)c.converse_stream(r, [](const bs::Event &) {});
+}
 #endif
 
 } // namespace
@@ -742,6 +1303,17 @@ int main(int argc, char **argv)
     run("unknown_events_are_delivered", unknown_events_are_delivered);
     run("range_for_reads_every_event", range_for_reads_every_event);
     run("settings_reach_the_client", settings_reach_the_client);
+    run("converse_stream_push_and_pull", converse_stream_push_and_pull);
+    run("converse_tool_use_round_trip", converse_tool_use_round_trip);
+    run("converse_reasoning", converse_reasoning);
+    run("converse_unknown_events_and_members", converse_unknown_events_and_members);
+    run("converse_not_streamed", converse_not_streamed);
+    run("invoke_model_not_streamed", invoke_model_not_streamed);
+    run("converse_http_error_details", converse_http_error_details);
+    run("converse_mid_stream_exception_details", converse_mid_stream_exception_details);
+    run("converse_cancel", converse_cancel);
+    run("converse_callback_results", converse_callback_results);
+    run("converse_request_setters", converse_request_setters);
     std::cout << checks << " checks, " << failures << " failures" << std::endl;
     return failures == 0 ? 0 : 1;
 }

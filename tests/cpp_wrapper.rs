@@ -3,6 +3,8 @@
 //! valgrind (no error, no leak) against the emulator started in this process; the TLS check
 //! with the repository's `valgrind.supp` (ring's AES-GCM assembly gives memcheck false
 //! positives, explained there). Callbacks returning the C convention's int must not compile.
+//! The Converse checks' request bodies are checked here as the emulator received them, and
+//! `examples-c/tools.cpp` must print what `examples-c/tools.c` prints.
 //!
 //! `cargo test --features emulator --test cpp_wrapper` (needs make, g++, clang++ and valgrind;
 //! run `cargo build --lib --all-features` first). Without clang++ the tests fail, unless
@@ -12,10 +14,12 @@
 mod common;
 use common::program::{make_examples, run_program, tempdir, Memcheck};
 use common::{cdylib, profile_dir, root, tool_missing};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use base64::Engine as _;
 use bedrock_stream::emulator::Emulator;
+use serde_json::{json, Value};
 
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
@@ -42,6 +46,17 @@ const CHECKS: &[&str] = &[
     "unknown_events_are_delivered",
     "range_for_reads_every_event",
     "settings_reach_the_client",
+    "converse_stream_push_and_pull",
+    "converse_tool_use_round_trip",
+    "converse_reasoning",
+    "converse_unknown_events_and_members",
+    "converse_not_streamed",
+    "invoke_model_not_streamed",
+    "converse_http_error_details",
+    "converse_mid_stream_exception_details",
+    "converse_cancel",
+    "converse_callback_results",
+    "converse_request_setters",
 ];
 
 /// Whether `cxx` is installed; when it is not the test fails, unless
@@ -66,24 +81,86 @@ fn have(cxx: &str) -> bool {
     ok
 }
 
-/// Builds cpp_tests with `cxx` as `std`; returns the program.
+/// Builds cpp_tests, tools_cpp and tools (C) with `cxx` as `std`; returns the directory.
 fn build(cxx: &str, std: &str) -> PathBuf {
     cdylib();
     let build = profile_dir().join(format!("cpp-wrapper-{cxx}-{std}"));
-    let exe = build.join("cpp_tests");
-    make_examples(
-        &build,
-        &[("CXX", cxx), ("CXXSTD", std)],
-        &[exe.to_str().unwrap()],
+    let targets: Vec<String> = ["cpp_tests", "tools_cpp", "tools"]
+        .iter()
+        .map(|p| build.join(p).display().to_string())
+        .collect();
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+    make_examples(&build, &[("CXX", cxx), ("CXXSTD", std)], &targets);
+    build
+}
+
+/// tools.cpp prints what tools.c prints (the same tool-use round trip through the wrapper),
+/// and reports a failure with its details.
+fn check_tools_cpp(dir: &Path) {
+    let emu = Emulator::builder().start().unwrap();
+    let args = [MODEL, "What is the weather in Zürich?"];
+    let c = run_program(&dir.join("tools"), &emu.endpoint_url(), &args, &[], Memcheck::Off);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let cpp = run_program(
+        &dir.join("tools_cpp"),
+        &emu.endpoint_url(),
+        &args,
+        &[],
+        Memcheck::Valgrind(&[]),
     );
-    exe
+    assert_eq!(cpp.code, 0, "{}", cpp.stderr);
+    assert_eq!(cpp.stdout, c.stdout);
+    assert!(
+        cpp.stdout
+            .starts_with("Let me call get_weather.\n[tool get_weather {\"city\":\"Zürich\"} -> "),
+        "{}",
+        cpp.stdout
+    );
+    assert!(
+        cpp.stdout.contains("turns: 2\nstop reason: end_turn\n"),
+        "{}",
+        cpp.stdout
+    );
+    // The second turns sent the same conversation (tool use ids aside).
+    let second: Vec<Value> = emu
+        .requests()
+        .iter()
+        .map(|q| serde_json::from_slice::<Value>(&q.body).unwrap())
+        .filter(|b| b["messages"].as_array().is_some_and(|m| m.len() == 3))
+        .map(|mut b| {
+            let id = b["messages"][1]["content"][1]["toolUse"]["toolUseId"].take();
+            assert_eq!(b["messages"][2]["content"][0]["toolResult"]["toolUseId"].take(), id);
+            b
+        })
+        .collect();
+    assert_eq!(second.len(), 2);
+    assert_eq!(second[0], second[1]);
+
+    let r = run_program(
+        &dir.join("tools_cpp"),
+        &emu.endpoint_url(),
+        &["emulator-fault:exception=throttlingException:after=2", "hi"],
+        &[],
+        Memcheck::Valgrind(&[]),
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    for want in [
+        "\nerror: THROTTLING: ",
+        "code: throttlingException\n",
+        "request id: ",
+        "events before the failure: 2, retryable: yes\n",
+    ] {
+        assert!(r.stderr.contains(want), "{want:?} in {}", r.stderr);
+    }
 }
 
 fn check_wrapper(cxx: &str, std: &str) {
     if !have(cxx) {
         return;
     }
-    let exe = build(cxx, std);
+    let dir = build(cxx, std);
+    let exe = dir.join("cpp_tests");
+    check_tools_cpp(&dir);
     let emu = Emulator::builder().start().unwrap();
     // The test program replaces operator new (to make allocations fail on purpose): valgrind
     // must leave the program's own operator new/delete alone.
@@ -126,6 +203,7 @@ fn check_wrapper(cxx: &str, std: &str) {
         .requests()
         .iter()
         .any(|q| q.model_id.as_deref() == Some(MODEL)));
+    check_converse_wire(&emu);
 
     // ca_bundle_pem / ca_bundle_file against a TLS emulator (valgrind.supp: see above).
     let tls = Emulator::builder().tls(true).start().unwrap();
@@ -156,6 +234,110 @@ fn check_wrapper(cxx: &str, std: &str) {
     assert!(
         tls.tls_handshake_failures() >= 1,
         "the untrusted attempt must fail"
+    );
+}
+
+/// The Converse bodies the C++ checks sent, as the emulator received them.
+fn check_converse_wire(emu: &Emulator) {
+    let bodies: Vec<(String, Value)> = emu
+        .requests()
+        .iter()
+        .filter(|q| q.path.ends_with("/converse") || q.path.ends_with("/converse-stream"))
+        .map(|q| (q.path.clone(), serde_json::from_slice(&q.body).unwrap()))
+        .collect();
+    let find = |text: &str| -> Vec<&(String, Value)> {
+        bodies
+            .iter()
+            .filter(|(_, b)| b.to_string().contains(text))
+            .collect()
+    };
+
+    // The tool round trip's second turn: the model's own message (its tool use, the input
+    // joined from the split fragments), then the tool result for that id.
+    let turns = find("What is the weather in Zürich?");
+    assert_eq!(turns.len(), 2, "{turns:?}");
+    let second = &turns[1].1;
+    let messages = second["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "{second}");
+    assert_eq!(messages[1]["role"], "assistant");
+    assert_eq!(messages[1]["content"][0]["text"], "Let me call get_weather.");
+    let tool_use = &messages[1]["content"][1]["toolUse"];
+    assert_eq!(tool_use["name"], "get_weather");
+    assert_eq!(tool_use["input"], json!({"city": "Zürich"}));
+    assert_eq!(
+        messages[2],
+        json!({"role": "user", "content": [{"toolResult": {
+            "toolUseId": tool_use["toolUseId"],
+            "content": [{"json": {"forecast": "sunny", "celsius": 21, "for": {"city": "Zürich"}}}],
+            "status": "success"}}]})
+    );
+    assert_eq!(
+        second["toolConfig"]["tools"][0]["toolSpec"]["description"],
+        "The weather forecast for a city."
+    );
+
+    // The reasoning went back with its signature.
+    let next = find("reasoning sent back");
+    assert_eq!(next.len(), 1);
+    assert_eq!(
+        next[0].1["messages"][1]["content"][0]["reasoningContent"]["reasoningText"],
+        json!({"text": "The user wants an answer; I will give one.",
+               "signature": "RW11bGF0ZWQgc2lnbmF0dXJl"})
+    );
+
+    // Every setter of the builder, in the service model's names and types.
+    let all = find("every setter");
+    assert_eq!(all.len(), 1);
+    let (path, body) = all[0];
+    assert!(path.ends_with("/converse"), "{path}");
+    let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\n");
+    let notes = base64::engine::general_purpose::STANDARD.encode(b"some notes");
+    assert_eq!(
+        *body,
+        json!({
+            "messages": [
+                {"role": "user", "content": [
+                    {"text": "every setter"},
+                    {"image": {"format": "png", "source": {"bytes": png}}},
+                    {"document": {"format": "txt", "name": "notes", "source": {"bytes": notes}}},
+                    {"cachePoint": {"type": "default"}}]},
+                {"role": "assistant", "content": [
+                    {"toolUse": {"toolUseId": "tooluse_1", "name": "get_weather",
+                                 "input": {"city": "Bern"}}}]},
+                {"role": "user", "content": [
+                    {"toolResult": {"toolUseId": "tooluse_1", "content": [{"json": {"celsius": 20}}],
+                                    "status": "success"}},
+                    {"toolResult": {"toolUseId": "tooluse_1", "content": [{"text": "sunny"}]}},
+                    {"text": "and now?"}]}],
+            "system": [{"text": "Be brief."}],
+            "inferenceConfig": {"maxTokens": 300, "temperature": 0.5, "topP": 0.25,
+                                "stopSequences": ["STOP"]},
+            "toolConfig": {
+                "tools": [
+                    {"toolSpec": {"name": "get_weather", "description": "The weather.",
+                                  "inputSchema": {"json": {"type": "object",
+                                      "properties": {"city": {"type": "string"}},
+                                      "required": ["city"]}}}},
+                    {"toolSpec": {"name": "no_description",
+                                  "inputSchema": {"json": {"type": "object"}}}}],
+                "toolChoice": {"tool": {"name": "get_weather"}}},
+            "guardrailConfig": {"guardrailIdentifier": "abc123", "guardrailVersion": "DRAFT",
+                                "trace": "enabled"},
+            "additionalModelRequestFields": {"top_k": 50},
+            "additionalModelResponseFieldPaths": ["/stop_sequence"],
+            "requestMetadata": {"team": "cpp"},
+            "performanceConfig": {"latency": "standard"},
+            "serviceTier": {"type": "default"}
+        }),
+        "{body:#}"
+    );
+
+    // from_json: sent as given.
+    let given = find("from json");
+    assert_eq!(given.len(), 1);
+    assert_eq!(
+        given[0].1,
+        json!({"messages": [{"role": "user", "content": [{"text": "from json"}]}]})
     );
 }
 
@@ -216,17 +398,23 @@ fn cpp_callbacks_returning_int_do_not_compile() {
             for define in [
                 "BEDROCK_STREAM_COMPILE_FAIL_INT_CALLBACK",
                 "BEDROCK_STREAM_COMPILE_FAIL_INT32_CALLBACK",
+                "BEDROCK_STREAM_COMPILE_FAIL_CONVERSE_INT_CALLBACK",
             ] {
                 let (ok, stderr) = compile(cxx, std, Some(define));
                 assert!(!ok, "{cxx} {std} {define} compiled");
                 assert!(stderr.contains(RESULT), "{cxx} {std} {define}: {stderr}");
                 assert!(!stderr.contains(CALLABLE), "{cxx} {std} {define}: {stderr}");
             }
-            let define = "BEDROCK_STREAM_COMPILE_FAIL_NOT_INVOCABLE";
-            let (ok, stderr) = compile(cxx, std, Some(define));
-            assert!(!ok, "{cxx} {std} {define} compiled");
-            assert!(stderr.contains(CALLABLE), "{cxx} {std} {define}: {stderr}");
-            assert!(!stderr.contains(RESULT), "{cxx} {std} {define}: {stderr}");
+            for define in [
+                "BEDROCK_STREAM_COMPILE_FAIL_NOT_INVOCABLE",
+                // A callback taking Client::invoke's Event given to converse_stream.
+                "BEDROCK_STREAM_COMPILE_FAIL_CONVERSE_EVENT_CALLBACK",
+            ] {
+                let (ok, stderr) = compile(cxx, std, Some(define));
+                assert!(!ok, "{cxx} {std} {define} compiled");
+                assert!(stderr.contains(CALLABLE), "{cxx} {std} {define}: {stderr}");
+                assert!(!stderr.contains(RESULT), "{cxx} {std} {define}: {stderr}");
+            }
         }
     }
 }
