@@ -3,7 +3,8 @@
 # the letter.
 #
 #   1. The README's C program (the block marked `<!-- test-install: program -->`) compiles with
-#      -Wall -Wextra -Werror -pedantic as C99 and as C++17.
+#      -Wall -Wextra -Werror -pedantic as C99 and as C++17; its C++ program (`cpp-program`),
+#      built and run as the README says, and compiled by g++ and clang++ as C++17 and C++20.
 #   2. The README's linking commands run as printed, with HOME a temporary directory (so
 #      $HOME/.local is a fresh prefix) and the repository reached as $HOME/src/bedrock-stream:
 #      install, then the shared, static, fully static and no-install routes, then CMake with
@@ -129,6 +130,23 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 c++ hello-cxx.o -o hello-cxx $(pkg-config --libs bedrock_stream) \
     -Wl,-rpath,"$(pkg-config --variable=libdir bedrock_stream)"
 expect_answer ./hello-cxx
+
+step "README: the C++ program (hello.cpp) with the installed bedrock_stream.hpp"
+block cpp-program >hello.cpp
+# Pulled once, then pushed: the answer twice.
+[ "$(readme cpp)" = 2 ] || fail "./hello-cpp did not print the answer twice"
+grep -q 'stopped = 1)' "$tmp/readme.out" ||
+    fail "./hello-cpp did not stop at the stop reason: $(cat "$tmp/readme.out")"
+case " $(needed hello-cpp)" in *" libbedrock_stream.so.$major "*) ;; *) fail "hello-cpp needs: $(needed hello-cpp)" ;; esac
+cmp "$prefix/include/bedrock_stream.hpp" "$root/examples-c/bedrock_stream.hpp" ||
+    fail "make install did not install examples-c/bedrock_stream.hpp"
+for cxx in g++ clang++; do
+    command -v "$cxx" >/dev/null 2>&1 || continue
+    for std in c++17 c++20; do
+        (set -x; "$cxx" -std=$std -Wall -Wextra -Werror -pedantic -I"$prefix/include" -c hello.cpp \
+            -o "hello-cpp-$cxx-$std.o") || fail "hello.cpp with $cxx -std=$std"
+    done
+done
 
 step "README: the static archive, and a fully static executable"
 [ "$(readme static)" = 2 ] || fail "./hello (static) did not print the answer twice"
