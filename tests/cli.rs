@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use bedrock_stream::emulator::{Emulator, ModelFamily};
+use bedrock_stream::emulator::{self, Emulator, ModelFamily};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bedrock-stream");
@@ -158,7 +158,7 @@ fn run_with_stdin(cmd: &mut Command, args: &[&str], stdin: Option<&[u8]>) -> Run
 }
 
 fn claude_body() -> Vec<u8> {
-    ModelFamily::Claude.example_body("Hello there")
+    ModelFamily::AnthropicClaude.example_body("Hello there")
 }
 
 /// `invoke --model-id MODEL --body FILE ARGS...`
@@ -495,7 +495,7 @@ fn a_bad_command_line_exits_2_with_nothing_on_stdout() {
 #[test]
 fn chat_builds_each_family_body_and_streams_the_text_with_a_summary() {
     let emu = Emulator::builder().start().unwrap();
-    for family in ModelFamily::ALL {
+    for family in emulator::families() {
         let model = family.example_model_id();
         let r = run(
             &mut at(&emu),
@@ -525,7 +525,7 @@ fn chat_builds_each_family_body_and_streams_the_text_with_a_summary() {
         assert!(r.stderr.contains("stop reason "), "{model}\n{r}");
     }
     let recorded = emu.requests();
-    assert_eq!(recorded.len(), ModelFamily::ALL.len());
+    assert_eq!(recorded.len(), emulator::families().count());
     for req in recorded {
         assert_eq!(req.status, 200, "{:?}", req.model_id);
         let body: Value = serde_json::from_slice(&req.body).unwrap();
@@ -538,7 +538,7 @@ fn chat_builds_each_family_body_and_streams_the_text_with_a_summary() {
 #[test]
 fn chat_max_tokens_lands_in_each_family_limit_field() {
     let emu = Emulator::builder().text_chunks(8).start().unwrap();
-    for family in ModelFamily::ALL {
+    for family in emulator::families() {
         let model = family.example_model_id();
         let r = run(
             &mut at(&emu),
@@ -584,7 +584,7 @@ fn chat_reads_the_prompt_from_stdin_and_uses_the_system_prompt() {
 #[test]
 fn chat_print_body_sends_nothing() {
     let emu = Emulator::builder().start().unwrap();
-    for family in ModelFamily::ALL {
+    for family in emulator::families() {
         let r = run(
             &mut at(&emu),
             &[
@@ -762,7 +762,7 @@ fn invoke_recognises_every_family_from_its_chunks_under_an_arn() {
     // shapes, for every family the emulator serves.
     let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3";
     let scratch = Scratch::new();
-    for family in ModelFamily::ALL {
+    for family in emulator::families() {
         let emu = Emulator::builder()
             .default_family(family)
             .text_chunks(6)

@@ -32,7 +32,7 @@ impl bedrock_stream_bytes {
         }
     }
 
-    fn of(bytes: &[u8]) -> bedrock_stream_bytes {
+    pub(crate) fn of(bytes: &[u8]) -> bedrock_stream_bytes {
         if bytes.is_empty() {
             bedrock_stream_bytes::empty()
         } else {

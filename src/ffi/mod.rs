@@ -47,6 +47,8 @@ macro_rules! ffi_boundary {
 mod args;
 mod client;
 mod config;
+mod converse;
+mod converse_stream;
 mod error;
 mod event;
 mod panic;
