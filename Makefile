@@ -182,6 +182,8 @@ demo:
 test:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-features --all-targets -- -D warnings
+	# The crate docs (README.md is their front page) as docs.rs builds them, without a warning.
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --all-features --no-deps
 	# `cargo test` does not write target/debug/libbedrock_stream.so; the C and Go tests link it.
 	$(CARGO) build --all-features --lib
 	# Go, valgrind and clang are required (a missing one fails the Go, C and C++ tests); never skipped here.
