@@ -1174,6 +1174,49 @@ unsafe fn message_ref<'a>(
     unsafe { message.as_ref() }
 }
 
+/// Block `index` of `message` (`None` for a NULL message or an index out of range).
+///
+/// # Safety
+///
+/// `message` is NULL or a live message.
+unsafe fn block_ref<'a>(
+    message: *const bedrock_stream_converse_message,
+    index: usize,
+) -> Option<&'a BlockView> {
+    // SAFETY: forwarded contract.
+    unsafe { message_ref(message) }.and_then(|m| m.block(index))
+}
+
+/// The bytes `field` picks from block `index` (empty when there is no such block).
+///
+/// # Safety
+///
+/// `message` is NULL or a live message.
+unsafe fn block_bytes(
+    message: *const bedrock_stream_converse_message,
+    index: usize,
+    field: fn(&BlockView) -> &[u8],
+) -> bedrock_stream_bytes {
+    // SAFETY: forwarded contract.
+    unsafe { block_ref(message, index) }.map_or_else(bedrock_stream_bytes::empty, |b| {
+        bedrock_stream_bytes::of(field(b))
+    })
+}
+
+/// The string `field` picks from block `index` (NULL when there is none).
+///
+/// # Safety
+///
+/// `message` is NULL or a live message.
+unsafe fn block_str(
+    message: *const bedrock_stream_converse_message,
+    index: usize,
+    field: fn(&BlockView) -> &Option<CString>,
+) -> *const c_char {
+    // SAFETY: forwarded contract.
+    unsafe { block_ref(message, index) }.map_or(std::ptr::null(), |b| opt_ptr(field(b)))
+}
+
 /// Free a message. `message` may be NULL (nothing happens). Pointers obtained from it are
 /// invalid afterwards.
 ///
@@ -1336,8 +1379,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_kind(
 ) -> bedrock_stream_converse_block_kind {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
+        unsafe { block_ref(message, index) }
             .map_or(bedrock_stream_converse_block_kind::None, |b| b.kind)
     })
 }
@@ -1356,11 +1398,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_text(
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or_else(bedrock_stream_bytes::empty, |b| {
-                bedrock_stream_bytes::of(b.text.as_bytes())
-            })
+        unsafe { block_bytes(message, index, |b| b.text.as_bytes()) }
     })
 }
 
@@ -1378,9 +1416,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_tool_use_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or(std::ptr::null(), |b| opt_ptr(&b.tool_use_id))
+        unsafe { block_str(message, index, |b| &b.tool_use_id) }
     })
 }
 
@@ -1397,9 +1433,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_tool_use_name(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or(std::ptr::null(), |b| opt_ptr(&b.tool_use_name))
+        unsafe { block_str(message, index, |b| &b.tool_use_name) }
     })
 }
 
@@ -1417,11 +1451,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_tool_use_input(
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or_else(bedrock_stream_bytes::empty, |b| {
-                bedrock_stream_bytes::of(&b.input)
-            })
+        unsafe { block_bytes(message, index, |b| &b.input) }
     })
 }
 
@@ -1439,9 +1469,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_reasoning_signatu
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or(std::ptr::null(), |b| opt_ptr(&b.signature))
+        unsafe { block_str(message, index, |b| &b.signature) }
     })
 }
 
@@ -1458,11 +1486,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_redacted_reasonin
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or_else(bedrock_stream_bytes::empty, |b| {
-                bedrock_stream_bytes::of(&b.redacted)
-            })
+        unsafe { block_bytes(message, index, |b| &b.redacted) }
     })
 }
 
@@ -1480,11 +1504,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_json(
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or_else(bedrock_stream_bytes::empty, |b| {
-                bedrock_stream_bytes::of(&b.json)
-            })
+        unsafe { block_bytes(message, index, |b| &b.json) }
     })
 }
 
