@@ -1009,6 +1009,33 @@ fn truncation_bad_crc_and_reset_break_the_stream_as_asked() {
     assert_eq!(r.chunks.len(), 2);
 }
 
+/// `reset` ends the connection with a TCP RST (SO_LINGER 0), not a FIN: the reader sees a
+/// reset, never a clean end of file.
+#[test]
+fn reset_fault_sends_a_tcp_reset() {
+    let emu = Emulator::start().unwrap();
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    s.set_read_timeout(Some(LONG)).unwrap();
+    s.write_all(&raw_request(
+        &emu,
+        "POST",
+        &stream_path("emulator-fault:reset:after=1"),
+        &[],
+        &claude_body("a"),
+        default_auth(),
+    ))
+    .unwrap();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break None,
+            Ok(_) => continue,
+            Err(e) => break Some(e.kind()),
+        }
+    };
+    assert_eq!(end, Some(std::io::ErrorKind::ConnectionReset));
+}
+
 #[test]
 fn fail_n_then_succeed_by_model_id_and_by_queue() {
     let emu = Emulator::start().unwrap();
