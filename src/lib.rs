@@ -28,8 +28,8 @@ mod transport;
 pub mod emulator;
 
 pub use client::{
-    Client, ClientBuilder, EventStream, InvokeModelResponse, InvokeSummary, RetryConfig,
-    StreamState, Timeouts, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
+    Client, ClientBuilder, EventStream, InvokeModelResponse, InvokeSummary, ResponseBodyObserver,
+    RetryConfig, StreamState, Timeouts, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_READ_IDLE_TIMEOUT, DEFAULT_RESPONSE_HEADERS_TIMEOUT,
 };
 pub use credentials::{Credentials, ProvideCredentials};

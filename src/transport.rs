@@ -129,17 +129,18 @@ impl CancelHandle {
     pub fn cancel(&self) {
         let s = &self.state;
         s.cancelled.store(true, Ordering::SeqCst);
-        {
-            let _g = lock(&s.sleep_lock);
-            s.wake.notify_all();
+        // The socket first, then the waiters: a call woken from its backoff ends at once and
+        // lets go of its socket, so in the other order this step would race with the woken
+        // call (and a test could not tell whether the socket still pointed at a connection
+        // another call took over).
+        if !s.finished.load(Ordering::SeqCst) {
+            let socket = lock(&s.socket).clone();
+            if let Some(socket) = socket {
+                socket.shutdown_if_owned_by(s);
+            }
         }
-        if s.finished.load(Ordering::SeqCst) {
-            return;
-        }
-        let socket = lock(&s.socket).clone();
-        if let Some(socket) = socket {
-            socket.shutdown_if_owned_by(s);
-        }
+        let _g = lock(&s.sleep_lock);
+        s.wake.notify_all();
     }
 
     /// Whether [`CancelHandle::cancel`] was called.
@@ -434,12 +435,13 @@ impl CancellableConnector {
 
 /// ureq's default resolver, run on a helper thread for host names (not IP literals) so that a
 /// cancel ends the wait at once; the connect timeout applies as before.
+/// (`R` is ureq's default resolver; the tests put a hung one in its place.)
 #[derive(Debug, Default)]
-pub(crate) struct CancellableResolver {
-    inner: Arc<DefaultResolver>,
+pub(crate) struct CancellableResolver<R = DefaultResolver> {
+    inner: Arc<R>,
 }
 
-impl Resolver for CancellableResolver {
+impl<R: Resolver> Resolver for CancellableResolver<R> {
     fn resolve(
         &self,
         uri: &Uri,
@@ -578,7 +580,7 @@ fn new_agent(config: Config) -> ureq::Agent {
     ureq::Agent::with_parts(
         config,
         CancellableConnector::default(),
-        CancellableResolver::default(),
+        CancellableResolver::<DefaultResolver>::default(),
     )
 }
 
@@ -609,5 +611,160 @@ impl ProcessAgent {
             self.pid.store(pid, Ordering::SeqCst);
         }
         agent.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use ureq::unversioned::transport::time::Duration as UreqDuration;
+
+    /// A shutdown handle that counts its shutdowns.
+    #[derive(Default)]
+    struct Counted(AtomicUsize);
+
+    impl ShutdownHandle for Counted {
+        fn shutdown(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A socket of the pool used by call A, then (A's response consumed or not) taken over by
+    /// call B: only B's cancel shuts it down.
+    #[test]
+    fn a_cancel_shuts_down_only_a_socket_its_call_still_uses() {
+        let counted = Arc::new(Counted::default());
+        let weak: Weak<dyn ShutdownHandle> = Arc::downgrade(&counted) as Weak<dyn ShutdownHandle>;
+        let socket = Socket::new(weak);
+        let (a, b) = (CancelHandle::new(), CancelHandle::new());
+        a.state.adopt(&socket);
+        // A still holds the socket in its slot (it never let go), but B took it over.
+        b.state.adopt(&socket);
+        a.cancel();
+        assert_eq!(
+            counted.0.load(Ordering::SeqCst),
+            0,
+            "A's cancel reached B's socket"
+        );
+        b.cancel();
+        assert_eq!(counted.0.load(Ordering::SeqCst), 1);
+
+        // A call that let go of its socket (its response consumed) no longer reaches it, even
+        // while nobody else uses it.
+        let c = CancelHandle::new();
+        c.state.adopt(&socket);
+        c.release();
+        c.cancel();
+        assert_eq!(counted.0.load(Ordering::SeqCst), 1);
+        // A call's own socket is shut down.
+        let d = CancelHandle::new();
+        d.state.adopt(&socket);
+        d.cancel();
+        assert_eq!(counted.0.load(Ordering::SeqCst), 2);
+    }
+
+    /// A resolver that hangs (a DNS server that never answers) until released.
+    #[derive(Debug, Default)]
+    struct HungResolver {
+        state: Mutex<(bool, bool)>,
+        changed: Condvar,
+    }
+
+    impl HungResolver {
+        fn wait_entered(&self) {
+            let mut g = lock(&self.state);
+            while !g.0 {
+                g = self.changed.wait(g).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+
+        fn release(&self) {
+            lock(&self.state).1 = true;
+            self.changed.notify_all();
+        }
+    }
+
+    impl Resolver for HungResolver {
+        fn resolve(
+            &self,
+            _uri: &Uri,
+            _config: &Config,
+            _timeout: NextTimeout,
+        ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+            let mut g = lock(&self.state);
+            g.0 = true;
+            self.changed.notify_all();
+            // Released by the test, or after 10 s so that a regression fails instead of hanging.
+            let give_up = Instant::now() + Duration::from_secs(10);
+            while !g.1 && Instant::now() < give_up {
+                g = self
+                    .changed
+                    .wait_timeout(g, give_up.saturating_duration_since(Instant::now()))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            Err(ureq::Error::HostNotFound)
+        }
+    }
+
+    fn resolve_on_thread(
+        resolver: &Arc<CancellableResolver<HungResolver>>,
+        cancel: &CancelHandle,
+        timeout: NextTimeout,
+    ) -> std::thread::JoinHandle<(Result<ResolvedSocketAddrs, ureq::Error>, Instant)> {
+        let (resolver, cancel) = (resolver.clone(), cancel.clone());
+        std::thread::spawn(move || {
+            let _current = CurrentCancel::enter(&cancel);
+            let uri: Uri = "https://bedrock-runtime.us-east-1.amazonaws.com/"
+                .parse()
+                .unwrap();
+            let r = resolver.resolve(&uri, &Config::default(), timeout);
+            (r, Instant::now())
+        })
+    }
+
+    /// Issue 10: a host name lookup that hangs ends at once on a cancel (the call does not wait
+    /// for the resolver, nor for the connect timeout), and at its timeout (the deadline or the
+    /// connect timeout, as ureq passes it) without a cancel.
+    #[test]
+    fn a_hung_dns_lookup_ends_on_a_cancel_or_its_timeout() {
+        let hung = Arc::new(HungResolver::default());
+        let resolver = Arc::new(CancellableResolver {
+            inner: hung.clone(),
+        });
+        let cancel = CancelHandle::new();
+        let call = resolve_on_thread(&resolver, &cancel, NextTimeout::default());
+        hung.wait_entered();
+        let cancelled_at = Instant::now();
+        cancel.cancel();
+        let (r, returned) = call.join().unwrap();
+        let took = returned.saturating_duration_since(cancelled_at);
+        assert!(took < Duration::from_secs(2), "the cancel took {took:?}");
+        match r {
+            Err(ureq::Error::Io(e)) => {
+                assert!(e.get_ref().is_some_and(|i| i.is::<CancelledMarker>()))
+            }
+            other => panic!("not a cancel: {other:?}"),
+        }
+
+        let timeout = NextTimeout {
+            after: UreqDuration::from(Duration::from_millis(300)),
+            reason: ureq::Timeout::Global,
+            ..NextTimeout::default()
+        };
+        let started = Instant::now();
+        let call = resolve_on_thread(&resolver, &CancelHandle::new(), timeout);
+        let (r, _) = call.join().unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(r, Err(ureq::Error::Timeout(ureq::Timeout::Global))),
+            "{r:?}"
+        );
+        hung.release();
     }
 }

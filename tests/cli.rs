@@ -1133,6 +1133,98 @@ fn invoke_retries_before_the_first_event_and_reports_attempts() {
     assert_eq!(emu.request_count(), 2);
 }
 
+/// `invoke --save-body FILE` with `extra`: the run and the saved bytes.
+fn invoke_saving(emu: &Emulator, model: &str, extra: &[&str]) -> (Run, Vec<u8>) {
+    let scratch = Scratch::new();
+    let saved = scratch.0.join("saved.bin");
+    let mut args = vec!["--save-body", saved.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let r = invoke(emu, model, &args);
+    let bytes = fs::read(&saved).unwrap_or_else(|e| panic!("no saved body ({e})\n{r}"));
+    (r, bytes)
+}
+
+/// The chunk lines of `invoke` or `decode --bedrock` output: (bytes, text).
+fn chunk_lines(r: &Run) -> Vec<(Vec<u8>, Value)> {
+    r.json_lines()
+        .iter()
+        .filter(|l| l["event"] == "chunk")
+        .map(|l| (b64(&l["bytes_b64"]), l["text"].clone()))
+        .collect()
+}
+
+#[test]
+fn invoke_save_body_captures_the_stream_as_received_for_decode() {
+    let emu = Emulator::builder().start().unwrap();
+    // The README's round trip: the stream saved, then decoded to the same events.
+    let (r, saved) = invoke_saving(&emu, CLAUDE, &[]);
+    assert_eq!(r.code, OK, "{r}");
+    let events = chunk_lines(&r);
+    assert!(events.len() > 3, "{r}");
+    let d = decode_bytes(&saved, &["--bedrock", "--model-id", CLAUDE]);
+    assert_eq!(d.code, OK, "{d}");
+    assert_eq!(chunk_lines(&d), events, "{d}");
+    // A corrupt stream is saved as received (a re-encoding could not carry the bad CRC): the
+    // decoder finds the same damage after the same events.
+    let (r, saved) = invoke_saving(&emu, &fault("bad-crc:after=2"), &[]);
+    assert_eq!(r.code, PROTOCOL, "{r}");
+    let d = decode_bytes(&saved, &["--bedrock"]);
+    assert_eq!(d.code, PROTOCOL, "{d}");
+    assert_eq!(chunk_lines(&d), chunk_lines(&r), "{d}");
+    assert_eq!(
+        d.last()["error"]["kind"],
+        "message_checksum_mismatch",
+        "{d}"
+    );
+    // --no-stream: the whole body.
+    let (r, saved) = invoke_saving(&emu, CLAUDE, &["--no-stream"]);
+    assert_eq!(r.code, OK, "{r}");
+    assert_eq!(saved, b64(&r.json_lines()[0]["body_b64"]), "{r}");
+}
+
+#[test]
+fn invoke_save_body_keeps_an_error_body_and_only_the_last_attempt() {
+    let emu = Emulator::builder().start().unwrap();
+    // An error response: its JSON body, which decode recognises as JSON.
+    let (r, saved) = invoke_saving(&emu, &fault("http=429"), &["--max-attempts", "1"]);
+    assert_eq!(r.code, SERVICE, "{r}");
+    let body: Value = serde_json::from_slice(&saved).expect("the saved error body is JSON");
+    assert_eq!(body["message"], r.last()["message"], "{r}");
+    let d = decode_bytes(&saved, &[]);
+    assert_eq!(d.code, PROTOCOL, "{d}");
+    assert_eq!(d.last()["error"]["kind"], "not_an_event_stream", "{d}");
+    assert!(
+        d.last()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("this file looks like JSON, not an event stream"),
+        "{d}"
+    );
+    // Two failed attempts, then a stream: the file holds the stream alone.
+    let (r, saved) = invoke_saving(&emu, &fault("fail=2:503"), &["--max-attempts", "3", "-v"]);
+    assert_eq!(r.code, OK, "{r}");
+    assert!(r.stderr.contains("(attempt 3)"), "{r}");
+    let d = decode_bytes(&saved, &["--bedrock", "--family", "anthropic-claude"]);
+    assert_eq!(d.code, OK, "{d}");
+    assert_eq!(chunk_lines(&d), chunk_lines(&r), "{d}");
+    // A file that cannot be created: a client error before anything is sent.
+    let before = emu.request_count();
+    let r = invoke(
+        &emu,
+        CLAUDE,
+        &["--save-body", "/nonexistent/bedrock-stream-test/saved.bin"],
+    );
+    assert_eq!(r.code, CLIENT, "{r}");
+    assert!(
+        r.last()["message"]
+            .as_str()
+            .unwrap()
+            .contains("--save-body"),
+        "{r}"
+    );
+    assert_eq!(emu.request_count(), before);
+}
+
 #[test]
 fn invoke_reports_unknown_events_and_carries_on() {
     let emu = Emulator::builder().start().unwrap();

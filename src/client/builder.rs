@@ -40,7 +40,12 @@ pub struct ClientBuilder {
     profile: Option<String>,
     use_fips: Option<bool>,
     use_dual_stack: Option<bool>,
+    response_body_observer: Option<ResponseBodyObserver>,
 }
+
+/// Sees every piece of a response body as it is read: the HTTP attempt it belongs to (1, 2,
+/// ...) and the bytes (see [`ClientBuilder::on_response_body`]).
+pub type ResponseBodyObserver = Arc<dyn Fn(u32, &[u8]) + Send + Sync>;
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -205,6 +210,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Call `f` with every piece of every response body as it is read off the connection,
+    /// before any decoding: an event stream's bytes exactly as received (a corrupt frame
+    /// included), an error response's body (up to the 64 KiB the client reads of it), the
+    /// whole body of `invoke_model`. `f(attempt, bytes)`: `attempt` counts the HTTP attempts of
+    /// the call from 1; when a retry starts, the pieces of a new body follow. `f` runs on the
+    /// calling thread, inside the read: keep it short. The CLI's `invoke --save-body FILE`
+    /// uses it to capture a body for `decode`.
+    pub fn on_response_body(mut self, f: impl Fn(u32, &[u8]) + Send + Sync + 'static) -> Self {
+        self.response_body_observer = Some(Arc::new(f));
+        self
+    }
+
     /// Resolve everything and build the client.
     pub fn build(self) -> Result<Client> {
         let env = Env::real();
@@ -324,6 +341,7 @@ impl ClientBuilder {
                 limiter: (retry_mode == RetryMode::Adaptive).then(RateLimiter::new),
                 quota: RetryQuota::default(),
                 max_message_len: self.max_message_len.unwrap_or(DEFAULT_MAX_MESSAGE_LEN),
+                response_body_observer: self.response_body_observer,
             }),
         })
     }

@@ -24,7 +24,7 @@ use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
 use crate::retry::{RateLimiter, RetryQuota};
 use crate::transport::{self, CancelHandle, ProcessAgent};
 
-pub use builder::ClientBuilder;
+pub use builder::{ClientBuilder, ResponseBodyObserver};
 use stream::ResponseMeta;
 pub use stream::{EventStream, StreamState};
 
@@ -109,6 +109,7 @@ struct Inner {
     timeouts: Timeouts,
     retry: RetryConfig,
     max_message_len: u32,
+    response_body_observer: Option<ResponseBodyObserver>,
 }
 
 /// A Bedrock Runtime client. `Send + Sync`, cheap to clone (clones share one connection pool).

@@ -341,6 +341,9 @@ impl EventStream {
         let mut reader = resp.into_body().into_reader().take(limit as u64);
         let read = reader.read_to_end(&mut out);
         drop(reader);
+        if let Some(observe) = &self.client.inner.response_body_observer {
+            observe(self.attempts(), &out);
+        }
         // The response is consumed: its connection may be back in the pool already.
         self.cancel.release();
         match read {

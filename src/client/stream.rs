@@ -6,7 +6,7 @@ use std::io;
 use std::time::Instant;
 
 use super::service_error::is_throttle;
-use super::Client;
+use super::{Client, ResponseBodyObserver};
 use crate::converse::ConverseStreamEvent;
 use crate::error::{Error, ErrorKind, Phase, Result, Timer};
 use crate::event::{Current, Event, EventRef};
@@ -304,12 +304,20 @@ impl EventStream {
                 return Ok(true);
             }
             self.check_live()?;
+            let attempt = self.attempts();
             let Some(reader) = self.reader.as_mut() else {
                 return Ok(false);
             };
             let read = {
                 let _current = CurrentCancel::enter(&self.cancel);
-                self.decoder.read_from(reader)
+                match &self.client.inner.response_body_observer {
+                    None => self.decoder.read_from(reader),
+                    Some(observe) => self.decoder.read_from(&mut Observed {
+                        reader,
+                        observe,
+                        attempt,
+                    }),
+                }
             };
             match read {
                 Ok(0) => {
@@ -330,6 +338,21 @@ impl EventStream {
                 Err(e) => return Err(self.client.map_io(e, &self.cancel, Phase::InStream)),
             }
         }
+    }
+}
+
+/// A body reader that shows each piece read to the client's [`ResponseBodyObserver`].
+struct Observed<'a, R: ?Sized> {
+    reader: &'a mut R,
+    observe: &'a ResponseBodyObserver,
+    attempt: u32,
+}
+
+impl<R: io::Read + ?Sized> io::Read for Observed<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        (self.observe)(self.attempt, &buf[..n]);
+        Ok(n)
     }
 }
 

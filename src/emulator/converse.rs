@@ -26,11 +26,10 @@
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::models;
+use super::{frames, models};
 use crate::converse::{
     ContentBlock, ConverseRequest, GuardrailTrace, Role, Tool, ToolResultContentBlock,
 };
-use crate::eventstream::{encode_frame, HeaderValueRef};
 
 /// The message the service sends when a conversation does not start with a user message.
 const FIRST_MESSAGE: &str = "A conversation must start with a user message. Try again with a \
@@ -420,21 +419,9 @@ pub(crate) fn events(plan: &Plan) -> Vec<(&'static str, Value)> {
 
 /// One event frame, with a `p` padding member whose length varies with `index`.
 pub(crate) fn event_frame(event_type: &str, payload: &Value, index: usize) -> Vec<u8> {
-    const PADDING: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123";
     let mut payload = payload.clone();
-    payload["p"] = json!(&PADDING[..(index * 7 + 3) % PADDING.len() + 1]);
-    let mut out = Vec::new();
-    encode_frame(
-        &mut out,
-        [
-            (":event-type", HeaderValueRef::String(event_type)),
-            (":content-type", HeaderValueRef::String("application/json")),
-            (":message-type", HeaderValueRef::String("event")),
-        ],
-        payload.to_string().as_bytes(),
-    )
-    .expect("event frames are always encodable");
-    out
+    payload["p"] = json!(frames::padding((index * 7 + 3) % 56 + 1));
+    frames::event_frame(event_type, payload.to_string().as_bytes())
 }
 
 /// The `ConverseResponse` JSON of the same answer.

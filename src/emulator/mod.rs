@@ -67,9 +67,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 mod converse;
+mod faults;
+mod frames;
 pub mod http;
 pub mod identity;
 mod models;
+mod router;
 pub mod scenario;
 mod server;
 mod sigv4;

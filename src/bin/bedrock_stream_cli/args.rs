@@ -329,7 +329,9 @@ Absent values are null; `fields` holds only the members present. The exit status
 {\"outcome\":\"ok\"}; otherwise it is the code of the error's kind (see `bedrock-stream --help`).
 With --no-stream (InvokeModel), one line for the whole answer instead of the events:
   {\"event\":\"response\",\"body_b64\":\"<the model's whole answer, base64>\",\"content_type\":...,
-   \"performance_config_latency\":...,\"service_tier\":...}";
+   \"performance_config_latency\":...,\"service_tier\":...}
+With --save-body FILE, the response body as received goes to FILE too, whatever the outcome: the
+event stream (decode it with `bedrock-stream decode --bedrock FILE`), or an error's JSON body.";
 
 /// Options of `invoke`.
 #[derive(Debug, Args)]
@@ -345,6 +347,10 @@ pub struct InvokeArgs {
     /// Use InvokeModel (the whole answer at once) instead of InvokeModelWithResponseStream
     #[arg(long)]
     pub no_stream: bool,
+    /// Save the response body, as received, to FILE (the event stream, or an error's body),
+    /// for `decode`; after a retry, the last attempt's
+    #[arg(long, value_name = "FILE")]
+    pub save_body: Option<PathBuf>,
     #[command(flatten)]
     pub request: RequestArgs,
     #[command(flatten)]

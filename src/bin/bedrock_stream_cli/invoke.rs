@@ -1,17 +1,20 @@
 //! `invoke`: a raw body in, one JSON line per event out, then one outcome line.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use bedrock_stream::extract::TextExtractor;
-use bedrock_stream::Event;
+use bedrock_stream::extract::{ModelFamily, TextExtractor};
+use bedrock_stream::{Client, Event, InvokeRequest};
 
 use super::args::{ClientArgs, InvokeArgs};
 use super::exit;
 use super::output::{output_failed, Failure, JsonObj, Out};
-use super::setup::{build_client, build_request, family, read_input, Verbose};
+use super::setup::{build_request, client_builder, family, read_input, Verbose};
 
 /// Runs `invoke`; returns the exit code.
 pub fn run(g: &ClientArgs, a: &InvokeArgs) -> u8 {
@@ -48,19 +51,114 @@ fn invoke(
             Failure::client(format!("cannot read the body {}: {e}", a.body.display()))
         })?;
         let request = build_request(&a.model_id, body, &a.request)?;
-        let client = build_client(g)?;
-        Ok::<_, Failure>((fam, request, client))
+        let mut builder = client_builder(g)?;
+        let saved = match &a.save_body {
+            Some(path) => {
+                let saved = SavedBody::create(path)?;
+                let observer = Arc::clone(&saved);
+                builder = builder.on_response_body(move |attempt, bytes| {
+                    lock(&observer).add(attempt, bytes);
+                });
+                Some(saved)
+            }
+            None => None,
+        };
+        Ok::<_, Failure>((fam, request, builder.build()?, saved))
     })();
-    let (fam, request, client) = match prepared {
+    let (fam, request, client, saved) = match prepared {
         Ok(p) => p,
         Err(f) => {
             verbose.failed(&f, Instant::now());
             return Ok(Err(f));
         }
     };
+    let outcome = call(a, verbose, out, fam, &request, &client)?;
+    let Some(saved) = saved else {
+        return Ok(outcome);
+    };
+    let saved = lock(&saved);
+    let path = a.save_body.as_deref().unwrap_or(Path::new("")).display();
+    match (&saved.error, outcome) {
+        (None, outcome) => {
+            verbose.log(format_args!(
+                "response body saved to {path}: {} bytes (attempt {})",
+                saved.len, saved.attempt
+            ));
+            Ok(outcome)
+        }
+        (Some(e), Ok(())) => Ok(Err(Failure::client(format!(
+            "cannot write the response body to {path}: {e}"
+        )))),
+        (Some(e), Err(f)) => {
+            eprintln!("bedrock-stream: cannot write the response body to {path}: {e}");
+            Ok(Err(f))
+        }
+    }
+}
+
+/// `--save-body FILE`: the body of the call's latest attempt, written as it is read.
+struct SavedBody {
+    file: File,
+    /// The attempt whose body the file holds (0: none yet).
+    attempt: u32,
+    len: u64,
+    /// The first failed write; later pieces are dropped.
+    error: Option<io::Error>,
+}
+
+impl SavedBody {
+    fn create(path: &Path) -> Result<Arc<Mutex<SavedBody>>, Failure> {
+        let file = File::create(path).map_err(|e| {
+            Failure::client(format!(
+                "cannot create {} (--save-body): {e}",
+                path.display()
+            ))
+        })?;
+        Ok(Arc::new(Mutex::new(SavedBody {
+            file,
+            attempt: 0,
+            len: 0,
+            error: None,
+        })))
+    }
+
+    /// A piece of `attempt`'s body: a new attempt's body replaces the previous one's.
+    fn add(&mut self, attempt: u32, bytes: &[u8]) {
+        if self.error.is_some() {
+            return;
+        }
+        let written = (|| {
+            if attempt != self.attempt {
+                self.file.set_len(0)?;
+                self.file.seek(SeekFrom::Start(0))?;
+                self.attempt = attempt;
+                self.len = 0;
+            }
+            self.file.write_all(bytes)?;
+            self.len += bytes.len() as u64;
+            Ok(())
+        })();
+        self.error = written.err();
+    }
+}
+
+/// The lock of a value no code panics under.
+fn lock(m: &Mutex<SavedBody>) -> std::sync::MutexGuard<'_, SavedBody> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The call itself, once the request and the client are ready.
+fn call(
+    a: &InvokeArgs,
+    verbose: &Verbose,
+    out: &mut Out,
+    fam: ModelFamily,
+    request: &InvokeRequest,
+    client: &Client,
+) -> io::Result<Result<(), Failure>> {
     let started = Instant::now();
     if a.no_stream {
-        let r = match client.invoke_model(&request) {
+        let r = match client.invoke_model(request) {
             Ok(r) => r,
             Err(e) => {
                 let f = Failure::Lib(e);
@@ -80,7 +178,7 @@ fn invoke(
         out.line(&line.finish())?;
         return Ok(Ok(()));
     }
-    let mut stream = match verbose.open(&client, &request, &a.request) {
+    let mut stream = match verbose.open(client, request, &a.request) {
         Ok(s) => s,
         Err(f) => return Ok(Err(f)),
     };

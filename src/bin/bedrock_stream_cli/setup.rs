@@ -7,13 +7,18 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bedrock_stream::extract::ModelFamily;
-use bedrock_stream::{Client, EventStream, InvokeRequest};
+use bedrock_stream::{Client, ClientBuilder, EventStream, InvokeRequest};
 
 use super::args::{ClientArgs, RequestArgs};
 use super::output::Failure;
 
 /// The client the client options describe.
 pub fn build_client(g: &ClientArgs) -> Result<Client, Failure> {
+    Ok(client_builder(g)?.build()?)
+}
+
+/// The builder of [`build_client`], for a command that adds to it.
+pub fn client_builder(g: &ClientArgs) -> Result<ClientBuilder, Failure> {
     let mut b = Client::builder();
     if let Some(r) = &g.region {
         b = b.region(r);
@@ -45,7 +50,7 @@ pub fn build_client(g: &ClientArgs) -> Result<Client, Failure> {
         })?;
         b = b.ca_bundle_pem(pem);
     }
-    Ok(b.build()?)
+    Ok(b)
 }
 
 /// The request: model id, body and every request member given on the command line.
