@@ -22,12 +22,14 @@
 #   $(CMAKEDIR)/bedrock_streamConfig.cmake, bedrock_streamConfigVersion.cmake
 #                                              (imported targets bedrock_stream::bedrock_stream and
 #                                              bedrock_stream::bedrock_stream_static; relocatable)
+#   $(DATADIR)/bedrock_stream/valgrind.supp    (memcheck's known false positives: see the file)
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CMAKEDIR ?= $(LIBDIR)/cmake/bedrock_stream
+DATADIR ?= $(PREFIX)/share
 DESTDIR ?=
 # The installed files record these paths: make them absolute.
 override PREFIX := $(abspath $(PREFIX))
@@ -35,6 +37,7 @@ override LIBDIR := $(abspath $(LIBDIR))
 override INCLUDEDIR := $(abspath $(INCLUDEDIR))
 override PKGCONFIGDIR := $(abspath $(PKGCONFIGDIR))
 override CMAKEDIR := $(abspath $(CMAKEDIR))
+override DATADIR := $(abspath $(DATADIR))
 
 CARGO ?= cargo
 CC ?= cc
@@ -102,7 +105,8 @@ lib:
 # CMake file (CMake: the tree may be moved).
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(CMAKEDIR)
+		$(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DATADIR)/bedrock_stream
+	install -m 644 valgrind.supp $(DESTDIR)$(DATADIR)/bedrock_stream/valgrind.supp
 	install -m 755 $(RELEASE_DIR)/libbedrock_stream.so $(DESTDIR)$(LIBDIR)/libbedrock_stream.so.$(VERSION)
 	ln -sf libbedrock_stream.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbedrock_stream.so.$(MAJOR)
 	ln -sf libbedrock_stream.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libbedrock_stream.so
@@ -152,8 +156,9 @@ uninstall:
 		$(DESTDIR)$(PKGCONFIGDIR)/bedrock_stream.pc \
 		$(DESTDIR)$(PKGCONFIGDIR)/bedrock_stream_static.pc \
 		$(DESTDIR)$(CMAKEDIR)/bedrock_streamConfig.cmake \
-		$(DESTDIR)$(CMAKEDIR)/bedrock_streamConfigVersion.cmake
-	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
+		$(DESTDIR)$(CMAKEDIR)/bedrock_streamConfigVersion.cmake \
+		$(DESTDIR)$(DATADIR)/bedrock_stream/valgrind.supp
+	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DATADIR)/bedrock_stream 2>/dev/null
 
 # Installs to temporary prefixes and builds the README's C program by every route the README
 # documents, with the README's own commands, running each program against the emulator; also

@@ -237,6 +237,173 @@ typedef int32_t bedrock_stream_status;
 #endif // __cplusplus
 
 /**
+ * The type of a ConverseStream event (its `:event-type`).
+ */
+enum bedrock_stream_converse_event_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Not an event: returned for a NULL event pointer.
+     */
+    BEDROCK_STREAM_CONVERSE_EVENT_TYPE_NONE = 0,
+    /**
+     * `messageStart`: the role of the message (`bedrock_stream_converse_event_role`).
+     */
+    BEDROCK_STREAM_CONVERSE_EVENT_TYPE_MESSAGE_START = 1,
+    /**
+     * `contentBlockStart`: a block that has a start (a tool use: its id and name).
+     */
+    BEDROCK_STREAM_CONVERSE_EVENT_TYPE_CONTENT_BLOCK_START = 2,
+    /**
+     * `contentBlockDelta`: the next piece of a block (`bedrock_stream_converse_event_delta`).
+     */
+    BEDROCK_STREAM_CONVERSE_EVENT_TYPE_CONTENT_BLOCK_DELTA = 3,
+    /**
+     * `contentBlockStop`: the block is complete.
+     */
+    BEDROCK_STREAM_CONVERSE_EVENT_TYPE_CONTENT_BLOCK_STOP = 4,
+    /**
+     * `messageStop`: the stop reason (`bedrock_stream_converse_event_stop_reason`).
+     */
+    BEDROCK_STREAM_CONVERSE_EVENT_TYPE_MESSAGE_STOP = 5,
+    /**
+     * `metadata`: usage and latency (`bedrock_stream_converse_event_usage`, `_latency_ms`).
+     */
+    BEDROCK_STREAM_CONVERSE_EVENT_TYPE_METADATA = 6,
+    /**
+     * An event type this library does not know (the service added one). Not an error:
+     * `bedrock_stream_converse_event_type_name` names it and `bedrock_stream_converse_event_json`
+     * has its payload.
+     */
+    BEDROCK_STREAM_CONVERSE_EVENT_TYPE_UNKNOWN = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum bedrock_stream_converse_event_type bedrock_stream_converse_event_type;
+#else
+typedef int32_t bedrock_stream_converse_event_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a `contentBlockDelta` event carries (its `delta` member), and what
+ * `bedrock_stream_converse_event_delta` returns for it.
+ */
+enum bedrock_stream_converse_delta_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Not a `contentBlockDelta` event (or a NULL event).
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_NONE = 0,
+    /**
+     * `text`: the next piece of the answer's text (UTF-8).
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_TEXT = 1,
+    /**
+     * `toolUse.input`: the next fragment of a tool use's input JSON text. Fragments split the
+     * text anywhere (even inside an escape sequence): join them, or let the accumulator do it.
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_TOOL_USE = 2,
+    /**
+     * `reasoningContent.text`: the next piece of the model's reasoning (UTF-8).
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_REASONING_TEXT = 3,
+    /**
+     * `reasoningContent.signature`: the next piece of the reasoning's signature.
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_REASONING_SIGNATURE = 4,
+    /**
+     * `reasoningContent.redactedContent`: encrypted reasoning (raw bytes, decoded from base64).
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_REASONING_REDACTED = 5,
+    /**
+     * `citation`: a citation, as JSON text (`CitationsDelta`).
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_CITATION = 6,
+    /**
+     * `toolResult`: tool result pieces, as JSON text (a list of `ToolResultBlockDelta`).
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_TOOL_RESULT = 7,
+    /**
+     * `image`: an image piece, as JSON text (`ImageBlockDelta`).
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_IMAGE = 8,
+    /**
+     * A delta member this library does not know: its value as JSON text;
+     * `bedrock_stream_converse_event_member_name` names it.
+     */
+    BEDROCK_STREAM_CONVERSE_DELTA_KIND_UNKNOWN = 9,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum bedrock_stream_converse_delta_kind bedrock_stream_converse_delta_kind;
+#else
+typedef int32_t bedrock_stream_converse_delta_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The kind of one content block of a finished message.
+ */
+enum bedrock_stream_converse_block_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * No such block (index out of range, NULL message).
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_NONE = 0,
+    /**
+     * `text`: `bedrock_stream_converse_message_block_text`.
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_TEXT = 1,
+    /**
+     * `toolUse`: the model asks for a tool to be run (`_block_tool_use_id`, `_name`, `_input`).
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_TOOL_USE = 2,
+    /**
+     * `reasoningContent.reasoningText`: the model's reasoning (`_block_text`) and its
+     * signature (`_block_reasoning_signature`).
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_REASONING = 3,
+    /**
+     * `reasoningContent.redactedContent`: encrypted reasoning (`_block_redacted_reasoning`).
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_REDACTED_REASONING = 4,
+    /**
+     * `citationsContent`: generated text with citations (`_block_text`; the citations in
+     * `_block_json`).
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_CITATIONS = 5,
+    /**
+     * `toolResult` (a server-side tool's result; `_block_tool_use_id`, content in
+     * `_block_json`).
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_TOOL_RESULT = 6,
+    /**
+     * `image` (`_block_json`).
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_IMAGE = 7,
+    /**
+     * Any other block, including members this library does not know (`_block_json`).
+     */
+    BEDROCK_STREAM_CONVERSE_BLOCK_KIND_OTHER = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum bedrock_stream_converse_block_kind bedrock_stream_converse_block_kind;
+#else
+typedef int32_t bedrock_stream_converse_block_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * What an event is.
  */
 enum bedrock_stream_event_kind
@@ -314,6 +481,75 @@ typedef struct bedrock_stream_client bedrock_stream_client;
 typedef struct bedrock_stream_config bedrock_stream_config;
 
 /**
+ * Folds the events of one ConverseStream response into the finished assistant message: text,
+ * tool uses (input fragments joined and parsed as JSON), reasoning with its signature, stop
+ * reason and usage.
+ *
+ * Created by `bedrock_stream_converse_accumulator_new`, fed with
+ * `bedrock_stream_converse_accumulator_push` (every event, in order), finished with
+ * `bedrock_stream_converse_accumulator_finish`, freed with
+ * `bedrock_stream_converse_accumulator_free`. One thread at a time (it may move between
+ * threads).
+ */
+typedef struct bedrock_stream_converse_accumulator bedrock_stream_converse_accumulator;
+
+/**
+ * One event of a ConverseStream response, read with the `bedrock_stream_converse_event_*`
+ * accessors.
+ *
+ * Owned by the library and lent to the caller: to the callback of
+ * `bedrock_stream_client_converse_stream` for the duration of that callback call only, or by
+ * `bedrock_stream_converse_stream_next` until the next call to
+ * `bedrock_stream_converse_stream_next` or `bedrock_stream_converse_stream_free` on that
+ * stream. Every pointer obtained from an event has the same lifetime. Never free an event.
+ * Read it on the thread it was given to.
+ */
+typedef struct bedrock_stream_converse_event bedrock_stream_converse_event;
+
+/**
+ * A finished assistant message with what came with it: the answer of one ConverseStream
+ * response (from `bedrock_stream_converse_accumulator_finish`) or of one Converse call (from
+ * `bedrock_stream_client_converse`). Read with the `bedrock_stream_converse_message_*`
+ * accessors; append it to the conversation with
+ * `bedrock_stream_converse_request_append_message`.
+ *
+ * Owned by the caller, freed with `bedrock_stream_converse_message_free`. Every pointer
+ * obtained from it is valid until then. Immutable: any number of threads may read it at once.
+ */
+typedef struct bedrock_stream_converse_message bedrock_stream_converse_message;
+
+/**
+ * One Converse or ConverseStream request: the model id and the members of the request body.
+ *
+ * Built with `bedrock_stream_converse_request_new` and the `bedrock_stream_converse_request_*`
+ * functions (a message, then its blocks; tools, system prompt, inference and guardrail
+ * settings...), or from JSON text with `bedrock_stream_converse_request_from_json`. Freed with
+ * `bedrock_stream_converse_request_free`.
+ *
+ * Each function checks its values against the service model (enumerations, lengths, ranges,
+ * JSON syntax) and fails with `BEDROCK_STREAM_STATUS_INVALID_INPUT` without changing the
+ * request. Enumerated values (roles, formats, statuses...) ignore ASCII case and surrounding
+ * whitespace and are sent as the service spells them.
+ *
+ * Calls only read the request: one request may be used by several calls, from several threads
+ * at once, as long as no thread changes or frees it meanwhile. The builder functions need
+ * exclusive access.
+ */
+typedef struct bedrock_stream_converse_request bedrock_stream_converse_request;
+
+/**
+ * An open ConverseStream response read with `bedrock_stream_converse_stream_next` (the pull
+ * API).
+ *
+ * Created by `bedrock_stream_client_converse_stream_open`, freed by
+ * `bedrock_stream_converse_stream_free` (freeing it before the end closes the connection).
+ * The same rules as `bedrock_stream_stream`: one thread at a time (it may move between
+ * threads); cancel it from another thread through its cancel handle; it stays usable after
+ * its client was freed.
+ */
+typedef struct bedrock_stream_converse_stream bedrock_stream_converse_stream;
+
+/**
  * The detail of one failed call: status, message and the AWS fields that were known.
  *
  * Created by the library and handed to the caller through an `err_out` parameter; the caller
@@ -334,6 +570,14 @@ typedef struct bedrock_stream_error bedrock_stream_error;
  * same lifetime. Never free an event. Read it on the thread it was given to.
  */
 typedef struct bedrock_stream_event bedrock_stream_event;
+
+/**
+ * The answer of InvokeModel (`bedrock_stream_client_invoke_model`): the model's whole
+ * response body and the response headers. Owned by the caller, freed with
+ * `bedrock_stream_invoke_response_free`; every pointer obtained from it is valid until then.
+ * Immutable: any number of threads may read it at once.
+ */
+typedef struct bedrock_stream_invoke_response bedrock_stream_invoke_response;
 
 /**
  * One InvokeModelWithResponseStream request: model id, the model's JSON body (sent byte for
@@ -401,6 +645,54 @@ typedef struct bedrock_stream_bytes {
      */
     size_t len;
 } bedrock_stream_bytes;
+
+/**
+ * The `usage` of a ConverseStream `metadata` event or of a finished message (`TokenUsage`).
+ * `inputTokens`, `outputTokens` and `totalTokens` are always present in the service's
+ * answer; the cache counts only when the request used prompt caching (their `has_` flag).
+ */
+typedef struct bedrock_stream_converse_usage {
+    /**
+     * `inputTokens`
+     */
+    uint64_t input_tokens;
+    /**
+     * `outputTokens`
+     */
+    uint64_t output_tokens;
+    /**
+     * `totalTokens`
+     */
+    uint64_t total_tokens;
+    /**
+     * `cache_read_input_tokens` is set.
+     */
+    bool has_cache_read_input_tokens;
+    /**
+     * `cacheReadInputTokens`: input tokens read from the prompt cache.
+     */
+    uint64_t cache_read_input_tokens;
+    /**
+     * `cache_write_input_tokens` is set.
+     */
+    bool has_cache_write_input_tokens;
+    /**
+     * `cacheWriteInputTokens`: input tokens written to the prompt cache.
+     */
+    uint64_t cache_write_input_tokens;
+} bedrock_stream_converse_usage;
+
+/**
+ * The callback of `bedrock_stream_client_converse_stream`, called once per event, in order.
+ *
+ * The same contract as `bedrock_stream_event_cb`: `user_data` is passed through untouched;
+ * `event` (and every pointer obtained from it) is valid only until the callback returns;
+ * return `BEDROCK_STREAM_CONTINUE` (0) for the next event, any other value stops the stream
+ * (`BEDROCK_STREAM_STATUS_ABORTED_BY_CALLBACK`). It runs on the calling thread, must not free
+ * the client, request or cancel handle of the running call, and must not unwind.
+ */
+typedef int32_t (*bedrock_stream_converse_event_cb)(void *user_data,
+                                                    const struct bedrock_stream_converse_event *event);
 
 /**
  * Token counts a model reported in one chunk, in the model family's own fields (Claude's
@@ -989,6 +1281,1045 @@ bedrock_stream_status bedrock_stream_config_set_ca_bundle_pem(struct bedrock_str
                                                               const uint8_t *pem,
                                                               size_t len,
                                                               struct bedrock_stream_error **err_out);
+
+/**
+ * Create an empty Converse / ConverseStream request for `model_id` (a model id, inference
+ * profile id or ARN, prompt ARN...; UTF-8, copied). Add at least one user message before
+ * sending it.
+ *
+ * `model_id` and `request_out` must not be NULL. An empty or too long model id, or one with
+ * control characters, gives `BEDROCK_STREAM_STATUS_INVALID_INPUT`. On success `*request_out`
+ * receives a request the caller frees with `bedrock_stream_converse_request_free`. `err_out`
+ * may be NULL; `*err_out` is set only on failure.
+ *
+ * # Safety
+ *
+ * `model_id` is NULL or NUL-terminated; `request_out` is NULL or valid for writing one
+ * pointer; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_new(const char *model_id,
+                                                          struct bedrock_stream_converse_request **request_out,
+                                                          struct bedrock_stream_error **err_out);
+
+/**
+ * Create a request for `model_id` whose body is the JSON text `json`: the members of
+ * ConverseStreamRequest (or ConverseRequest) without `modelId`, as the service model names
+ * them, e.g. `{"messages":[{"role":"user","content":[{"text":"Hi"}]}]}`.
+ *
+ * The text is checked now: it must be a JSON object, without `modelId`, with only members of
+ * the service model, of the model's types (unknown union members and enumeration values are
+ * accepted: the service adds them often); else `BEDROCK_STREAM_STATUS_INVALID_INPUT` with the
+ * line and column. It is then sent byte for byte. The builder functions may still be used on
+ * the request (e.g. `bedrock_stream_converse_request_append_message` for the next turn): from
+ * then on the request is sent as this library serialises it (the same members and values).
+ * A ConverseStream-only member (`guardrailConfig.streamProcessingMode`) makes
+ * `bedrock_stream_client_converse` fail with `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+ *
+ * `model_id`, `json` and `request_out` must not be NULL; both strings are UTF-8 and copied.
+ * On success `*request_out` receives a request the caller frees with
+ * `bedrock_stream_converse_request_free`. `err_out` may be NULL; `*err_out` is set only on
+ * failure.
+ *
+ * # Safety
+ *
+ * `model_id` and `json` are NULL or NUL-terminated; `request_out` is NULL or valid for
+ * writing one pointer; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_from_json(const char *model_id,
+                                                                const char *json,
+                                                                struct bedrock_stream_converse_request **request_out,
+                                                                struct bedrock_stream_error **err_out);
+
+/**
+ * Free a request. `request` may be NULL (nothing happens). Must not be called while a call
+ * that uses the request is running.
+ *
+ * # Safety
+ *
+ * `request` is NULL or a request from this library not freed yet.
+ */
+void bedrock_stream_converse_request_free(struct bedrock_stream_converse_request *request);
+
+/**
+ * `messages`: start a new message with `role` (`"user"` or `"assistant"`). The
+ * `bedrock_stream_converse_request_add_*` block functions add to the last message started.
+ * The conversation must start with a user message (the service refuses it otherwise).
+ *
+ * `request` and `role` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `role` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_message(struct bedrock_stream_converse_request *request,
+                                                                  const char *role,
+                                                                  struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `text` block to the last message (UTF-8, copied).
+ *
+ * `request` and `text` must not be NULL. Fails with `BEDROCK_STREAM_STATUS_INVALID_INPUT`
+ * when no message was started. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_text(struct bedrock_stream_converse_request *request,
+                                                               const char *text,
+                                                               struct bedrock_stream_error **err_out);
+
+/**
+ * Add an `image` block to the last message: `format` is `"png"`, `"jpeg"`, `"gif"` or
+ * `"webp"`; the image is the `len` bytes at `data` (copied, at least one byte; sent as
+ * base64).
+ *
+ * `request`, `format` and `data` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `format` is NULL or
+ * NUL-terminated; `data` is NULL or valid for reading `len` bytes; `err_out` is NULL or valid
+ * for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_image(struct bedrock_stream_converse_request *request,
+                                                                const char *format,
+                                                                const uint8_t *data,
+                                                                size_t len,
+                                                                struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `document` block to the last message: `format` is one of `"pdf"`, `"csv"`, `"doc"`,
+ * `"docx"`, `"xls"`, `"xlsx"`, `"html"`, `"txt"`, `"md"`; `name` (1 to 200 characters)
+ * names it to the model; the document is the `len` bytes at `data` (copied, at least one
+ * byte; sent as base64).
+ *
+ * `request`, `format`, `name` and `data` must not be NULL. `err_out` may be NULL; `*err_out`
+ * is set only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `format` and `name` are NULL or
+ * NUL-terminated; `data` is NULL or valid for reading `len` bytes; `err_out` is NULL or valid
+ * for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_document(struct bedrock_stream_converse_request *request,
+                                                                   const char *format,
+                                                                   const char *name,
+                                                                   const uint8_t *data,
+                                                                   size_t len,
+                                                                   struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `toolUse` block to the last message (an assistant message written by the program,
+ * e.g. replaying a conversation): `tool_use_id` (`[a-zA-Z0-9_.:-]`, 1 to 64 characters),
+ * the tool's `name` (`[a-zA-Z0-9_-]`, 1 to 64 characters) and its input as JSON text.
+ * To send back the model's own message use `bedrock_stream_converse_request_append_message`.
+ *
+ * `request`, `tool_use_id`, `name` and `input_json` must not be NULL. `err_out` may be NULL;
+ * `*err_out` is set only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_tool_use(struct bedrock_stream_converse_request *request,
+                                                                   const char *tool_use_id,
+                                                                   const char *name,
+                                                                   const char *input_json,
+                                                                   struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `toolResult` block holding one JSON value to the last message (a user message
+ * answering the model's tool uses): `tool_use_id` is the id of the `toolUse` it answers,
+ * `json` the result as JSON text, `status` `"success"`, `"error"` or NULL (not sent).
+ *
+ * `request`, `tool_use_id` and `json` must not be NULL. `err_out` may be NULL; `*err_out` is
+ * set only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_tool_result_json(struct bedrock_stream_converse_request *request,
+                                                                           const char *tool_use_id,
+                                                                           const char *json,
+                                                                           const char *status,
+                                                                           struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `toolResult` block holding one text to the last message: as
+ * `bedrock_stream_converse_request_add_tool_result_json`, with the result as plain text
+ * (UTF-8, copied).
+ *
+ * `request`, `tool_use_id` and `text` must not be NULL; `status` may be NULL. `err_out` may
+ * be NULL; `*err_out` is set only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_tool_result_text(struct bedrock_stream_converse_request *request,
+                                                                           const char *tool_use_id,
+                                                                           const char *text,
+                                                                           const char *status,
+                                                                           struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `cachePoint` block (type `default`) to the last message: a prompt-cache checkpoint
+ * after the blocks before it (for models with prompt caching).
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_cache_point(struct bedrock_stream_converse_request *request,
+                                                                      struct bedrock_stream_error **err_out);
+
+/**
+ * `system`: add a text block to the system prompt (UTF-8, copied, not empty).
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_system_text(struct bedrock_stream_converse_request *request,
+                                                                      const char *text,
+                                                                      struct bedrock_stream_error **err_out);
+
+/**
+ * `toolConfig.tools`: offer the model a tool. `name` is `[a-zA-Z0-9_-]`, 1 to 64 characters;
+ * `description` (may be NULL: not sent) tells the model what the tool does; `input_schema_json`
+ * is the JSON Schema of the tool's input, as JSON text (an object, e.g.
+ * `{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`).
+ *
+ * `request`, `name` and `input_schema_json` must not be NULL. `err_out` may be NULL;
+ * `*err_out` is set only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_tool(struct bedrock_stream_converse_request *request,
+                                                               const char *name,
+                                                               const char *description,
+                                                               const char *input_schema_json,
+                                                               struct bedrock_stream_error **err_out);
+
+/**
+ * `toolConfig.toolChoice`: `"auto"` (the model decides), `"any"` (it must use some tool) or
+ * `"tool"` (it must use the tool named `tool_name`). `tool_name` must be NULL unless `choice`
+ * is `"tool"`. Add the tools too: the call fails with `BEDROCK_STREAM_STATUS_INVALID_INPUT` when
+ * a tool choice is set without tools.
+ *
+ * `request` and `choice` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_tool_choice(struct bedrock_stream_converse_request *request,
+                                                                      const char *choice,
+                                                                      const char *tool_name,
+                                                                      struct bedrock_stream_error **err_out);
+
+/**
+ * `inferenceConfig.maxTokens`: the most tokens the answer may have (at least 1).
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_max_tokens(struct bedrock_stream_converse_request *request,
+                                                                     uint32_t max_tokens,
+                                                                     struct bedrock_stream_error **err_out);
+
+/**
+ * `inferenceConfig.temperature`: 0 to 1 (NaN and values outside give
+ * `BEDROCK_STREAM_STATUS_INVALID_INPUT`).
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_temperature(struct bedrock_stream_converse_request *request,
+                                                                      float temperature,
+                                                                      struct bedrock_stream_error **err_out);
+
+/**
+ * `inferenceConfig.topP`: 0 to 1 (NaN and values outside give
+ * `BEDROCK_STREAM_STATUS_INVALID_INPUT`).
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_top_p(struct bedrock_stream_converse_request *request,
+                                                                float top_p,
+                                                                struct bedrock_stream_error **err_out);
+
+/**
+ * `inferenceConfig.stopSequences`: add a sequence that stops the generation (UTF-8, copied,
+ * not empty; at most 2,500).
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_stop_sequence(struct bedrock_stream_converse_request *request,
+                                                                        const char *text,
+                                                                        struct bedrock_stream_error **err_out);
+
+/**
+ * `guardrailConfig`: apply a guardrail. `identifier` is its id (lower-case letters and
+ * digits) or ARN; `version` is `"DRAFT"` or a version number (`"1"` to `"99999999"`);
+ * `trace` is `"enabled"`, `"disabled"`, `"enabled_full"` or NULL (not sent);
+ * `stream_processing_mode` (ConverseStream only) is `"sync"`, `"async"` or NULL (not sent;
+ * with a mode set, `bedrock_stream_client_converse` fails with
+ * `BEDROCK_STREAM_STATUS_INVALID_INPUT`).
+ *
+ * `request`, `identifier` and `version` must not be NULL. `err_out` may be NULL; `*err_out`
+ * is set only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_guardrail(struct bedrock_stream_converse_request *request,
+                                                                    const char *identifier,
+                                                                    const char *version,
+                                                                    const char *trace,
+                                                                    const char *stream_processing_mode,
+                                                                    struct bedrock_stream_error **err_out);
+
+/**
+ * `additionalModelRequestFields`: model-specific parameters as JSON text (an object, sent
+ * unchanged; e.g. `{"top_k":50}` or Claude's `{"thinking":{"type":"enabled",
+ * "budget_tokens":1024}}`). Replaces an earlier value.
+ *
+ * `request` and `json` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `json` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_additional_model_request_fields(struct bedrock_stream_converse_request *request,
+                                                                                          const char *json,
+                                                                                          struct bedrock_stream_error **err_out);
+
+/**
+ * `additionalModelResponseFieldPaths`: add a JSON pointer (e.g. `"/stop_sequence"`) to a
+ * model-specific response field to return in `additionalModelResponseFields` (at most 10).
+ *
+ * `request` and `path` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `path` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_additional_model_response_field_path(struct bedrock_stream_converse_request *request,
+                                                                                               const char *path,
+                                                                                               struct bedrock_stream_error **err_out);
+
+/**
+ * `requestMetadata`: set one entry (at most 16) of the metadata recorded with the
+ * invocation logs. `key` is 1 to 256 characters, `value` 0 to 256, both of ASCII letters,
+ * digits, whitespace and `:_@$#=/+,-.`. Sensitive: never logged.
+ *
+ * `request`, `key` and `value` must not be NULL. `err_out` may be NULL; `*err_out` is set only
+ * on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_request_metadata(struct bedrock_stream_converse_request *request,
+                                                                           const char *key,
+                                                                           const char *value,
+                                                                           struct bedrock_stream_error **err_out);
+
+/**
+ * `performanceConfig.latency`: `"standard"` or `"optimized"`.
+ *
+ * `request` and `latency` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `latency` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_performance_config_latency(struct bedrock_stream_converse_request *request,
+                                                                                     const char *latency,
+                                                                                     struct bedrock_stream_error **err_out);
+
+/**
+ * `serviceTier.type`: `"priority"`, `"default"`, `"flex"` or `"reserved"`.
+ *
+ * `request` and `tier` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `tier` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_service_tier(struct bedrock_stream_converse_request *request,
+                                                                       const char *tier,
+                                                                       struct bedrock_stream_error **err_out);
+
+/**
+ * The type of `event`: `BEDROCK_STREAM_CONVERSE_EVENT_TYPE_NONE` when `event` is NULL.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+bedrock_stream_converse_event_type bedrock_stream_converse_event_get_type(const struct bedrock_stream_converse_event *event);
+
+/**
+ * The `:event-type` of `event` as on the wire (`"messageStart"`, `"contentBlockDelta"`, ...,
+ * or the name of an event type this library does not know), or NULL when `event` is NULL.
+ * NUL-terminated, valid as long as the event.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+const char *bedrock_stream_converse_event_type_name(const struct bedrock_stream_converse_event *event);
+
+/**
+ * `contentBlockIndex` of a `contentBlockStart`, `contentBlockDelta` or `contentBlockStop`
+ * event: returns true and writes it to `*index_out` (when not NULL). Returns false for other
+ * events and a NULL `event` (`*index_out` untouched).
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid; `index_out` is NULL or
+ * valid for writing one `uint32_t`.
+ */
+bool bedrock_stream_converse_event_content_block_index(const struct bedrock_stream_converse_event *event,
+                                                       uint32_t *index_out);
+
+/**
+ * The role of a `messageStart` event (`"assistant"`), else NULL. NUL-terminated, valid as
+ * long as the event.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+const char *bedrock_stream_converse_event_role(const struct bedrock_stream_converse_event *event);
+
+/**
+ * The union member a `contentBlockStart` (its `start`) or `contentBlockDelta` (its `delta`)
+ * carries, as on the wire: `"toolUse"`, `"text"`, `"reasoningContent"`, `"citation"`,
+ * `"toolResult"`, `"image"`, or the name of a member this library does not know. NULL for
+ * other events and a NULL `event`. NUL-terminated, valid as long as the event.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+const char *bedrock_stream_converse_event_member_name(const struct bedrock_stream_converse_event *event);
+
+/**
+ * What a `contentBlockDelta` event carries; `BEDROCK_STREAM_CONVERSE_DELTA_KIND_NONE` for
+ * other events and a NULL `event`.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+bedrock_stream_converse_delta_kind bedrock_stream_converse_event_delta_kind(const struct bedrock_stream_converse_event *event);
+
+/**
+ * The bytes of a `contentBlockDelta` event, by its kind (`bedrock_stream_converse_event_delta_kind`):
+ * the text piece (TEXT, REASONING_TEXT), the input JSON fragment (TOOL_USE), the signature
+ * piece (REASONING_SIGNATURE), the raw redacted bytes (REASONING_REDACTED), or the member's
+ * value as JSON text (CITATION, TOOL_RESULT, IMAGE, UNKNOWN). Empty for other events and a
+ * NULL `event`. Not NUL-terminated; valid as long as the event.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+struct bedrock_stream_bytes bedrock_stream_converse_event_delta(const struct bedrock_stream_converse_event *event);
+
+/**
+ * The `toolUseId` of a `contentBlockStart` event that starts a tool use (or a tool result),
+ * else NULL. NUL-terminated, valid as long as the event.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+const char *bedrock_stream_converse_event_tool_use_id(const struct bedrock_stream_converse_event *event);
+
+/**
+ * The tool `name` of a `contentBlockStart` event that starts a tool use, else NULL.
+ * NUL-terminated, valid as long as the event.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+const char *bedrock_stream_converse_event_tool_use_name(const struct bedrock_stream_converse_event *event);
+
+/**
+ * The `stopReason` of a `messageStop` event as on the wire (`"end_turn"`, `"tool_use"`,
+ * `"max_tokens"`, `"stop_sequence"`, `"guardrail_intervened"`, `"content_filtered"`, ... or a
+ * value this library does not know), else NULL. NUL-terminated, valid as long as the event.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+const char *bedrock_stream_converse_event_stop_reason(const struct bedrock_stream_converse_event *event);
+
+/**
+ * The `usage` of a `metadata` event: returns true and, when `usage_out` is not NULL, writes
+ * it. For other events and a NULL `event` returns false and writes all zeros (when
+ * `usage_out` is not NULL).
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid; `usage_out` is NULL or
+ * valid for writing one `bedrock_stream_converse_usage`.
+ */
+bool bedrock_stream_converse_event_usage(const struct bedrock_stream_converse_event *event,
+                                         struct bedrock_stream_converse_usage *usage_out);
+
+/**
+ * `metrics.latencyMs` of a `metadata` event: returns true and writes it to `*latency_ms_out`
+ * (when not NULL). False for other events and a NULL `event` (`*latency_ms_out` untouched).
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid; `latency_ms_out` is NULL
+ * or valid for writing one `uint64_t`.
+ */
+bool bedrock_stream_converse_event_latency_ms(const struct bedrock_stream_converse_event *event,
+                                              uint64_t *latency_ms_out);
+
+/**
+ * The event's members as JSON text, under the service model's names (e.g.
+ * `{"contentBlockIndex":0,"delta":{"text":"Hel"}}`; `messageStop` with its
+ * `additionalModelResponseFields`, `metadata` with its `trace`, `performanceConfig` and
+ * `serviceTier`): the way to read what has no accessor. Union members this library does not
+ * know are included as received; other members it does not know are not. For an event type
+ * this library does not know, the event's raw payload. Empty for a NULL `event`. Not
+ * NUL-terminated; valid as long as the event.
+ *
+ * # Safety
+ *
+ * `event` is NULL or an event lent by this library and still valid.
+ */
+struct bedrock_stream_bytes bedrock_stream_converse_event_json(const struct bedrock_stream_converse_event *event);
+
+/**
+ * ConverseStream, push API: send `request` and call `callback` once per event as it arrives,
+ * on this thread, until the stream ends, fails, is cancelled or the callback stops it. The
+ * ConverseStream twin of `bedrock_stream_client_invoke`, with the same rules: return values,
+ * retries (before the first event only), the cancel handle (NULL, or one handle per call) and
+ * thread safety. Feed the events to a `bedrock_stream_converse_accumulator` (from the
+ * callback) to get the finished message.
+ *
+ * The request is checked first (`BEDROCK_STREAM_STATUS_INVALID_INPUT`, nothing sent): at least
+ * one tool when a tool choice is set, at most 10 response field paths, the model id.
+ *
+ * `client`, `request` and `callback` must not be NULL; `user_data` and `cancel` may be NULL.
+ * `err_out` may be NULL; when not NULL, `*err_out` is set only on failure (an exception in the
+ * stream carries its code, message and the events delivered before it).
+ *
+ * # Safety
+ *
+ * `client`, `request` and `cancel` are NULL or live handles of this library; `callback`
+ * follows the contract of `bedrock_stream_converse_event_cb`; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_client_converse_stream(const struct bedrock_stream_client *client,
+                                                            const struct bedrock_stream_converse_request *request,
+                                                            bedrock_stream_converse_event_cb callback,
+                                                            void *user_data,
+                                                            const struct bedrock_stream_cancel *cancel,
+                                                            struct bedrock_stream_error **err_out);
+
+/**
+ * ConverseStream, pull API: send `request` and return once the response headers are in
+ * (retries included), with a stream to read with `bedrock_stream_converse_stream_next`. The
+ * ConverseStream twin of `bedrock_stream_client_open`, with the same rules.
+ *
+ * `client`, `request` and `stream_out` must not be NULL; `cancel` may be NULL (a handle serves
+ * one call only). On success `*stream_out` receives a stream the caller frees with
+ * `bedrock_stream_converse_stream_free`. `err_out` may be NULL; `*err_out` is set only on
+ * failure.
+ *
+ * # Safety
+ *
+ * `client`, `request` and `cancel` are NULL or live handles of this library; `stream_out` is
+ * NULL or valid for writing one pointer; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_client_converse_stream_open(const struct bedrock_stream_client *client,
+                                                                 const struct bedrock_stream_converse_request *request,
+                                                                 const struct bedrock_stream_cancel *cancel,
+                                                                 struct bedrock_stream_converse_stream **stream_out,
+                                                                 struct bedrock_stream_error **err_out);
+
+/**
+ * Read the next event of a ConverseStream response, waiting for it (the read-idle timer
+ * applies). The same contract as `bedrock_stream_stream_next`:
+ *
+ * * an event: returns `BEDROCK_STREAM_STATUS_OK` and sets `*event_out` to it, valid until the
+ *   next call to `bedrock_stream_converse_stream_next` or `bedrock_stream_converse_stream_free`;
+ * * the clean end: returns `BEDROCK_STREAM_STATUS_OK` and sets `*event_out` to NULL (again on
+ *   every later call);
+ * * a failure (an exception in the stream, truncation, corruption, a timeout, cancellation):
+ *   returns its status, `*event_out` untouched, `*err_out` (when not NULL) set; later calls
+ *   return the same status again.
+ *
+ * `stream` and `event_out` must not be NULL. `err_out` may be NULL.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream no other thread is using; `event_out` is NULL or valid
+ * for writing one pointer; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_stream_next(struct bedrock_stream_converse_stream *stream,
+                                                          const struct bedrock_stream_converse_event **event_out,
+                                                          struct bedrock_stream_error **err_out);
+
+/**
+ * Free a ConverseStream stream, closing its connection if it did not end. `stream` may be
+ * NULL (nothing happens). Events obtained from the stream are invalid afterwards.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a stream from `bedrock_stream_client_converse_stream_open` not freed yet
+ * and not in use by another thread.
+ */
+void bedrock_stream_converse_stream_free(struct bedrock_stream_converse_stream *stream);
+
+/**
+ * The `x-amzn-RequestId` of the response, or NULL when the service sent none (or `stream` is
+ * NULL). NUL-terminated; valid until `bedrock_stream_converse_stream_free`.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream no other thread is using.
+ */
+const char *bedrock_stream_converse_stream_request_id(const struct bedrock_stream_converse_stream *stream);
+
+/**
+ * Create an empty accumulator. `accumulator_out` must not be NULL; on success it receives an
+ * accumulator the caller frees with `bedrock_stream_converse_accumulator_free`. `err_out` may
+ * be NULL; `*err_out` is set only on failure.
+ *
+ * # Safety
+ *
+ * `accumulator_out` is NULL or valid for writing one pointer; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_accumulator_new(struct bedrock_stream_converse_accumulator **accumulator_out,
+                                                              struct bedrock_stream_error **err_out);
+
+/**
+ * Fold in one event (call it for every event of the stream, in order, typically from the
+ * callback or after each `bedrock_stream_converse_stream_next`). Events of types this library
+ * does not know are kept, never an error.
+ *
+ * Fails with `BEDROCK_STREAM_STATUS_PROTOCOL` when the events contradict each other (a delta of
+ * one kind for a block of another, a tool use whose joined input is not JSON...).
+ * `accumulator` and `event` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure.
+ *
+ * # Safety
+ *
+ * `accumulator` is NULL or a live accumulator no other thread uses; `event` is NULL or an
+ * event lent by this library and still valid; `err_out` is NULL or valid for writing one
+ * pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_accumulator_push(struct bedrock_stream_converse_accumulator *accumulator,
+                                                               const struct bedrock_stream_converse_event *event,
+                                                               struct bedrock_stream_error **err_out);
+
+/**
+ * Finish the message from the events pushed so far (normally after the stream ended with
+ * `BEDROCK_STREAM_STATUS_OK`). On success `*message_out` receives the message, which the caller
+ * frees with `bedrock_stream_converse_message_free`; the accumulator is then empty again,
+ * ready for the next response. Fails with `BEDROCK_STREAM_STATUS_PROTOCOL` when the events do
+ * not make a message (a tool use's input is not JSON...).
+ *
+ * `accumulator` and `message_out` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure.
+ *
+ * # Safety
+ *
+ * `accumulator` is NULL or a live accumulator no other thread uses; `message_out` is NULL or
+ * valid for writing one pointer; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_accumulator_finish(struct bedrock_stream_converse_accumulator *accumulator,
+                                                                 struct bedrock_stream_converse_message **message_out,
+                                                                 struct bedrock_stream_error **err_out);
+
+/**
+ * Free an accumulator. `accumulator` may be NULL (nothing happens).
+ *
+ * # Safety
+ *
+ * `accumulator` is NULL or an accumulator from this library not freed yet.
+ */
+void bedrock_stream_converse_accumulator_free(struct bedrock_stream_converse_accumulator *accumulator);
+
+/**
+ * Free a message. `message` may be NULL (nothing happens). Pointers obtained from it are
+ * invalid afterwards.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a message from this library not freed yet.
+ */
+void bedrock_stream_converse_message_free(struct bedrock_stream_converse_message *message);
+
+/**
+ * `stopReason` as on the wire (`"end_turn"`, `"tool_use"`, `"max_tokens"`, ...), or NULL when
+ * the stream had no `messageStop` (or `message` is NULL). Compare with `"tool_use"` to know
+ * whether the model asks for tools. NUL-terminated, valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+const char *bedrock_stream_converse_message_stop_reason(const struct bedrock_stream_converse_message *message);
+
+/**
+ * The text of all `text` blocks, concatenated (UTF-8). Empty when there is none or `message`
+ * is NULL. Not NUL-terminated; valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+struct bedrock_stream_bytes bedrock_stream_converse_message_text(const struct bedrock_stream_converse_message *message);
+
+/**
+ * `usage`: returns true and, when `usage_out` is not NULL, writes it. Returns false when the
+ * stream had no `metadata` event (or `message` is NULL), writing all zeros.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message; `usage_out` is NULL or valid for writing one
+ * `bedrock_stream_converse_usage`.
+ */
+bool bedrock_stream_converse_message_usage(const struct bedrock_stream_converse_message *message,
+                                           struct bedrock_stream_converse_usage *usage_out);
+
+/**
+ * `metrics.latencyMs`: returns true and writes it to `*latency_ms_out` (when not NULL); false
+ * when absent or `message` is NULL (`*latency_ms_out` untouched).
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message; `latency_ms_out` is NULL or valid for writing one
+ * `uint64_t`.
+ */
+bool bedrock_stream_converse_message_latency_ms(const struct bedrock_stream_converse_message *message,
+                                                uint64_t *latency_ms_out);
+
+/**
+ * The `x-amzn-RequestId` of a Converse response, or NULL (a message from the accumulator, or
+ * none sent, or `message` NULL; for a stream see `bedrock_stream_converse_stream_request_id`).
+ * NUL-terminated, valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+const char *bedrock_stream_converse_message_request_id(const struct bedrock_stream_converse_message *message);
+
+/**
+ * The whole answer as JSON text, under the ConverseResponse member names: `output.message`,
+ * `stopReason`, `usage`, `metrics`, and when present `additionalModelResponseFields`,
+ * `trace`, `performanceConfig`, `serviceTier` (for a stream: what its `messageStop` and
+ * `metadata` events said). The way to read what has no accessor. Union members this library
+ * does not know are included as received; other unknown members are not. Empty when
+ * `message` is NULL. Not NUL-terminated; valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+struct bedrock_stream_bytes bedrock_stream_converse_message_json(const struct bedrock_stream_converse_message *message);
+
+/**
+ * The number of content blocks of the message (0 when `message` is NULL, or when a Converse
+ * answer's `output` is a member this library does not know: see
+ * `bedrock_stream_converse_message_json`).
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+size_t bedrock_stream_converse_message_block_count(const struct bedrock_stream_converse_message *message);
+
+/**
+ * The kind of block `index` (0-based); `BEDROCK_STREAM_CONVERSE_BLOCK_KIND_NONE` when out of
+ * range or `message` is NULL.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+bedrock_stream_converse_block_kind bedrock_stream_converse_message_block_kind(const struct bedrock_stream_converse_message *message,
+                                                                              size_t index);
+
+/**
+ * The text of block `index`: a TEXT block's text, a REASONING block's reasoning, a CITATIONS
+ * block's generated text (UTF-8). Empty for other kinds, an index out of range or a NULL
+ * `message`. Not NUL-terminated; valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+struct bedrock_stream_bytes bedrock_stream_converse_message_block_text(const struct bedrock_stream_converse_message *message,
+                                                                       size_t index);
+
+/**
+ * The `toolUseId` of a TOOL_USE (or TOOL_RESULT) block `index`, else NULL. Pass it to
+ * `bedrock_stream_converse_request_add_tool_result_json` with the tool's result.
+ * NUL-terminated, valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+const char *bedrock_stream_converse_message_block_tool_use_id(const struct bedrock_stream_converse_message *message,
+                                                              size_t index);
+
+/**
+ * The tool `name` of a TOOL_USE block `index`, else NULL. NUL-terminated, valid as long as
+ * the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+const char *bedrock_stream_converse_message_block_tool_use_name(const struct bedrock_stream_converse_message *message,
+                                                                size_t index);
+
+/**
+ * The input of a TOOL_USE block `index` as JSON text (the model's fragments joined and
+ * checked; compact, with non-ASCII characters as UTF-8), e.g. `{"city":"Zürich"}`. Empty for
+ * other kinds. Not NUL-terminated; valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+struct bedrock_stream_bytes bedrock_stream_converse_message_block_tool_use_input(const struct bedrock_stream_converse_message *message,
+                                                                                 size_t index);
+
+/**
+ * The signature of a REASONING block `index` (send it back unchanged: appending the message
+ * does), or NULL when the block has none or is not a REASONING block. NUL-terminated, valid
+ * as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+const char *bedrock_stream_converse_message_block_reasoning_signature(const struct bedrock_stream_converse_message *message,
+                                                                      size_t index);
+
+/**
+ * The encrypted bytes of a REDACTED_REASONING block `index` (decoded from base64). Empty for
+ * other kinds. Not NUL-terminated; valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+struct bedrock_stream_bytes bedrock_stream_converse_message_block_redacted_reasoning(const struct bedrock_stream_converse_message *message,
+                                                                                     size_t index);
+
+/**
+ * Block `index` as JSON text, as on the wire (e.g. `{"toolUse":{"toolUseId":...}}`): the way
+ * to read any kind, including OTHER. Empty for an index out of range or a NULL `message`. Not
+ * NUL-terminated; valid as long as the message.
+ *
+ * # Safety
+ *
+ * `message` is NULL or a live message.
+ */
+struct bedrock_stream_bytes bedrock_stream_converse_message_block_json(const struct bedrock_stream_converse_message *message,
+                                                                       size_t index);
+
+/**
+ * Append `message` (a copy of it, the model's own turn, reasoning signatures included) to the
+ * request's conversation: the next turn. Then start the user's answer with
+ * `bedrock_stream_converse_request_add_message(request, "user", ...)` and add a tool result per
+ * tool use. `message` stays valid and owned by the caller.
+ *
+ * Fails with `BEDROCK_STREAM_STATUS_INVALID_INPUT` when the message has no content this
+ * library can send (a Converse answer whose `output` is a member it does not know).
+ * `request` and `message` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `message` is NULL or a live
+ * message; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_append_message(struct bedrock_stream_converse_request *request,
+                                                                     const struct bedrock_stream_converse_message *message,
+                                                                     struct bedrock_stream_error **err_out);
+
+/**
+ * Converse (not streamed): send `request` and return the whole answer once it is in, as a
+ * message (`bedrock_stream_converse_message_*` accessors: blocks, stop reason, usage,
+ * latency, request id, the whole response as JSON). Retried like a stream that delivered
+ * nothing; cancellable through `cancel` (NULL, or one handle per call) from any thread.
+ *
+ * `client`, `request` and `message_out` must not be NULL. On success `*message_out` receives
+ * a message the caller frees with `bedrock_stream_converse_message_free`. `err_out` may be
+ * NULL; `*err_out` is set only on failure. Thread-safe like `bedrock_stream_client_invoke`.
+ *
+ * # Safety
+ *
+ * `client`, `request` and `cancel` are NULL or live handles of this library; `message_out` is
+ * NULL or valid for writing one pointer; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_client_converse(const struct bedrock_stream_client *client,
+                                                     const struct bedrock_stream_converse_request *request,
+                                                     const struct bedrock_stream_cancel *cancel,
+                                                     struct bedrock_stream_converse_message **message_out,
+                                                     struct bedrock_stream_error **err_out);
+
+/**
+ * InvokeModel (not streamed): send `request` (the same request object as the streaming
+ * calls: model id, the model's own JSON body and the optional headers) and return the model's
+ * whole answer once it is in. Retried like a stream that delivered nothing; cancellable
+ * through `cancel` (NULL, or one handle per call).
+ *
+ * `client`, `request` and `response_out` must not be NULL. On success `*response_out`
+ * receives a response the caller frees with `bedrock_stream_invoke_response_free`. `err_out`
+ * may be NULL; `*err_out` is set only on failure. Thread-safe like
+ * `bedrock_stream_client_invoke`.
+ *
+ * # Safety
+ *
+ * `client`, `request` and `cancel` are NULL or live handles of this library; `response_out`
+ * is NULL or valid for writing one pointer; `err_out` is NULL or valid for writing one
+ * pointer.
+ */
+bedrock_stream_status bedrock_stream_client_invoke_model(const struct bedrock_stream_client *client,
+                                                         const struct bedrock_stream_request *request,
+                                                         const struct bedrock_stream_cancel *cancel,
+                                                         struct bedrock_stream_invoke_response **response_out,
+                                                         struct bedrock_stream_error **err_out);
+
+/**
+ * Free an InvokeModel response. `response` may be NULL (nothing happens).
+ *
+ * # Safety
+ *
+ * `response` is NULL or a response from this library not freed yet.
+ */
+void bedrock_stream_invoke_response_free(struct bedrock_stream_invoke_response *response);
+
+/**
+ * `body`: the model's answer, byte for byte (usually JSON in the model's own format). Empty
+ * when `response` is NULL. Not NUL-terminated; valid as long as the response.
+ *
+ * # Safety
+ *
+ * `response` is NULL or a live response.
+ */
+struct bedrock_stream_bytes bedrock_stream_invoke_response_body(const struct bedrock_stream_invoke_response *response);
+
+/**
+ * `contentType` (`Content-Type`): the MIME type of the body, or NULL when absent (or
+ * `response` is NULL). NUL-terminated, valid as long as the response.
+ *
+ * # Safety
+ *
+ * `response` is NULL or a live response.
+ */
+const char *bedrock_stream_invoke_response_content_type(const struct bedrock_stream_invoke_response *response);
+
+/**
+ * The `x-amzn-RequestId` of the response, or NULL when absent (or `response` is NULL).
+ * NUL-terminated, valid as long as the response.
+ *
+ * # Safety
+ *
+ * `response` is NULL or a live response.
+ */
+const char *bedrock_stream_invoke_response_request_id(const struct bedrock_stream_invoke_response *response);
+
+/**
+ * `performanceConfigLatency` (`X-Amzn-Bedrock-PerformanceConfig-Latency`): `"standard"` or
+ * `"optimized"`, or NULL when the service did not say (or `response` is NULL).
+ * NUL-terminated, valid as long as the response.
+ *
+ * # Safety
+ *
+ * `response` is NULL or a live response.
+ */
+const char *bedrock_stream_invoke_response_performance_config_latency(const struct bedrock_stream_invoke_response *response);
+
+/**
+ * `serviceTier` (`X-Amzn-Bedrock-Service-Tier`): `"priority"`, `"default"`, `"flex"` or
+ * `"reserved"`, or NULL when the service did not say (or `response` is NULL). NUL-terminated,
+ * valid as long as the response.
+ *
+ * # Safety
+ *
+ * `response` is NULL or a live response.
+ */
+const char *bedrock_stream_invoke_response_service_tier(const struct bedrock_stream_invoke_response *response);
 
 /**
  * Free an error object. `err` may be NULL (nothing happens). The error and every string

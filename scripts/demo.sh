@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bedrock-stream demo, on this machine only (no AWS account needed):
 #
-#   1. builds the `bedrock-stream` tool (cargo build --features cli),
+#   1. builds the `bedrock-stream` tool and the C library (one cargo build --features cli),
 #   2. starts the local Bedrock Runtime emulator on a free port, in the background,
 #   3. streams an answer with `bedrock-stream chat` so you watch the text arrive,
 #   4. builds and runs the C example `examples-c/stream.c` the same way (Claude model ids),
@@ -64,9 +64,10 @@ trap 'exit 143' TERM
 if [ "${DEMO_SKIP_BUILD:-0}" = 1 ]; then
     bin="${BEDROCK_STREAM_BIN:-$target_dir/debug/bedrock-stream}"
 else
-    step "Building bedrock-stream (cargo build --features cli --bin bedrock-stream)"
+    step "Building bedrock-stream and the C library (cargo build --features cli --bin bedrock-stream --lib)"
     note "The first build compiles about 100 crates: a few minutes on a small machine; cargo shows its progress."
-    "$cargo" build --features cli --bin bedrock-stream
+    # One build, one feature set: the C example below links the library built here.
+    "$cargo" build --features cli --bin bedrock-stream --lib
     bin="$target_dir/debug/bedrock-stream"
 fi
 if [ ! -x "$bin" ]; then
@@ -93,8 +94,8 @@ if [ ! -s "$workdir/endpoint" ]; then
     exit 1
 fi
 endpoint="$(cat "$workdir/endpoint")"
-note "listening on $endpoint; a client only needs these variables:"
-grep '^export ' "$workdir/emulator.out" | sed 's/^/    /' >&2
+note "listening on $endpoint; a client only needs these variables (and no leftover token):"
+grep '^unset \|^export ' "$workdir/emulator.out" | sed 's/^/    /' >&2
 
 # Exactly what the emulator printed, and nothing from a real AWS setup.
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK AWS_ENDPOINT_URL
@@ -117,8 +118,9 @@ elif [ ! -f examples-c/stream.c ]; then
 elif [[ "$model_id" != *anthropic.claude* ]]; then
     note "examples-c/stream.c builds Claude requests only: skipping it for $model_id"
 else
-    step "Building the C example (cargo build --lib, make -C examples-c build/stream)"
-    "$cargo" build --lib
+    step "Building the C example (make -C examples-c build/stream)"
+    # Built in step 1 already (the same features: nothing to do), unless DEMO_SKIP_BUILD=1.
+    "$cargo" build --features cli --lib
     if [ -f examples-c/Makefile ]; then
         make --no-print-directory -C examples-c LIBDIR="$target_dir/debug" build/stream >&2
         c_bin="$root/examples-c/build/stream"
@@ -140,5 +142,5 @@ ${bold}Against real Amazon Bedrock${reset}: leave AWS_ENDPOINT_URL_BEDROCK_RUNTI
 AWS_REGION (e.g. us-east-1) and your credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
 AWS_PROFILE, or a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK), and use a model id your account
 has access to, e.g.:
-    bedrock-stream chat --model-id us.anthropic.claude-3-5-haiku-20241022-v1:0 "Hello"
+    cargo run --features cli -- chat --model-id us.anthropic.claude-3-5-haiku-20241022-v1:0 "Hello"
 EOF

@@ -3,7 +3,9 @@
 # the letter.
 #
 #   1. The README's C program (the block marked `<!-- test-install: program -->`) compiles with
-#      -Wall -Wextra -Werror -pedantic as C99 and as C++17.
+#      -Wall -Wextra -Werror -pedantic as C99 and as C++17; the C++ object is linked by the
+#      shared, static, fully static and no-install routes as well, and run once with an
+#      application-inference-profile ARN as its model id (the family read from the chunks).
 #   2. The README's linking commands run as printed, with HOME a temporary directory (so
 #      $HOME/.local is a fresh prefix) and the repository reached as $HOME/src/bedrock-stream:
 #      install, then the shared, static, fully static and no-install routes, then CMake with
@@ -14,7 +16,11 @@
 #   4. The CMake package still works after a DESTDIR install moved elsewhere, and
 #      examples-c/stream.c builds from the installed pkg-config file alone.
 #
-# Needs: cargo, make, cc, c++, pkg-config, cmake, GNU binutils (ld, objcopy, nm, readelf).
+#   5. The README's program, from the installed release library, runs under valgrind over HTTP
+#      and HTTPS with the installed suppressions file (valgrind.supp): 0 errors, no leak.
+#
+# Needs: cargo, make, cc, c++, pkg-config, cmake, GNU binutils (ld, objcopy, nm, readelf),
+# valgrind.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,11 +31,12 @@ major="${version%%.*}"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/bedrock-stream-install.XXXXXX")"
 emulator_pid=""
+tls_emulator_pid=""
 cleanup() {
-    if [ -n "$emulator_pid" ]; then
-        kill "$emulator_pid" 2>/dev/null || true
-        wait "$emulator_pid" 2>/dev/null || true
-    fi
+    for pid in $emulator_pid $tls_emulator_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -39,7 +46,7 @@ fail() {
     echo "test-install: FAILED: $*" >&2
     exit 1
 }
-for tool in make cc c++ pkg-config cmake ld objcopy nm readelf; do
+for tool in make cc c++ pkg-config cmake ld objcopy nm readelf valgrind; do
     command -v "$tool" >/dev/null 2>&1 || fail "\`$tool\` is not installed (.ci/run installs it)"
 done
 
@@ -129,6 +136,34 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 c++ hello-cxx.o -o hello-cxx $(pkg-config --libs bedrock_stream) \
     -Wl,-rpath,"$(pkg-config --variable=libdir bedrock_stream)"
 expect_answer ./hello-cxx
+# A model id that names no family (an application inference profile ARN): the family is
+# recognised from the chunks, so the program still prints the answer.
+expect_answer ./hello-cxx "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3"
+
+step "valgrind on the release library, with the installed suppressions file"
+supp="$prefix/share/bedrock_stream/valgrind.supp"
+test -f "$supp" || fail "make install did not install $supp"
+"$root/target/debug/bedrock-stream" emulator --port 0 --tls --ca-file "$tmp/ca.pem" \
+    --endpoint-file "$tmp/endpoint-tls" >/dev/null 2>"$tmp/emulator-tls.log" &
+tls_emulator_pid=$!
+for _ in $(seq 1 300); do
+    [ -s "$tmp/endpoint-tls" ] && break
+    kill -0 "$tls_emulator_pid" 2>/dev/null || fail "the TLS emulator exited: $(cat "$tmp/emulator-tls.log")"
+    sleep 0.1
+done
+[ -s "$tmp/endpoint-tls" ] || fail "the TLS emulator did not start within 30 s"
+# The README's valgrind command as printed (--error-exitcode: any error fails), over HTTP and
+# over HTTPS, where ring's AES-GCM assembly gives the false positives the file suppresses.
+[ "$(readme valgrind)" = 1 ] || fail "./hello under valgrind (HTTP) did not print the answer"
+(
+    export AWS_ENDPOINT_URL_BEDROCK_RUNTIME="$(cat "$tmp/endpoint-tls")" AWS_CA_BUNDLE="$tmp/ca.pem"
+    [ "$(readme valgrind)" = 1 ] || fail "./hello under valgrind (HTTPS) did not print the answer"
+    grep -q "ERROR SUMMARY: 0 errors" "$tmp/readme.err" || fail "valgrind: $(cat "$tmp/readme.err")"
+    # For the record: what the file suppresses.
+    valgrind --log-file="$tmp/valgrind.log" ./hello >/dev/null
+    echo "valgrind ./hello over HTTPS: 0 errors with $supp; without it:" \
+        "$(grep -o 'ERROR SUMMARY: .*' "$tmp/valgrind.log")" >&2
+)
 
 step "README: the static archive, and a fully static executable"
 [ "$(readme static)" = 2 ] || fail "./hello (static) did not print the answer twice"
@@ -139,12 +174,21 @@ echo "fully static hello: $file_type, no NEEDED, no interpreter" >&2
 cc hello.c -o hello-archive $(pkg-config --cflags --libs bedrock_stream_static)
 case " $(needed hello-archive)" in *libbedrock_stream*) fail "hello-archive needs the .so" ;; esac
 expect_answer ./hello-archive
+c++ hello-cxx.o -o hello-cxx-archive $(pkg-config --libs bedrock_stream_static)
+case " $(needed hello-cxx-archive)" in *libbedrock_stream*) fail "hello-cxx-archive needs the .so" ;; esac
+expect_answer ./hello-cxx-archive
+c++ -static hello-cxx.o -o hello-cxx-static $(pkg-config --static --libs bedrock_stream)
+[ -z "$(needed hello-cxx-static)" ] || fail "the fully static hello-cxx needs: $(needed hello-cxx-static)"
+expect_answer ./hello-cxx-static
 
 step "README: without installing (make lib; target/release)"
 rm -f hello "$root/target/release/libbedrock_stream.so.$major" # make lib must make it
 [ "$(readme no-install)" = 1 ] || fail "./hello (no install) did not print the answer"
 case " $(needed hello)" in *" libbedrock_stream.so.$major "*) ;; *) fail "hello (no install) needs: $(needed hello)" ;; esac
 test -L "$root/target/release/libbedrock_stream.so.$major"
+c++ hello-cxx.o -o hello-cxx-tree -L"$root/target/release" -lbedrock_stream \
+    -Wl,-rpath,"$root/target/release"
+expect_answer ./hello-cxx-tree
 
 step "README: CMake, with each imported target"
 for target in bedrock_stream bedrock_stream_static; do

@@ -383,7 +383,7 @@ pub(crate) fn validate_model_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-fn validate_guardrail_version(v: &str) -> Result<()> {
+pub(crate) fn validate_guardrail_version(v: &str) -> Result<()> {
     let ok = v == "DRAFT"
         || (!v.is_empty()
             && v.len() <= 8

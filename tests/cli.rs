@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use bedrock_stream::emulator::{Emulator, ModelFamily};
+use bedrock_stream::emulator::{self, Emulator, ModelFamily};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bedrock-stream");
@@ -158,7 +158,7 @@ fn run_with_stdin(cmd: &mut Command, args: &[&str], stdin: Option<&[u8]>) -> Run
 }
 
 fn claude_body() -> Vec<u8> {
-    ModelFamily::Claude.example_body("Hello there")
+    ModelFamily::AnthropicClaude.example_body("Hello there")
 }
 
 /// `invoke --model-id MODEL --body FILE ARGS...`
@@ -495,7 +495,7 @@ fn a_bad_command_line_exits_2_with_nothing_on_stdout() {
 #[test]
 fn chat_builds_each_family_body_and_streams_the_text_with_a_summary() {
     let emu = Emulator::builder().start().unwrap();
-    for family in ModelFamily::ALL {
+    for family in emulator::families() {
         let model = family.example_model_id();
         let r = run(
             &mut at(&emu),
@@ -525,7 +525,7 @@ fn chat_builds_each_family_body_and_streams_the_text_with_a_summary() {
         assert!(r.stderr.contains("stop reason "), "{model}\n{r}");
     }
     let recorded = emu.requests();
-    assert_eq!(recorded.len(), ModelFamily::ALL.len());
+    assert_eq!(recorded.len(), emulator::families().count());
     for req in recorded {
         assert_eq!(req.status, 200, "{:?}", req.model_id);
         let body: Value = serde_json::from_slice(&req.body).unwrap();
@@ -538,7 +538,7 @@ fn chat_builds_each_family_body_and_streams_the_text_with_a_summary() {
 #[test]
 fn chat_max_tokens_lands_in_each_family_limit_field() {
     let emu = Emulator::builder().text_chunks(8).start().unwrap();
-    for family in ModelFamily::ALL {
+    for family in emulator::families() {
         let model = family.example_model_id();
         let r = run(
             &mut at(&emu),
@@ -584,7 +584,7 @@ fn chat_reads_the_prompt_from_stdin_and_uses_the_system_prompt() {
 #[test]
 fn chat_print_body_sends_nothing() {
     let emu = Emulator::builder().start().unwrap();
-    for family in ModelFamily::ALL {
+    for family in emulator::families() {
         let r = run(
             &mut at(&emu),
             &[
@@ -762,7 +762,7 @@ fn invoke_recognises_every_family_from_its_chunks_under_an_arn() {
     // shapes, for every family the emulator serves.
     let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3";
     let scratch = Scratch::new();
-    for family in ModelFamily::ALL {
+    for family in emulator::families() {
         let emu = Emulator::builder()
             .default_family(family)
             .text_chunks(6)
@@ -1847,10 +1847,10 @@ impl EmulatorProcess {
             .unwrap()
             .trim()
             .to_owned();
-        // The banner is complete before the endpoint file appears.
+        // The banner is complete before the endpoint file appears; `# faults:` is its last line.
         let mut banner = String::new();
         let mut out = BufReader::new(child.stdout.take().unwrap());
-        while !banner.contains("AWS_SECRET_ACCESS_KEY") {
+        while !banner.contains("\n# faults: ") {
             let mut line = String::new();
             assert!(
                 out.read_line(&mut line).unwrap() > 0,
@@ -1917,6 +1917,13 @@ fn emulator_prints_the_variables_that_point_a_client_at_it() {
         emu.banner
     );
     assert_eq!(exports[0].1, emu.endpoint);
+    // The command it suggests runs this very binary (`cargo run` does not put it on the PATH).
+    assert!(
+        emu.banner
+            .contains(&format!("# then: {BIN} chat --model-id ")),
+        "{}",
+        emu.banner
+    );
     // Exactly what the banner says, and nothing else, makes a working client.
     let mut cmd = bare();
     for (k, v) in &exports {
@@ -2127,8 +2134,19 @@ fn demo_shows_the_build_progress() {
         "{r}"
     );
     assert!(r.stderr.contains("a few minutes"), "{r}");
+    // The variables shown clear a real setup's leftover tokens first.
+    assert!(
+        r.stderr.contains(
+            "unset AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK\n    export AWS_ENDPOINT_URL"
+        ),
+        "{r}"
+    );
     let calls = fs::read_to_string(&calls).unwrap();
-    assert!(calls.contains("build --features cli"), "{calls}");
+    // The tool and the C example's library in one build (one feature set).
+    assert!(
+        calls.contains("build --features cli --bin bedrock-stream --lib"),
+        "{calls}"
+    );
     assert!(
         !calls.contains("--quiet"),
         "cargo must show its progress: {calls}"

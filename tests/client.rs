@@ -115,9 +115,8 @@ fn every_family_streams_its_answer_and_the_text_reassembles() {
     ];
     for id in ids {
         let family = ModelFamily::from_model_id(id);
-        let body = bedrock_stream::emulator::ModelFamily::from_model_id(id)
-            .expect("emulator knows the family")
-            .example_body(PROMPT);
+        assert_ne!(family, ModelFamily::Unknown, "{id}");
+        let body = family.example_body(PROMPT);
         let mut s = c
             .invoke_model_with_response_stream(&InvokeRequest::new(id, body))
             .unwrap();

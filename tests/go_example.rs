@@ -1,18 +1,20 @@
 //! The Go package of `examples-c/go/` (cgo over `libbedrock_stream.so`), used the way a Go
 //! developer would: the library is installed into a prefix (`make install`, from the debug
-//! build), and a module outside the repository requires the package by its module path
-//! (`replace` to this checkout in that test module only) and builds with nothing but
-//! pkg-config. There `go vet` is clean, the package's tests and examples pass against the
-//! emulator started in this process (with `GODEBUG=cgocheck=2`, and the concurrency tests
-//! under `-race`), the README's Quick start program runs, and `cmd/stream` prints what the
-//! Rust API reads for the same request, reports failures with their details and stops on
-//! Ctrl-C. In the repository, `gofmt` is clean and `go vet -tags bedrockstream_intree` too.
+//! build), and a module outside the repository gets the package by its module path with
+//! `go get` (from a module proxy in a directory, `GOPROXY=file://...`, that serves this
+//! checkout's `examples-c/go` as the zip Go would download from a tag; no `replace`) and
+//! builds with nothing but pkg-config. There `go vet` is clean, the package's tests and
+//! examples pass against the emulator started in this process (with cgocheck=2, and the
+//! concurrency tests under `-race`), the README's Quick start program runs, and `cmd/stream`
+//! (`go install ...@latest`, as the README says) prints what the Rust API reads for the same
+//! request, reports failures with their details and stops on Ctrl-C. In the repository,
+//! `gofmt` is clean and `go vet -tags bedrockstream_intree` too.
 //!
 //! `cargo test --features emulator --test go_example` (needs `go` >= 1.19, a C compiler,
 //! `make` and `pkg-config`). Without `go` on PATH the tests fail, unless
 //! `BEDROCK_STREAM_SKIP_GO=1`, which skips them on a line `cargo test` shows. Go writes only
 //! below `target/<profile>/go/` (build cache, GOPATH, the prefix, the user module, the
-//! binaries); no network is used (`GOPROXY=off`; the package has no dependencies).
+//! binaries, the module proxy); no network is used (the package has no dependencies).
 #![cfg(feature = "emulator")]
 
 mod common;
@@ -107,13 +109,22 @@ fn go_command(program: &str) -> Command {
 }
 
 /// A `go` command in the user module ([`user_module`]), outside the repository: the package
-/// comes by its module path and links with pkg-config against the installed prefix
-/// ([`prefix`]); programs find the library through `LD_LIBRARY_PATH`, as the README says.
+/// comes by its module path from the module proxy ([`module_proxy`]) and links with
+/// pkg-config against the installed prefix ([`prefix`]); programs find the library through
+/// `LD_LIBRARY_PATH`, as the README says.
 fn user_command(program: &str) -> Command {
+    let mut cmd = user_env(program);
+    cmd.current_dir(user_module())
+        .env("GOFLAGS", "-mod=mod -buildvcs=false -p=2");
+    cmd
+}
+
+/// [`go_env`] as a user has it: the module proxy instead of the network, pkg-config and the
+/// loader pointed at the installed prefix.
+fn user_env(program: &str) -> Command {
     let prefix = prefix();
     let mut cmd = go_env(program);
-    cmd.current_dir(user_module())
-        .env("GOFLAGS", "-mod=mod -buildvcs=false -p=2")
+    cmd.env("GOPROXY", format!("file://{}", module_proxy().display()))
         .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
         .env("LD_LIBRARY_PATH", prefix.join("lib"));
     cmd
@@ -180,25 +191,140 @@ fn prefix() -> &'static Path {
     })
 }
 
-/// A module outside the repository, as a user creates it: `go.mod` requires the package by
-/// its module path (the `replace` stands in for the network), `main.go` is the README's
-/// Quick start program, copied from examples-c/go/README.md.
+/// The version the module proxy serves the package as: the crate's (the Go module is
+/// tagged `examples-c/go/v<version>` with the crate's `v<version>`).
+fn module_version() -> String {
+    format!("v{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Go's module zip maker for [`module_proxy`]: the rules of `go mod download`'s zips (every
+/// regular file below the module's directory, except VCS directories and directories that
+/// hold another module), with Go's own archive/zip.
+const MODZIP_GO: &str = r#"package main
+
+import (
+	"archive/zip"
+	"io/fs"
+	"log"
+	"os"
+	"path/filepath"
+)
+
+// modzip DIR MODULE@VERSION OUT.zip
+func main() {
+	dir, prefix, out := os.Args[1], os.Args[2]+"/", os.Args[3]
+	f, err := os.Create(out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	w := zip.NewWriter(f)
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", ".hg", ".svn", ".bzr", "vendor":
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); rel != "." && err == nil {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		zw, err := w.Create(prefix + filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		_, err = zw.Write(data)
+		return err
+	})
+	if err == nil {
+		err = w.Close()
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+"#;
+
+/// A module proxy in a directory (`GOPROXY=file://...`, no network) that serves this
+/// checkout's `examples-c/go` as [`MODULE`] at [`module_version`]: what `go get` downloads
+/// from a tag of the repository. The module cache is emptied first, so that `go get` takes
+/// this checkout's files and not those of an earlier run.
+fn module_proxy() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let (ok, out) = output(go_env("go").args(["clean", "-modcache"]));
+        assert!(ok, "go clean -modcache failed:\n{out}");
+        let dir = go_dir().join("proxy");
+        let _ = std::fs::remove_dir_all(&dir);
+        let at_v = dir.join(MODULE).join("@v");
+        std::fs::create_dir_all(&at_v).unwrap();
+        let version = module_version();
+        std::fs::write(at_v.join("list"), format!("{version}\n")).unwrap();
+        std::fs::write(
+            at_v.join(format!("{version}.info")),
+            format!(r#"{{"Version":"{version}","Time":"2026-01-01T00:00:00Z"}}"#),
+        )
+        .unwrap();
+        std::fs::copy(
+            package_dir().join("go.mod"),
+            at_v.join(format!("{version}.mod")),
+        )
+        .unwrap();
+        let tool = go_dir().join("modzip.go");
+        std::fs::write(&tool, MODZIP_GO).unwrap();
+        let (ok, out) = output(
+            go_env("go")
+                .args(["run"])
+                .arg(&tool)
+                .arg(package_dir())
+                .arg(format!("{MODULE}@{version}"))
+                .arg(at_v.join(format!("{version}.zip"))),
+        );
+        assert!(ok, "making the module zip failed:\n{out}");
+        dir
+    })
+}
+
+/// A module outside the repository, as a user creates it: `go mod init`, `main.go` is the
+/// README's Quick start program (copied from examples-c/go/README.md), and `go get` adds the
+/// package by its module path, downloaded from [`module_proxy`] (no `replace`).
 fn user_module() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = go_dir().join("user");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("go.mod"),
-            format!(
-                "module example.com/user\n\ngo 1.19\n\nrequire {MODULE} v0.0.0\n\n\
-                 replace {MODULE} => {}\n",
-                package_dir().display()
-            ),
-        )
-        .unwrap();
         std::fs::write(dir.join("main.go"), readme_program()).unwrap();
+        for args in [
+            &["mod", "init", "example.com/user"][..],
+            &["get", &format!("{MODULE}@{}", module_version())][..],
+        ] {
+            let (ok, out) = output(user_env("go").current_dir(&dir).args(args));
+            assert!(ok, "go {args:?} failed:\n{out}");
+        }
+        let go_mod = std::fs::read_to_string(dir.join("go.mod")).unwrap();
+        assert!(
+            go_mod.contains(&format!("require {MODULE} {}", module_version()))
+                && !go_mod.contains("replace"),
+            "{go_mod}"
+        );
         dir
     })
 }
@@ -239,20 +365,20 @@ fn output(cmd: &mut Command) -> (bool, String) {
     )
 }
 
-/// `cmd/stream` built once in the user module by its import path, linked with the installed
-/// shared library through pkg-config.
+/// `cmd/stream` installed once as the README says (`go install MODULE/cmd/stream@latest`,
+/// outside any module), linked with the installed shared library through pkg-config.
 fn stream_program() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let exe = go_dir().join("bin/stream");
+        let bin = go_dir().join("bin");
         let (ok, out) = output(
-            user_command("go")
-                .args(["build", "-o"])
-                .arg(&exe)
-                .arg(format!("{MODULE}/cmd/stream")),
+            user_env("go")
+                .current_dir(go_dir())
+                .env("GOBIN", &bin)
+                .args(["install", &format!("{MODULE}/cmd/stream@latest")]),
         );
-        assert!(ok, "go build {MODULE}/cmd/stream failed:\n{out}");
-        exe
+        assert!(ok, "go install {MODULE}/cmd/stream@latest failed:\n{out}");
+        bin.join("stream")
     })
 }
 
@@ -475,6 +601,7 @@ const GO_TESTS: &[&str] = &[
     "TestCallbackErrorStopsTheStream",
     "TestGoroutinesShareOneClientWithoutMixingErrors",
     "TestUnknownEventsAreDelivered",
+    "TestMaxAttemptsBounds",
     "TestClosedClient",
     "TestEveryRequestMemberIsSent",
     "TestInvalidInputFailsBeforeSending",
@@ -492,17 +619,26 @@ const GO_TESTS: &[&str] = &[
 /// `go test` of the package from the user module (by module path, pkg-config), with
 /// cgocheck=2: every pointer passed to C is checked.
 fn go_test(emulator: &Emulator, args: &[&str]) -> String {
-    let (ok, out) = output(
-        user_command("go")
-            .args(["test", "-count=1", "-v", "-timeout", "300s"])
-            .args(args)
-            .arg(format!("{MODULE}/..."))
-            .env("GODEBUG", "cgocheck=2")
-            .env("BEDROCK_STREAM_TEST_ENDPOINT", emulator.endpoint_url()),
-    );
+    let mut cmd = user_command("go");
+    cmd.args(["test", "-count=1", "-v", "-timeout", "300s"])
+        .args(args)
+        .arg(format!("{MODULE}/..."))
+        .env("BEDROCK_STREAM_TEST_ENDPOINT", emulator.endpoint_url());
+    cgocheck2(&mut cmd);
+    let (ok, out) = output(&mut cmd);
     assert!(ok, "go test {args:?} {MODULE}/... failed:\n{out}");
     assert!(!out.contains("--- SKIP"), "a Go test was skipped:\n{out}");
     out
+}
+
+/// Full cgo pointer checking: `GODEBUG=cgocheck=2` up to Go 1.20; from Go 1.21 on that
+/// setting is ignored, and the checks are compiled in with `GOEXPERIMENT=cgocheck2`.
+fn cgocheck2(cmd: &mut Command) {
+    if go_minor() >= 21 {
+        cmd.env("GOEXPERIMENT", "cgocheck2");
+    } else {
+        cmd.env("GODEBUG", "cgocheck=2");
+    }
 }
 
 #[test]

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -612,6 +613,33 @@ func TestUnknownEventsAreDelivered(t *testing.T) {
 	}
 }
 
+// WithMaxAttempts: 1 or less never retries; more than the C library's uint32 holds is the
+// most it holds, not a wrapped-around small number.
+func TestMaxAttemptsBounds(t *testing.T) {
+	noop := func(bedrockstream.Event) error { return nil }
+	attempts := func(opt bedrockstream.Option, ctx context.Context) *bedrockstream.Error {
+		t.Helper()
+		c := newClient(t, opt, bedrockstream.WithRetryBackoff(time.Millisecond, time.Millisecond))
+		return asError(t, c.Invoke(ctx, faulty("http=503", "x"), noop))
+	}
+	for _, n := range []int{-1, 0, 1} {
+		if e := attempts(bedrockstream.WithMaxAttempts(n), context.Background()); e.Attempts != 1 {
+			t.Errorf("WithMaxAttempts(%d): %d attempts", n, e.Attempts)
+		}
+	}
+	if e := attempts(bedrockstream.WithMaxAttempts(4), context.Background()); e.Attempts != 4 {
+		t.Errorf("WithMaxAttempts(4): %d attempts", e.Attempts)
+	}
+	if strconv.IntSize == 64 {
+		// 1<<32 + 2 wrapped around to 2 in a uint32; clamped, the retries go on until the
+		// client's retry quota (100 retries) is used up.
+		huge := int(uint64(1)<<32 + 2)
+		if e := attempts(bedrockstream.WithMaxAttempts(huge), context.Background()); e.Attempts <= 4 {
+			t.Errorf("WithMaxAttempts(1<<32 + 2): %v after %d attempts", e, e.Attempts)
+		}
+	}
+}
+
 func TestClosedClient(t *testing.T) {
 	c := newClient(t)
 	st, err := c.Open(context.Background(), &bedrockstream.Request{ModelID: model, Body: claude("outlive")})
@@ -780,11 +808,28 @@ func TestInvalidInputFailsBeforeSending(t *testing.T) {
 		{"empty model id", bedrockstream.Request{}, bedrockstream.StatusInvalidInput},
 		{"NUL in model id", bedrockstream.Request{ModelID: "a\x00b"}, bedrockstream.StatusInvalidInput},
 		{"invalid UTF-8", bedrockstream.Request{ModelID: model, ProjectIdentifier: "\xff"}, bedrockstream.StatusInvalidUTF8},
+		{"invalid UTF-8 in model id", bedrockstream.Request{ModelID: "ab\xc3("}, bedrockstream.StatusInvalidUTF8},
+		// json.Marshal would have sent U+FFFD in its place.
+		{"invalid UTF-8 in metadata", bedrockstream.Request{ModelID: model,
+			RequestMetadata: map[string]string{"team": "caf\xe9"}}, bedrockstream.StatusInvalidUTF8},
+		{"invalid UTF-8 in a metadata key", bedrockstream.Request{ModelID: model,
+			RequestMetadata: map[string]string{"\xe9": "x"}}, bedrockstream.StatusInvalidUTF8},
+	}
+	// The messages name the Go field, never the C parameter (model_id, project, ...).
+	messages := map[string]string{
+		"NUL in model id":                 "bedrockstream: INVALID_INPUT: Request.ModelID contains a NUL byte (at offset 1)",
+		"invalid UTF-8":                   "bedrockstream: INVALID_UTF8: Request.ProjectIdentifier is not valid UTF-8 (invalid byte at offset 0)",
+		"invalid UTF-8 in model id":       "bedrockstream: INVALID_UTF8: Request.ModelID is not valid UTF-8 (invalid byte at offset 2)",
+		"invalid UTF-8 in metadata":       `bedrockstream: INVALID_UTF8: Request.RequestMetadata["team"] is not valid UTF-8 (invalid byte at offset 3)`,
+		"invalid UTF-8 in a metadata key": "bedrockstream: INVALID_UTF8: a key of Request.RequestMetadata is not valid UTF-8 (invalid byte at offset 0)",
 	}
 	for _, tc := range cases {
 		err := c.Invoke(context.Background(), &tc.req, noop)
 		if e := asError(t, err); e.Status != tc.want || e.Message == "" || e.HTTPStatus != 0 {
 			t.Errorf("%s: %v (%+v)", tc.name, err, *e)
+		}
+		if want, ok := messages[tc.name]; ok && err.Error() != want {
+			t.Errorf("%s: message %q, want %q", tc.name, err, want)
 		}
 		if _, err := c.Open(context.Background(), &tc.req); !errors.Is(err, tc.want) {
 			t.Errorf("%s: Open: %v", tc.name, err)
@@ -815,6 +860,15 @@ func TestInvalidInputFailsBeforeSending(t *testing.T) {
 		{"missing CA file", bedrockstream.WithCAFile("/nonexistent/ca.pem"), bedrockstream.StatusConfig},
 		{"bad CA PEM", bedrockstream.WithCAPEM([]byte("no certificate here\n")), bedrockstream.StatusConfig},
 		{"NUL in region", bedrockstream.WithRegion("us\x00east"), bedrockstream.StatusInvalidInput},
+		{"invalid UTF-8 in region", bedrockstream.WithRegion("us-\xffeast"), bedrockstream.StatusInvalidUTF8},
+		{"invalid UTF-8 in the secret", bedrockstream.WithCredentials("AKID", "s3cr\xffet", ""), bedrockstream.StatusInvalidUTF8},
+	}
+	configMessages := map[string]string{
+		"negative timeout":        "bedrockstream: CONFIG: WithConnectTimeout must not be negative (got -1s)",
+		"NUL in region":           "bedrockstream: INVALID_INPUT: WithRegion contains a NUL byte (at offset 2)",
+		"invalid UTF-8 in region": "bedrockstream: INVALID_UTF8: WithRegion is not valid UTF-8 (invalid byte at offset 3)",
+		// The secret itself is never quoted.
+		"invalid UTF-8 in the secret": "bedrockstream: INVALID_UTF8: WithCredentials (secret access key) is not valid UTF-8 (invalid byte at offset 4)",
 	}
 	for _, tc := range configs {
 		c, err := bedrockstream.NewClient(bedrockstream.WithRegion("us-east-1"), tc.opt)
@@ -824,6 +878,9 @@ func TestInvalidInputFailsBeforeSending(t *testing.T) {
 		var e *bedrockstream.Error
 		if !errors.As(err, &e) || e.Status != tc.want || e.Message == "" {
 			t.Errorf("%s: %v", tc.name, err)
+		}
+		if want, ok := configMessages[tc.name]; ok && (err == nil || err.Error() != want) {
+			t.Errorf("%s: message %v, want %q", tc.name, err, want)
 		}
 	}
 }

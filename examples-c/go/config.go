@@ -8,8 +8,10 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -82,13 +84,16 @@ func WithReadIdleTimeout(d time.Duration) Option {
 // A context deadline does the same per call.
 func WithDeadline(d time.Duration) Option { return func(s *settings) { s.deadline = &d } }
 
-// WithMaxAttempts sets the attempts in all, the first one included (1 = never retry).
-// Default 3. Retries happen only before the first event.
+// WithMaxAttempts sets the attempts in all, the first one included (1, or less, = never
+// retry). Default 3. Retries happen only before the first event.
 func WithMaxAttempts(n int) Option {
 	return func(s *settings) {
-		v := uint32(0)
-		if n > 0 {
-			v = uint32(n)
+		v := uint32(1)
+		if n > 1 {
+			v = uint32(math.MaxUint32)
+			if uint64(n) < math.MaxUint32 {
+				v = uint32(n)
+			}
 		}
 		s.maxAttempts = &v
 	}
@@ -130,12 +135,34 @@ func WithUserAgentSuffix(suffix string) Option {
 	return func(s *settings) { s.userAgentSuffix = &suffix }
 }
 
-// cString copies s to C memory (free it with C.free); a NUL byte cannot be passed to C.
+// cString copies s to C memory (free it with C.free). A NUL byte cannot be passed to C,
+// and the library takes UTF-8 only: both are refused here, where the error can name the Go
+// field or option (what) rather than the C parameter.
 func cString(what, s string) (*C.char, error) {
-	if strings.IndexByte(s, 0) >= 0 {
-		return nil, localError(StatusInvalidInput, what+" contains a NUL byte")
+	if err := checkString(what, s); err != nil {
+		return nil, err
 	}
 	return C.CString(s), nil
+}
+
+// checkString refuses a string that C cannot take whole: one with a NUL byte (ErrInvalidInput)
+// or that is not valid UTF-8 (ErrInvalidUTF8). The value is never quoted: it may be a secret.
+func checkString(what, s string) error {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return localError(StatusInvalidInput, fmt.Sprintf("%s contains a NUL byte (at offset %d)", what, i))
+	}
+	if !utf8.ValidString(s) {
+		i := 0
+		for i < len(s) {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return localError(StatusInvalidUTF8, fmt.Sprintf("%s is not valid UTF-8 (invalid byte at offset %d)", what, i))
+	}
+	return nil
 }
 
 // setString calls a C setter that takes one string.
@@ -192,22 +219,22 @@ func applySettings(cfg *C.bedrock_stream_config, s *settings) error {
 		value *string
 		set   func(*C.char, **C.bedrock_stream_error) C.bedrock_stream_status
 	}{
-		{"region", s.region, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithRegion", s.region, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_region(cfg, v, e)
 		}},
-		{"endpoint", s.endpoint, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithEndpoint", s.endpoint, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_endpoint_url(cfg, v, e)
 		}},
-		{"profile", s.profile, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithProfile", s.profile, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_profile(cfg, v, e)
 		}},
-		{"bearer token", s.bearerToken, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithBearerToken", s.bearerToken, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_bearer_token(cfg, v, e)
 		}},
-		{"proxy", s.proxy, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithProxy", s.proxy, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_proxy(cfg, v, e)
 		}},
-		{"user agent suffix", s.userAgentSuffix, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithUserAgentSuffix", s.userAgentSuffix, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_user_agent_suffix(cfg, v, e)
 		}},
 	}
@@ -255,16 +282,16 @@ func applySettings(cfg *C.bedrock_stream_config, s *settings) error {
 		value *time.Duration
 		set   func(C.uint64_t, **C.bedrock_stream_error) C.bedrock_stream_status
 	}{
-		{"connect timeout", s.connectTimeout, func(v C.uint64_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithConnectTimeout", s.connectTimeout, func(v C.uint64_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_connect_timeout_ms(cfg, v, e)
 		}},
-		{"response headers timeout", s.responseHeadersTimeout, func(v C.uint64_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithResponseHeadersTimeout", s.responseHeadersTimeout, func(v C.uint64_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_response_headers_timeout_ms(cfg, v, e)
 		}},
-		{"read idle timeout", s.readIdleTimeout, func(v C.uint64_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithReadIdleTimeout", s.readIdleTimeout, func(v C.uint64_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_read_idle_timeout_ms(cfg, v, e)
 		}},
-		{"deadline", s.deadline, func(v C.uint64_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"WithDeadline", s.deadline, func(v C.uint64_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_deadline_ms(cfg, v, e)
 		}},
 	}
@@ -288,11 +315,11 @@ func applySettings(cfg *C.bedrock_stream_config, s *settings) error {
 		}
 	}
 	if s.backoffInitial != nil {
-		initial, err := millis("initial retry backoff", *s.backoffInitial)
+		initial, err := millis("WithRetryBackoff (initial)", *s.backoffInitial)
 		if err != nil {
 			return err
 		}
-		max, err := millis("maximum retry backoff", *s.backoffMax)
+		max, err := millis("WithRetryBackoff (max)", *s.backoffMax)
 		if err != nil {
 			return err
 		}
@@ -302,7 +329,7 @@ func applySettings(cfg *C.bedrock_stream_config, s *settings) error {
 		}
 	}
 	for _, path := range s.caFiles {
-		err := setString("CA file", path, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		err := setString("WithCAFile", path, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_config_set_ca_bundle_file(cfg, v, e)
 		})
 		if err != nil {
@@ -323,19 +350,19 @@ func applySettings(cfg *C.bedrock_stream_config, s *settings) error {
 }
 
 func setCredentials(cfg *C.bedrock_stream_config, s *settings) error {
-	akid, err := cString("access key id", s.accessKeyID)
+	akid, err := cString("WithCredentials (access key id)", s.accessKeyID)
 	if err != nil {
 		return err
 	}
 	defer C.free(unsafe.Pointer(akid))
-	secret, err := cString("secret access key", s.secretAccessKey)
+	secret, err := cString("WithCredentials (secret access key)", s.secretAccessKey)
 	if err != nil {
 		return err
 	}
 	defer C.free(unsafe.Pointer(secret))
 	var token *C.char
 	if s.sessionToken != "" {
-		if token, err = cString("session token", s.sessionToken); err != nil {
+		if token, err = cString("WithCredentials (session token)", s.sessionToken); err != nil {
 			return err
 		}
 		defer C.free(unsafe.Pointer(token))

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"strconv"
 	"unsafe"
 )
 
@@ -100,7 +101,7 @@ func (r *Request) build() (*C.bedrock_stream_request, error) {
 	if r == nil {
 		return nil, localError(StatusNullArgument, "the request is nil")
 	}
-	model, err := cString("model id", r.ModelID)
+	model, err := cString("Request.ModelID", r.ModelID)
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +127,18 @@ type setter = func(*C.char, **C.bedrock_stream_error) C.bedrock_stream_status
 func (r *Request) apply(req *C.bedrock_stream_request) error {
 	var metadata string
 	if len(r.RequestMetadata) > 0 {
+		// json.Marshal would send invalid UTF-8 as U+FFFD: refuse it instead.
+		for k, v := range r.RequestMetadata {
+			if err := checkString("a key of Request.RequestMetadata", k); err != nil {
+				return err
+			}
+			if err := checkString("Request.RequestMetadata["+strconv.Quote(k)+"]", v); err != nil {
+				return err
+			}
+		}
 		b, err := json.Marshal(r.RequestMetadata)
 		if err != nil {
-			return localError(StatusInvalidInput, "request metadata: "+err.Error())
+			return localError(StatusInvalidInput, "Request.RequestMetadata: "+err.Error())
 		}
 		metadata = string(b)
 	}
@@ -137,34 +147,34 @@ func (r *Request) apply(req *C.bedrock_stream_request) error {
 		value string
 		set   setter
 	}{
-		{"content type", r.ContentType, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.ContentType", r.ContentType, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_content_type(req, v, e)
 		}},
-		{"accept", r.Accept, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.Accept", r.Accept, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_accept(req, v, e)
 		}},
-		{"trace", string(r.Trace), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.Trace", string(r.Trace), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_trace(req, v, e)
 		}},
-		{"guardrail identifier", r.GuardrailIdentifier, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.GuardrailIdentifier", r.GuardrailIdentifier, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_guardrail_identifier(req, v, e)
 		}},
-		{"guardrail version", r.GuardrailVersion, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.GuardrailVersion", r.GuardrailVersion, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_guardrail_version(req, v, e)
 		}},
-		{"performance config latency", string(r.PerformanceConfigLatency), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.PerformanceConfigLatency", string(r.PerformanceConfigLatency), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_performance_config_latency(req, v, e)
 		}},
-		{"service tier", string(r.ServiceTier), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.ServiceTier", string(r.ServiceTier), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_service_tier(req, v, e)
 		}},
-		{"request metadata", metadata, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.RequestMetadata", metadata, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_request_metadata(req, v, e)
 		}},
-		{"project identifier", r.ProjectIdentifier, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.ProjectIdentifier", r.ProjectIdentifier, func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_project_identifier(req, v, e)
 		}},
-		{"model family", string(r.ModelFamily), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		{"Request.ModelFamily", string(r.ModelFamily), func(v *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
 			return C.bedrock_stream_request_set_model_family(req, v, e)
 		}},
 	}

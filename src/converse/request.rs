@@ -346,6 +346,15 @@ impl ConverseJson {
         &self.body
     }
 
+    /// The typed request this body describes (to change it, e.g. append the next turn's
+    /// messages; the typed request is then serialised anew when sent).
+    pub fn to_request(&self) -> Result<ConverseRequest> {
+        let mut typed: ConverseRequest = serde_json::from_slice(&self.body)
+            .map_err(|e| Error::invalid_input(format!("the request body is invalid: {e}")))?;
+        typed.model_id = self.model_id.clone();
+        Ok(typed)
+    }
+
     pub(crate) fn shared_body(&self) -> Arc<[u8]> {
         self.body.clone()
     }
@@ -655,4 +664,27 @@ pub struct JsonSchemaDefinition {
     /// `description`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::converse::{ContentBlock, Message, Role};
+
+    #[test]
+    fn a_json_body_becomes_the_same_typed_request() {
+        let text = r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":5},"toolConfig":{"tools":[{"futureTool":{"x":1}}]}}"#;
+        let j = ConverseJson::parse("m.x", text, true).unwrap();
+        let typed = j.to_request().unwrap();
+        assert_eq!(typed.model_id, "m.x");
+        assert_eq!(typed.inference_config.as_ref().unwrap().max_tokens, Some(5));
+        // Unknown union members survive: the body serialises back to the same JSON.
+        let back: Value = serde_json::from_slice(&typed.to_body().unwrap()).unwrap();
+        assert_eq!(back, serde_json::from_str::<Value>(text).unwrap());
+        let next = typed.message(Message::new(
+            Role::Assistant,
+            vec![ContentBlock::Text("Hello".into())],
+        ));
+        assert_eq!(next.messages.unwrap().len(), 2);
+    }
 }

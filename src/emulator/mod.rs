@@ -82,7 +82,7 @@ mod time;
 mod tls;
 
 pub use http::{HttpRequest, HttpResponse};
-pub use models::ModelFamily;
+pub use models::{families, ModelFamily};
 pub use scenario::{Fault, ParseScenarioError, Scenario, StreamException, FAULT_MODEL_PREFIX};
 
 use server::{Config, Shared};
@@ -246,7 +246,7 @@ impl Default for EmulatorBuilder {
             text_chunks: 8,
             chunk_delay: Duration::ZERO,
             default_scenario: Scenario::normal(),
-            default_family: ModelFamily::Claude,
+            default_family: ModelFamily::AnthropicClaude,
             validate_bodies: true,
             max_connections: 512,
             max_header_bytes: 64 * 1024,
@@ -345,7 +345,8 @@ impl EmulatorBuilder {
         self.default_scenario = scenario;
         self
     }
-    /// The format for model ids that do not reveal their family (default Claude).
+    /// The format for model ids that do not reveal their family (default Claude;
+    /// [`ModelFamily::Unknown`] means Claude too).
     pub fn default_family(mut self, family: ModelFamily) -> Self {
         self.default_family = family;
         self

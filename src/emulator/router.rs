@@ -12,7 +12,7 @@ use super::faults::{
     converse_stream, early_response, select_scenario, send_half_then_stall, stream,
 };
 use super::http::{HttpRequest, HttpResponse, Parsed};
-use super::models::{self, Answer, ModelFamily};
+use super::models::{self, Answer};
 use super::scenario::Fault;
 use super::server::{send, Conn, Next};
 use super::sigv4::{self, Verified};
@@ -265,10 +265,8 @@ pub(super) fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
                 }
             };
             let spec = scenario.to_string();
-            let family = scenario
-                .family
-                .or_else(|| ModelFamily::from_model_id(&model_id))
-                .unwrap_or(shared.config.default_family);
+            let family =
+                models::answer_family(scenario.family, &model_id, shared.config.default_family);
             let keep_alive = ctx.keep_alive && !scenario.close;
             conn.silent_close = scenario.silent_close;
             let ctx = Ctx { keep_alive, ..ctx };

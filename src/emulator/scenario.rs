@@ -25,7 +25,7 @@
 //! | `drip=DURATION` (or `delay=`) | delay between frames |
 //! | `chunks=N` | number of text chunks in the answer |
 //! | `close[:silent]` | close the connection after the response (`Connection: close`; with `silent` the response promised keep-alive) |
-//! | `family=NAME` | answer in this model family's format (`claude`, `titan`, `nova`, `llama`, `mistral`, `mistral-chat`, `cohere`, `jamba`, `deepseek`, `gpt-oss`) |
+//! | `family=NAME` | answer in this model family's format (`claude`, `titan`, `nova`, `llama`, `mistral`, `mistral-chat`, `cohere`, `jamba`, `deepseek`, `gpt-oss`, or the stable names of [`ModelFamily`](crate::extract::ModelFamily), such as `anthropic-claude`) |
 //!
 //! `after` defaults to 0. Durations are `<number>` + `us`, `ms`, `s` or `m` (`50ms`, `2s`).
 //! In `message` values, write `%3A` for `:`, `%2C` for `,` and `%25` for `%`.
@@ -38,7 +38,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::models::ModelFamily;
+use super::models::{self, ModelFamily};
 
 /// The prefix of a model id that carries a scenario spec: `emulator-fault:<spec>`.
 pub const FAULT_MODEL_PREFIX: &str = "emulator-fault:";
@@ -409,8 +409,11 @@ impl Scenario {
         self
     }
     /// Forces a model family's chunk format.
+    ///
+    /// [`ModelFamily::Unknown`] forces none: the model id, else the emulator's default family,
+    /// decides.
     pub fn with_family(mut self, family: ModelFamily) -> Scenario {
-        self.family = Some(family);
+        self.family = Some(family).filter(|f| *f != ModelFamily::Unknown);
         self
     }
     /// Sets the message of an `HttpError`, `Exception` or `ErrorMessage` fault (no effect on
@@ -615,7 +618,7 @@ impl FromStr for Scenario {
                 "family" => {
                     p.check(&[], 0)?;
                     let f = p.value.unwrap_or_default();
-                    scenario.family = Some(f.parse().map_err(ParseScenarioError)?);
+                    scenario.family = Some(models::parse_family(f).map_err(ParseScenarioError)?);
                     None
                 }
                 "normal" | "ok" => {
@@ -870,7 +873,7 @@ impl fmt::Display for Scenario {
             parts.push("close:silent".into());
         }
         if let Some(fam) = self.family {
-            parts.push(format!("family={}", fam.as_str()));
+            parts.push(format!("family={}", models::spec_name(fam)));
         }
         f.write_str(&parts.join(","))
     }
@@ -956,7 +959,7 @@ mod tests {
                 .with_delay(Duration::from_millis(5))
                 .with_chunks(9)
                 .closing_connection()
-                .with_family(ModelFamily::Nova)
+                .with_family(ModelFamily::AmazonNova)
         );
         assert_eq!(
             Scenario::from_model_id("emulator-fault:reset:after=2"),
@@ -1050,7 +1053,7 @@ mod tests {
             Scenario::drip(Duration::from_millis(250))
                 .with_chunks(3)
                 .closing_connection()
-                .with_family(ModelFamily::GptOss),
+                .with_family(ModelFamily::OpenAiGptOss),
             Scenario::normal().closing_connection_silently(),
         ];
         for s in all {

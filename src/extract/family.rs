@@ -53,7 +53,7 @@ pub enum ModelFamily {
 }
 
 /// Providers whose first id token selects a family (after a geographic prefix is removed).
-const PROVIDERS: [&str; 8] = [
+pub(crate) const PROVIDERS: [&str; 8] = [
     "anthropic",
     "amazon",
     "meta",

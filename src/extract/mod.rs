@@ -78,6 +78,8 @@ mod titan;
 mod tests;
 
 pub use extractor::{ChunkInfo, InvocationMetrics, TextExtractor, Usage};
+#[cfg(feature = "emulator")]
+pub(crate) use family::PROVIDERS;
 pub use family::{ModelFamily, ParseModelFamilyError};
 
 use lenient::{is_json_object, parse, MetricsOnly, RawMetrics};

@@ -48,7 +48,7 @@ pub type bedrock_stream_event_cb = Option<
 /// Free it only when no call on it is running. Streams opened from it stay valid after it is
 /// freed.
 pub struct bedrock_stream_client {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 /// Cancels one call (`bedrock_stream_client_invoke` or a stream from
@@ -74,7 +74,7 @@ pub struct bedrock_stream_cancel {
 /// # Safety
 ///
 /// `cancel` is NULL or a live cancel handle.
-unsafe fn cancel_for_call(cancel: *const bedrock_stream_cancel) -> CancelHandle {
+pub(crate) unsafe fn cancel_for_call(cancel: *const bedrock_stream_cancel) -> CancelHandle {
     // SAFETY: forwarded contract.
     match unsafe { cancel.as_ref() } {
         None => CancelHandle::new(),

@@ -47,6 +47,8 @@ macro_rules! ffi_boundary {
 mod args;
 mod client;
 mod config;
+mod converse;
+mod converse_stream;
 mod error;
 mod event;
 mod panic;
@@ -68,9 +70,15 @@ mod tests {
         send_sync::<client::bedrock_stream_client>();
         send_sync::<client::bedrock_stream_cancel>();
         send_sync::<request::bedrock_stream_request>();
+        send_sync::<converse::bedrock_stream_converse_request>();
+        // Finished messages and InvokeModel responses are immutable.
+        send_sync::<converse_stream::bedrock_stream_converse_message>();
+        send_sync::<converse_stream::bedrock_stream_invoke_response>();
         // Configs, streams and errors have one owner at a time but may move between threads.
         send::<config::bedrock_stream_config>();
         send::<event::bedrock_stream_stream>();
+        send::<converse_stream::bedrock_stream_converse_stream>();
+        send::<converse_stream::bedrock_stream_converse_accumulator>();
         send::<error::bedrock_stream_error>();
     }
 
