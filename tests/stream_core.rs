@@ -355,3 +355,60 @@ fn the_family_comes_from_the_request_and_is_recognised_only_when_asked() {
         ModelFamily::AnthropicClaude
     );
 }
+
+/// What the C config had and the Rust builder lacked (issue 11): the C config is now a
+/// `ClientBuilder`, so both read a CA bundle file the same way (now, bounded) and can switch
+/// the proxy off and on again.
+#[test]
+fn the_builder_reads_a_ca_bundle_file_and_switches_the_proxy_both_ways() {
+    let emu = Emulator::builder()
+        .tls(true)
+        .text_chunks(5)
+        .start()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("bedrock-stream-core-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    emu.write_ca_pem(&ca).unwrap();
+    let base = || {
+        Client::builder()
+            .region("us-east-1")
+            .endpoint_url(emu.endpoint_url())
+            .credentials(Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+            .ignore_env_bearer_token(true)
+            .no_proxy()
+    };
+    // Without the emulator's CA the TLS handshake fails; with it, the call goes through.
+    let e = base()
+        .max_attempts(1)
+        .build()
+        .unwrap()
+        .invoke_model_with_response_stream(&request(CLAUDE))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
+    let c = base().ca_bundle_file(&ca).unwrap().build().unwrap();
+    let mut stream = c
+        .invoke_model_with_response_stream(&request(CLAUDE))
+        .unwrap();
+    let mut text = String::new();
+    while let Some(e) = stream.next_event().unwrap() {
+        text.push_str(e.text().unwrap_or(""));
+    }
+    assert_eq!(text, expected_reply());
+    // A file that cannot be read is refused at once, naming it.
+    let missing = dir.join("missing.pem");
+    let e = base().ca_bundle_file(&missing).map(|_| ()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config);
+    assert!(e.message().contains("missing.pem"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // The proxy: switched off, an invalid explicit proxy is not even parsed; on again, it is.
+    let proxied = || base().proxy("::not a proxy::");
+    assert!(proxied().proxy_disabled(true).build().is_ok());
+    let e = proxied()
+        .proxy_disabled(true)
+        .proxy_disabled(false)
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config);
+}
