@@ -9,6 +9,11 @@
 
 extern crate bedrock_stream;
 
+// Only the emulator's Rust client is used here.
+#[allow(dead_code)]
+mod common;
+use common::program::emulator_client as rust_client;
+
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr::{null, null_mut};
 use std::sync::mpsc;
@@ -510,21 +515,6 @@ fn new_client(emu: &Emulator) -> *mut Client {
         bedrock_stream_config_free(config);
     }
     client
-}
-
-fn rust_client(emu: &Emulator) -> bedrock_stream::Client {
-    bedrock_stream::Client::builder()
-        .region("us-east-1")
-        .endpoint_url(emu.endpoint_url())
-        .credentials(bedrock_stream::Credentials::new(
-            DEFAULT_ACCESS_KEY_ID,
-            DEFAULT_SECRET_ACCESS_KEY,
-            None,
-        ))
-        .ignore_env_bearer_token(true)
-        .no_proxy()
-        .build()
-        .unwrap()
 }
 
 /// A request for `model` with one user message saying `prompt`.
