@@ -4,8 +4,6 @@
 //!
 //! Also reads `src/ffi/` to check that every export runs inside the panic boundary.
 
-#![allow(unsafe_code)]
-
 extern crate bedrock_stream;
 
 use std::ffi::{c_char, c_void, CStr, CString};
