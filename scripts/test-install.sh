@@ -19,7 +19,8 @@
 #      examples-c/stream.c builds from the installed pkg-config file alone.
 #
 #   5. The README's program, from the installed release library, runs under valgrind over HTTP
-#      and HTTPS with the installed suppressions file (valgrind.supp): 0 errors, no leak.
+#      and HTTPS with the installed suppressions file (valgrind.supp): 0 errors, no leak; and
+#      without a region it prints the configuration error and exits 1, leak-free.
 #
 # Needs: cargo, make, cc, c++, pkg-config, cmake, GNU binutils (ld, objcopy, nm, readelf),
 # valgrind.
@@ -166,6 +167,17 @@ done
     echo "valgrind ./hello over HTTPS: 0 errors with $supp; without it:" \
         "$(grep -o 'ERROR SUMMARY: .*' "$tmp/valgrind.log")" >&2
 )
+
+# Without a region the program says so (not "the argument 'client' is NULL") and frees
+# everything on that path too.
+status=0
+out="$(env -u AWS_REGION -u AWS_DEFAULT_REGION valgrind --leak-check=full --error-exitcode=99 \
+    --log-file="$tmp/valgrind.log" ./hello 2>&1)" || status=$?
+[ "$status" = 1 ] || fail "./hello without a region exited $status: $out $(cat "$tmp/valgrind.log")"
+case "$out" in
+*"error: CONFIG: configuration error: no AWS region is configured"*) ;;
+*) fail "./hello without a region printed: $out" ;;
+esac
 
 step "README: the C++ program (hello.cpp) with the installed bedrock_stream.hpp"
 block cpp-program >hello.cpp
