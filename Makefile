@@ -10,13 +10,13 @@
 #                                      # build the README's C program by every route it documents
 #   make examples                      # build examples-c/ against target/debug (cargo build first)
 #   make check-c                       # cargo test --features emulator --test c_examples
-#   make demo                          # the README's first command: emulator + chat + C example
+#   make demo                          # the README's first command: emulator + chat + C examples
 #   make test                          # the README's second command: everything CI runs
 #
 # Installed files:
 #   $(LIBDIR)/libbedrock_stream.so.$(VERSION), .so.$(MAJOR) -> .so.$(VERSION), .so -> .so.$(MAJOR)
 #   $(LIBDIR)/libbedrock_stream.a
-#   $(INCLUDEDIR)/bedrock_stream.h
+#   $(INCLUDEDIR)/bedrock_stream.h, bedrock_stream.hpp (the header-only C++17 wrapper)
 #   $(PKGCONFIGDIR)/bedrock_stream.pc          (shared; `--static` adds the system libraries)
 #   $(PKGCONFIGDIR)/bedrock_stream_static.pc   (the .a by its path, for a static link of it alone)
 #   $(CMAKEDIR)/bedrock_streamConfig.cmake, bedrock_streamConfigVersion.cmake
@@ -112,6 +112,7 @@ install: lib
 	ln -sf libbedrock_stream.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libbedrock_stream.so
 	install -m 644 $(ARCHIVE) $(DESTDIR)$(LIBDIR)/libbedrock_stream.a
 	install -m 644 include/bedrock_stream.h $(DESTDIR)$(INCLUDEDIR)/bedrock_stream.h
+	install -m 644 examples-c/bedrock_stream.hpp $(DESTDIR)$(INCLUDEDIR)/bedrock_stream.hpp
 	printf '%s\n' \
 		'prefix=$(PREFIX)' \
 		'libdir=$(LIBDIR)' \
@@ -153,6 +154,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libbedrock_stream.so \
 		$(DESTDIR)$(LIBDIR)/libbedrock_stream.a \
 		$(DESTDIR)$(INCLUDEDIR)/bedrock_stream.h \
+		$(DESTDIR)$(INCLUDEDIR)/bedrock_stream.hpp \
 		$(DESTDIR)$(PKGCONFIGDIR)/bedrock_stream.pc \
 		$(DESTDIR)$(PKGCONFIGDIR)/bedrock_stream_static.pc \
 		$(DESTDIR)$(CMAKEDIR)/bedrock_streamConfig.cmake \
@@ -174,7 +176,7 @@ check-c:
 	$(CARGO) test --features emulator --test c_examples
 
 # The README's demo: builds what it needs, starts the emulator on a free port, streams with the
-# CLI and the C example, stops the emulator.
+# CLI and the C examples (InvokeModelWithResponseStream and ConverseStream), stops the emulator.
 demo:
 	./scripts/demo.sh
 
@@ -182,6 +184,8 @@ demo:
 test:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-features --all-targets -- -D warnings
+	# The crate docs (README.md is their front page) as docs.rs builds them, without a warning.
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --all-features --no-deps
 	# `cargo test` does not write target/debug/libbedrock_stream.so; the C and Go tests link it.
 	$(CARGO) build --all-features --lib
 	# Go, valgrind and clang are required (a missing one fails the Go, C and C++ tests); never skipped here.

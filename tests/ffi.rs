@@ -4,8 +4,6 @@
 //!
 //! Also reads `src/ffi/` to check that every export runs inside the panic boundary.
 
-#![allow(unsafe_code)]
-
 extern crate bedrock_stream;
 
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -1625,6 +1623,75 @@ fn no_event_is_delivered_after_cancel_push_and_pull() {
     }
 }
 
+/// Sleeps at the first event until `until` (past the call's deadline) and asks for more.
+unsafe extern "C-unwind" fn sleep_on_first(user_data: *mut c_void, _event: *const Event) -> i32 {
+    // SAFETY: the test passes a `&mut (Instant, usize)` as user data.
+    let (until, calls) = unsafe { &mut *user_data.cast::<(Instant, usize)>() };
+    *calls += 1;
+    if *calls == 1 {
+        thread::sleep(until.saturating_duration_since(Instant::now()));
+    }
+    0
+}
+
+/// Issue 10: the deadline passes while hundreds of events sit in the buffer (all frames came
+/// in one write): no event is delivered after it, from the push and the pull API.
+#[test]
+fn no_event_is_delivered_after_the_deadline_push_and_pull() {
+    extern "C" {
+        fn bedrock_stream_config_set_deadline_ms(
+            config: *mut Config,
+            ms: u64,
+            err_out: *mut *mut Error,
+        ) -> Status;
+    }
+    const DEADLINE: Duration = Duration::from_secs(3);
+    let frames: Vec<u8> = (0..500)
+        .flat_map(|i| {
+            chunk(&format!(
+                r#"{{"type":"content_block_delta","delta":{{"type":"text_delta","text":"{i} "}}}}"#
+            ))
+        })
+        .collect();
+    let (endpoint, _) = server(2, Box::new(move |_, s| respond_and_hold(s, &frames)));
+    let config = new_config(&endpoint);
+    let mut client: *mut Client = null_mut();
+    let request = new_request(CLAUDE);
+    // SAFETY: live handles, valid out-pointers.
+    unsafe {
+        ok(|e| bedrock_stream_config_set_deadline_ms(config, DEADLINE.as_millis() as u64, e));
+        ok(|e| bedrock_stream_client_new(config, &mut client, e));
+        bedrock_stream_config_free(config);
+
+        let mut me = (
+            Instant::now() + DEADLINE + Duration::from_millis(50),
+            0usize,
+        );
+        let me_ptr: *mut c_void = (&mut me as *mut (Instant, usize)).cast();
+        let d = fails(|e| {
+            bedrock_stream_client_invoke(client, request, Some(sleep_on_first), me_ptr, null(), e)
+        });
+        assert_eq!(d.status, TIMEOUT, "{d:?}");
+        assert_eq!(d.timer.as_deref(), Some("deadline"));
+        assert_eq!((me.1, d.events_delivered), (1, 1));
+
+        let started = Instant::now();
+        let mut stream: *mut Stream = null_mut();
+        ok(|e| bedrock_stream_client_open(client, request, null(), &mut stream, e));
+        let mut event: *const Event = null();
+        ok(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        assert!(!event.is_null());
+        thread::sleep((started + DEADLINE + Duration::from_millis(50)) - Instant::now());
+        let d = fails(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        assert_eq!(d.status, TIMEOUT, "{d:?}");
+        assert_eq!(d.timer.as_deref(), Some("deadline"));
+        assert_eq!(d.events_delivered, 1);
+        bedrock_stream_stream_free(stream);
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
 #[test]
 fn a_silent_stream_hits_the_read_idle_timer() {
     let first = chunk(r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"a"}}"#);
@@ -1856,6 +1923,93 @@ fn model_stream_errors_agree_in_both_forms_and_original_status_codes_never_wrap(
     }
     // SAFETY: live handles.
     unsafe {
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
+/// The stream core's state machine seen from C (issue 11): after the end, a failure or a
+/// cancel, every later `bedrock_stream_stream_next` answers the same, and a cancel after the
+/// end changes nothing. The Rust side of the same rules is in tests/stream_core.rs.
+#[test]
+fn every_pull_after_the_end_a_failure_or_a_cancel_answers_the_same() {
+    let frames = claude_stream();
+    let cut = frames.clone();
+    let (endpoint, _) = server(
+        3,
+        Box::new(move |i, s| match i {
+            // A cut body: a failure, never a clean end.
+            1 => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.amazon.eventstream\r\n\
+                     content-length: {}\r\n\r\n",
+                    cut.len()
+                );
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(&cut[..cut.len() / 2]);
+            }
+            _ => respond_stream(s, &frames),
+        }),
+    );
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    let next = |stream: *mut Stream| {
+        let mut event: *const Event = 0x10 as *const Event;
+        // SAFETY: live stream, valid out-pointer.
+        let r = call(|e| unsafe { bedrock_stream_stream_next(stream, &mut event, e) });
+        (r, event)
+    };
+    // SAFETY: live handles, valid out-pointers.
+    unsafe {
+        // The end, then a cancel: still OK and NULL.
+        let mut cancel: *mut Cancel = null_mut();
+        ok(|e| bedrock_stream_cancel_new(&mut cancel, e));
+        let mut stream: *mut Stream = null_mut();
+        ok(|e| bedrock_stream_client_open(client, request, cancel, &mut stream, e));
+        assert_eq!(pull_all(stream, &mut Seen::default()).0, OK);
+        assert_eq!(bedrock_stream_cancel_cancel(cancel), OK);
+        for _ in 0..3 {
+            let ((status, _), event) = next(stream);
+            assert_eq!(status, OK);
+            assert!(event.is_null());
+        }
+        assert_eq!(bedrock_stream_stream_events_delivered(stream), 5);
+        bedrock_stream_stream_free(stream);
+        bedrock_stream_cancel_free(cancel);
+
+        // A failure: its status on every later call, event_out untouched.
+        ok(|e| bedrock_stream_client_open(client, request, null(), &mut stream, e));
+        let (status, d) = pull_all(stream, &mut Seen::default());
+        assert_eq!(status, TRUNCATED, "{d:?}");
+        let delivered = d.unwrap().events_delivered;
+        for _ in 0..3 {
+            let ((status, d), event) = next(stream);
+            let d = d.unwrap();
+            assert_eq!((status, event as usize), (TRUNCATED, 0x10));
+            assert!(d.message.contains("already failed"), "{}", d.message);
+            assert_eq!(d.events_delivered, delivered);
+        }
+        bedrock_stream_stream_free(stream);
+
+        // A cancel between two events: CANCELLED on every later call.
+        ok(|e| bedrock_stream_cancel_new(&mut cancel, e));
+        ok(|e| bedrock_stream_client_open(client, request, cancel, &mut stream, e));
+        let ((status, _), event) = next(stream);
+        assert_eq!(status, OK);
+        assert_eq!(bedrock_stream_event_kind_of(event), KIND_CHUNK);
+        assert_eq!(bedrock_stream_cancel_cancel(cancel), OK);
+        for _ in 0..3 {
+            let ((status, d), event) = next(stream);
+            assert_eq!((status, event as usize), (CANCELLED, 0x10));
+            assert_eq!(d.unwrap().events_delivered, 1);
+        }
+        bedrock_stream_stream_free(stream);
+        // The handle served that call: a second one is refused, nothing sent.
+        let d = fails(|e| bedrock_stream_client_open(client, request, cancel, &mut stream, e));
+        assert_eq!(d.status, INVALID_INPUT);
+        assert!(d.message.contains("already given"), "{}", d.message);
+        assert_eq!(d.attempts, 0);
+        bedrock_stream_cancel_free(cancel);
         bedrock_stream_request_free(request);
         bedrock_stream_client_free(client);
     }
