@@ -99,7 +99,13 @@ fn build(cxx: &str, std: &str) -> PathBuf {
 fn check_tools_cpp(dir: &Path) {
     let emu = Emulator::builder().start().unwrap();
     let args = [MODEL, "What is the weather in Zürich?"];
-    let c = run_program(&dir.join("tools"), &emu.endpoint_url(), &args, &[], Memcheck::Off);
+    let c = run_program(
+        &dir.join("tools"),
+        &emu.endpoint_url(),
+        &args,
+        &[],
+        Memcheck::Off,
+    );
     assert_eq!(c.code, 0, "{}", c.stderr);
     let cpp = run_program(
         &dir.join("tools_cpp"),
@@ -129,7 +135,10 @@ fn check_tools_cpp(dir: &Path) {
         .filter(|b| b["messages"].as_array().is_some_and(|m| m.len() == 3))
         .map(|mut b| {
             let id = b["messages"][1]["content"][1]["toolUse"]["toolUseId"].take();
-            assert_eq!(b["messages"][2]["content"][0]["toolResult"]["toolUseId"].take(), id);
+            assert_eq!(
+                b["messages"][2]["content"][0]["toolResult"]["toolUseId"].take(),
+                id
+            );
             b
         })
         .collect();
@@ -260,7 +269,10 @@ fn check_converse_wire(emu: &Emulator) {
     let messages = second["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3, "{second}");
     assert_eq!(messages[1]["role"], "assistant");
-    assert_eq!(messages[1]["content"][0]["text"], "Let me call get_weather.");
+    assert_eq!(
+        messages[1]["content"][0]["text"],
+        "Let me call get_weather."
+    );
     let tool_use = &messages[1]["content"][1]["toolUse"];
     assert_eq!(tool_use["name"], "get_weather");
     assert_eq!(tool_use["input"], json!({"city": "Zürich"}));
