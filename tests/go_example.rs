@@ -946,7 +946,10 @@ fn go_iterator_form_works() {
         return;
     }
     let emu = Emulator::builder().start().unwrap();
-    let run = ["-run", "TestStreamAllAndClientEvents|ExampleClient_Events"];
+    let run = [
+        "-run",
+        "TestStreamAllAndClientEvents|TestCloseInsideTheLoop|ExampleClient_Events",
+    ];
     let out = if go_minor() >= 23 {
         go_test(&emu, &run)
     } else {
@@ -1000,7 +1003,11 @@ fn go_iterator_form_works() {
         );
         out
     };
-    for name in ["TestStreamAllAndClientEvents", "ExampleClient_Events"] {
+    for name in [
+        "TestStreamAllAndClientEvents",
+        "TestCloseInsideTheLoop",
+        "ExampleClient_Events",
+    ] {
         assert!(out.contains(&format!("--- PASS: {name} ")), "{out}");
     }
 }
