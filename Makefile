@@ -10,7 +10,7 @@
 #                                      # build the README's C program by every route it documents
 #   make examples                      # build examples-c/ against target/debug (cargo build first)
 #   make check-c                       # cargo test --features emulator --test c_examples
-#   make demo                          # the README's first command: emulator + chat + C example
+#   make demo                          # the README's first command: emulator + chat + C examples
 #   make test                          # the README's second command: everything CI runs
 #
 # Installed files:
@@ -174,7 +174,7 @@ check-c:
 	$(CARGO) test --features emulator --test c_examples
 
 # The README's demo: builds what it needs, starts the emulator on a free port, streams with the
-# CLI and the C example, stops the emulator.
+# CLI and the C examples (InvokeModelWithResponseStream and ConverseStream), stops the emulator.
 demo:
 	./scripts/demo.sh
 
@@ -182,6 +182,8 @@ demo:
 test:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-features --all-targets -- -D warnings
+	# The crate docs (README.md is their front page) as docs.rs builds them, without a warning.
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --all-features --no-deps
 	# `cargo test` does not write target/debug/libbedrock_stream.so; the C and Go tests link it.
 	$(CARGO) build --all-features --lib
 	# Go, valgrind and clang are required (a missing one fails the Go, C and C++ tests); never skipped here.

@@ -56,7 +56,10 @@ const BODY: &str = r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,
 // The consumer's work on each chunk: the same typed serde parse everywhere (and in the SDK peer).
 
 #[derive(Deserialize)]
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "parsed as a consumer would, the values are not used"
+)]
 struct Delta<'a> {
     #[serde(borrow, default)]
     text: Option<Cow<'a, str>>,
@@ -64,7 +67,10 @@ struct Delta<'a> {
 
 /// The model JSON of a Claude chunk, the fields a consumer reads.
 #[derive(Deserialize)]
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "parsed as a consumer would, the values are not used"
+)]
 struct ModelChunk<'a> {
     #[serde(borrow, rename = "type")]
     kind: Cow<'a, str>,

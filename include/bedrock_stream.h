@@ -1,6 +1,6 @@
 /*
  * bedrock_stream.h -- C API of libbedrock_stream, a blocking client for Amazon Bedrock
- * Runtime InvokeModelWithResponseStream.
+ * Runtime: InvokeModelWithResponseStream, ConverseStream, Converse and InvokeModel.
  *
  * Link with -lbedrock_stream (pkg-config: bedrock_stream). C99 or later, or C++.
  *

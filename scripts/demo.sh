@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The bedrock-stream demo, on this machine only (no AWS account needed):
 #
-#   1. builds the `bedrock-stream` tool (cargo build --features cli),
+#   1. builds the `bedrock-stream` tool and the C library (one cargo build --features cli),
 #   2. starts the local Bedrock Runtime emulator on a free port, in the background,
 #   3. streams an answer with `bedrock-stream chat` so you watch the text arrive,
-#   4. builds and runs the C example `examples-c/stream.c` the same way (Claude model ids),
+#   4. builds and runs the C examples: `examples-c/stream.c` (InvokeModelWithResponseStream,
+#      Claude model ids) and `examples-c/converse.c` (ConverseStream, any model id),
 #   5. stops the emulator, also on Ctrl-C or on any error.
 #
 # Usage: scripts/demo.sh ["your prompt"]
@@ -14,7 +15,7 @@
 #   DEMO_CHUNK_DELAY   seconds between two streamed frames (default: 0.08)
 #   DEMO_CHUNKS        number of text chunks in the answer (default: 20)
 #   DEMO_SKIP_BUILD=1  do not build; use BEDROCK_STREAM_BIN (or the last debug build)
-#   DEMO_SKIP_C=1      skip the C example
+#   DEMO_SKIP_C=1      skip the C examples
 #   BEDROCK_STREAM_BIN path of a bedrock-stream binary to use
 #   CARGO              the cargo to build with (default: cargo)
 set -euo pipefail
@@ -64,9 +65,10 @@ trap 'exit 143' TERM
 if [ "${DEMO_SKIP_BUILD:-0}" = 1 ]; then
     bin="${BEDROCK_STREAM_BIN:-$target_dir/debug/bedrock-stream}"
 else
-    step "Building bedrock-stream (cargo build --features cli --bin bedrock-stream)"
+    step "Building bedrock-stream and the C library (cargo build --features cli --bin bedrock-stream --lib)"
     note "The first build compiles about 100 crates: a few minutes on a small machine; cargo shows its progress."
-    "$cargo" build --features cli --bin bedrock-stream
+    # One build, one feature set: the C example below links the library built here.
+    "$cargo" build --features cli --bin bedrock-stream --lib
     bin="$target_dir/debug/bedrock-stream"
 fi
 if [ ! -x "$bin" ]; then
@@ -93,8 +95,8 @@ if [ ! -s "$workdir/endpoint" ]; then
     exit 1
 fi
 endpoint="$(cat "$workdir/endpoint")"
-note "listening on $endpoint; a client only needs these variables:"
-grep '^export ' "$workdir/emulator.out" | sed 's/^/    /' >&2
+note "listening on $endpoint; a client only needs these variables (and no leftover token):"
+grep '^unset \|^export ' "$workdir/emulator.out" | sed 's/^/    /' >&2
 
 # Exactly what the emulator printed, and nothing from a real AWS setup.
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK AWS_ENDPOINT_URL
@@ -108,27 +110,40 @@ step "bedrock-stream chat --model-id $model_id \"$prompt\""
 "$bin" chat --model-id "$model_id" "$prompt"
 note "(the line above is the summary, on stderr: time to first token, tokens/s, tokens, stop reason)"
 
-# ---- 4. the C example -----------------------------------------------------------------------
-# examples-c/stream.c builds an Anthropic Claude request: it runs for Claude model ids only.
+# ---- 4. the C examples ----------------------------------------------------------------------
+# examples-c/stream.c builds an Anthropic Claude request (InvokeModelWithResponseStream): it runs
+# for Claude model ids only. examples-c/converse.c uses ConverseStream: any model id.
 if [ "${DEMO_SKIP_C:-0}" = 1 ]; then
-    note "DEMO_SKIP_C=1: skipping the C example"
+    note "DEMO_SKIP_C=1: skipping the C examples"
 elif [ ! -f examples-c/stream.c ]; then
-    note "examples-c/stream.c is not in this checkout: skipping the C example"
-elif [[ "$model_id" != *anthropic.claude* ]]; then
-    note "examples-c/stream.c builds Claude requests only: skipping it for $model_id"
+    note "examples-c/stream.c is not in this checkout: skipping the C examples"
 else
-    step "Building the C example (cargo build --lib, make -C examples-c build/stream)"
-    "$cargo" build --lib
+    step "Building the C examples (make -C examples-c build/stream build/converse)"
+    # Built in step 1 already (the same features: nothing to do), unless DEMO_SKIP_BUILD=1.
+    "$cargo" build --features cli --lib
+    c_programs=(stream)
+    [ -f examples-c/converse.c ] && c_programs+=(converse)
     if [ -f examples-c/Makefile ]; then
-        make --no-print-directory -C examples-c LIBDIR="$target_dir/debug" build/stream >&2
-        c_bin="$root/examples-c/build/stream"
+        make --no-print-directory -C examples-c LIBDIR="$target_dir/debug" \
+            "${c_programs[@]/#/build/}" >&2
+        c_dir="$root/examples-c/build"
     else
-        c_bin="$workdir/stream"
-        cc -std=c99 -Wall -I include examples-c/stream.c \
-            -L "$target_dir/debug" -lbedrock_stream -Wl,-rpath,"$target_dir/debug" -o "$c_bin"
+        c_dir="$workdir"
+        for p in "${c_programs[@]}"; do
+            cc -std=c99 -Wall -I include "examples-c/$p.c" \
+                -L "$target_dir/debug" -lbedrock_stream -Wl,-rpath,"$target_dir/debug" -o "$c_dir/$p"
+        done
     fi
-    step "examples-c/stream $model_id \"$prompt\""
-    "$c_bin" "$model_id" "$prompt"
+    if [[ "$model_id" != *anthropic.claude* ]]; then
+        note "examples-c/stream.c builds Claude requests only: skipping it for $model_id"
+    else
+        step "examples-c/stream $model_id \"$prompt\""
+        "$c_dir/stream" "$model_id" "$prompt"
+    fi
+    if [ -x "$c_dir/converse" ]; then
+        step "examples-c/converse $model_id \"$prompt\" (ConverseStream: one request shape for every model)"
+        "$c_dir/converse" "$model_id" "$prompt"
+    fi
 fi
 
 # ---- 5. done --------------------------------------------------------------------------------
@@ -140,5 +155,5 @@ ${bold}Against real Amazon Bedrock${reset}: leave AWS_ENDPOINT_URL_BEDROCK_RUNTI
 AWS_REGION (e.g. us-east-1) and your credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
 AWS_PROFILE, or a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK), and use a model id your account
 has access to, e.g.:
-    bedrock-stream chat --model-id us.anthropic.claude-3-5-haiku-20241022-v1:0 "Hello"
+    cargo run --features cli -- chat --model-id us.anthropic.claude-3-5-haiku-20241022-v1:0 "Hello"
 EOF

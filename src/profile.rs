@@ -49,7 +49,7 @@ impl Env {
     }
 
     /// A fixed environment (nothing else is visible).
-    #[allow(dead_code)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Env {
@@ -158,12 +158,6 @@ impl Drop for Property {
 }
 
 impl Property {
-    /// The value (for a property with sub-properties, the raw multi-line text).
-    #[allow(dead_code)]
-    pub(crate) fn value(&self) -> &str {
-        &self.value
-    }
-
     /// One sub-property (`s3 =\n  max_concurrent_requests = 10`).
     pub(crate) fn sub(&self, key: &str) -> Option<&str> {
         self.sub.as_ref()?.get(key).map(String::as_str)
@@ -193,12 +187,6 @@ impl Section {
     /// A property, with its sub-properties.
     pub(crate) fn property(&self, key: &str) -> Option<&Property> {
         self.props.get(key)
-    }
-
-    /// Whether the key is present at all (even with an empty value).
-    #[allow(dead_code)]
-    pub(crate) fn contains(&self, key: &str) -> bool {
-        self.props.contains_key(key)
     }
 }
 
@@ -236,7 +224,7 @@ impl fmt::Debug for ProfileSet {
 
 impl ProfileSet {
     /// No files, profile `default`.
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub(crate) fn empty() -> ProfileSet {
         ProfileSet {
             selected: "default".into(),

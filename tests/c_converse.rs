@@ -7,7 +7,7 @@
 #![cfg(feature = "emulator")]
 
 mod common;
-use common::program::{make_examples, run_program, Memcheck, Run};
+use common::program::{emulator_client as client, make_examples, run_program, Memcheck, Run};
 use common::{cdylib, profile_dir};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -16,8 +16,7 @@ use bedrock_stream::converse::{
     ContentBlock, ConverseRequest, ConverseStreamEvent, InferenceConfiguration, Message,
     MessageAccumulator, Role, ToolResultBlock, ToolSpecification,
 };
-use bedrock_stream::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
-use bedrock_stream::{Client, Credentials};
+use bedrock_stream::emulator::Emulator;
 use serde_json::{json, Value};
 
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
@@ -46,21 +45,6 @@ fn run(emulator: &Emulator, program: &str, args: &[&str], env: &[(&str, &str)]) 
         env,
         Memcheck::Valgrind(&[]),
     )
-}
-
-fn client(emulator: &Emulator) -> Client {
-    Client::builder()
-        .region("us-east-1")
-        .endpoint_url(emulator.endpoint_url())
-        .credentials(Credentials::new(
-            DEFAULT_ACCESS_KEY_ID,
-            DEFAULT_SECRET_ACCESS_KEY,
-            None,
-        ))
-        .ignore_env_bearer_token(true)
-        .no_proxy()
-        .build()
-        .unwrap()
 }
 
 /// What converse.c prints for `prompt`, read with the Rust API from the same request; the

@@ -1847,10 +1847,10 @@ impl EmulatorProcess {
             .unwrap()
             .trim()
             .to_owned();
-        // The banner is complete before the endpoint file appears.
+        // The banner is complete before the endpoint file appears; `# faults:` is its last line.
         let mut banner = String::new();
         let mut out = BufReader::new(child.stdout.take().unwrap());
-        while !banner.contains("AWS_SECRET_ACCESS_KEY") {
+        while !banner.contains("\n# faults: ") {
             let mut line = String::new();
             assert!(
                 out.read_line(&mut line).unwrap() > 0,
@@ -1917,6 +1917,13 @@ fn emulator_prints_the_variables_that_point_a_client_at_it() {
         emu.banner
     );
     assert_eq!(exports[0].1, emu.endpoint);
+    // The command it suggests runs this very binary (`cargo run` does not put it on the PATH).
+    assert!(
+        emu.banner
+            .contains(&format!("# then: {BIN} chat --model-id ")),
+        "{}",
+        emu.banner
+    );
     // Exactly what the banner says, and nothing else, makes a working client.
     let mut cmd = bare();
     for (k, v) in &exports {
@@ -2127,8 +2134,19 @@ fn demo_shows_the_build_progress() {
         "{r}"
     );
     assert!(r.stderr.contains("a few minutes"), "{r}");
+    // The variables shown clear a real setup's leftover tokens first.
+    assert!(
+        r.stderr.contains(
+            "unset AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK\n    export AWS_ENDPOINT_URL"
+        ),
+        "{r}"
+    );
     let calls = fs::read_to_string(&calls).unwrap();
-    assert!(calls.contains("build --features cli"), "{calls}");
+    // The tool and the C example's library in one build (one feature set).
+    assert!(
+        calls.contains("build --features cli --bin bedrock-stream --lib"),
+        "{calls}"
+    );
     assert!(
         !calls.contains("--quiet"),
         "cargo must show its progress: {calls}"

@@ -1192,6 +1192,93 @@ fn any_timer() -> impl proptest::strategy::Strategy<Value = Option<Duration>> {
     ]
 }
 
+/// Issue 10: the backoff durations fuzzed too (`retry_backoff(Duration::MAX, ..)` with a
+/// deadline and one retryable failure used to panic): any backoff pair with any timers, the
+/// first attempt answered 503. The call never panics; it retries (and streams the answer), or
+/// ends with a typed error, or waits in its backoff until cancelled: a call still running after
+/// 2 s is cancelled and must then end promptly as `Cancelled`.
+#[test]
+fn any_backoff_with_any_timers_never_panics() {
+    use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+    let mut runner = TestRunner::new(Config {
+        cases: 32,
+        rng_seed: RngSeed::Fixed(0x00ba_c0ff),
+        ..Config::default()
+    });
+    let duration = || any_timer().prop_map(|t| t.unwrap_or(Duration::ZERO));
+    use proptest::strategy::Strategy;
+    let settings = (
+        duration(),
+        duration(),
+        any_timer(),
+        any_timer(),
+        any_timer(),
+    );
+    runner
+        .run(&settings, |(initial, max, connect, idle, deadline)| {
+            let emu = emulator();
+            emu.push_scenario("fail=1:503".parse::<Scenario>().unwrap());
+            let c = builder(&emu)
+                .max_attempts(2)
+                .retry_backoff(initial, max)
+                .connect_timeout(connect)
+                .read_idle_timeout(idle)
+                .deadline(deadline)
+                .build()
+                .unwrap();
+            let cancel = CancelHandle::new();
+            let (tx, rx) = std::sync::mpsc::channel();
+            let h = cancel.clone();
+            let call = thread::spawn(move || {
+                let r = c
+                    .invoke_model_with_response_stream_cancellable(&claude(), h)
+                    .and_then(|mut s| match drain(&mut s) {
+                        (chunks, None) => Ok((chunks, s.attempts())),
+                        (_, Some(e)) => Err(e),
+                    });
+                let _ = tx.send(r);
+            });
+            let (r, cancelled) = match rx.recv_timeout(Duration::from_secs(2)) {
+                Ok(r) => (r, false),
+                Err(_) => {
+                    cancel.cancel();
+                    let r = rx.recv_timeout(Duration::from_secs(2));
+                    // A panic in the call shows here (the sender was dropped).
+                    match r {
+                        Ok(r) => (r, true),
+                        Err(_) => {
+                            let panic = call.join().err();
+                            return Err(TestCaseError::fail(format!(
+                                "the call did not end on cancel: {panic:?}"
+                            )));
+                        }
+                    }
+                }
+            };
+            if let Err(p) = call.join() {
+                return Err(TestCaseError::fail(format!("the call panicked: {p:?}")));
+            }
+            match r {
+                Ok((chunks, attempts)) => {
+                    proptest::prop_assert_eq!(text_of(CLAUDE, &chunks), expected_reply(PROMPT));
+                    proptest::prop_assert_eq!(attempts, 2);
+                }
+                Err(e) if cancelled => {
+                    proptest::prop_assert_eq!(e.kind(), ErrorKind::Cancelled, "{}", e)
+                }
+                Err(e) => proptest::prop_assert!(
+                    matches!(
+                        e.kind(),
+                        ErrorKind::Timeout | ErrorKind::Transport | ErrorKind::ServiceUnavailable
+                    ),
+                    "{e}"
+                ),
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
 /// Issue 10: huge durations meant "panic at call time" (`overflow when adding duration to
 /// instant`, in the deadline, the backoff sleep and inside ureq). Any value of any timer now
 /// builds a client whose call ends normally: with the stream when the timers allow it, else

@@ -4,8 +4,6 @@
 //!
 //! Also reads `src/ffi/` to check that every export runs inside the panic boundary.
 
-#![allow(unsafe_code)]
-
 extern crate bedrock_stream;
 
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -1620,6 +1618,75 @@ fn no_event_is_delivered_after_cancel_push_and_pull() {
         assert_eq!(bedrock_stream_stream_events_delivered(stream), 1);
         bedrock_stream_stream_free(stream);
         bedrock_stream_cancel_free(cancel);
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}
+
+/// Sleeps at the first event until `until` (past the call's deadline) and asks for more.
+unsafe extern "C-unwind" fn sleep_on_first(user_data: *mut c_void, _event: *const Event) -> i32 {
+    // SAFETY: the test passes a `&mut (Instant, usize)` as user data.
+    let (until, calls) = unsafe { &mut *user_data.cast::<(Instant, usize)>() };
+    *calls += 1;
+    if *calls == 1 {
+        thread::sleep(until.saturating_duration_since(Instant::now()));
+    }
+    0
+}
+
+/// Issue 10: the deadline passes while hundreds of events sit in the buffer (all frames came
+/// in one write): no event is delivered after it, from the push and the pull API.
+#[test]
+fn no_event_is_delivered_after_the_deadline_push_and_pull() {
+    extern "C" {
+        fn bedrock_stream_config_set_deadline_ms(
+            config: *mut Config,
+            ms: u64,
+            err_out: *mut *mut Error,
+        ) -> Status;
+    }
+    const DEADLINE: Duration = Duration::from_secs(3);
+    let frames: Vec<u8> = (0..500)
+        .flat_map(|i| {
+            chunk(&format!(
+                r#"{{"type":"content_block_delta","delta":{{"type":"text_delta","text":"{i} "}}}}"#
+            ))
+        })
+        .collect();
+    let (endpoint, _) = server(2, Box::new(move |_, s| respond_and_hold(s, &frames)));
+    let config = new_config(&endpoint);
+    let mut client: *mut Client = null_mut();
+    let request = new_request(CLAUDE);
+    // SAFETY: live handles, valid out-pointers.
+    unsafe {
+        ok(|e| bedrock_stream_config_set_deadline_ms(config, DEADLINE.as_millis() as u64, e));
+        ok(|e| bedrock_stream_client_new(config, &mut client, e));
+        bedrock_stream_config_free(config);
+
+        let mut me = (
+            Instant::now() + DEADLINE + Duration::from_millis(50),
+            0usize,
+        );
+        let me_ptr: *mut c_void = (&mut me as *mut (Instant, usize)).cast();
+        let d = fails(|e| {
+            bedrock_stream_client_invoke(client, request, Some(sleep_on_first), me_ptr, null(), e)
+        });
+        assert_eq!(d.status, TIMEOUT, "{d:?}");
+        assert_eq!(d.timer.as_deref(), Some("deadline"));
+        assert_eq!((me.1, d.events_delivered), (1, 1));
+
+        let started = Instant::now();
+        let mut stream: *mut Stream = null_mut();
+        ok(|e| bedrock_stream_client_open(client, request, null(), &mut stream, e));
+        let mut event: *const Event = null();
+        ok(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        assert!(!event.is_null());
+        thread::sleep((started + DEADLINE + Duration::from_millis(50)) - Instant::now());
+        let d = fails(|e| bedrock_stream_stream_next(stream, &mut event, e));
+        assert_eq!(d.status, TIMEOUT, "{d:?}");
+        assert_eq!(d.timer.as_deref(), Some("deadline"));
+        assert_eq!(d.events_delivered, 1);
+        bedrock_stream_stream_free(stream);
         bedrock_stream_request_free(request);
         bedrock_stream_client_free(client);
     }

@@ -10,7 +10,7 @@ use bedrock_stream::credentials::ProcessProvider;
 use bedrock_stream::emulator::{Emulator, StreamException};
 use bedrock_stream::{
     Client, ClientBuilder, Credentials, ErrorKind, InvokeRequest, PerformanceConfigLatency,
-    ServiceTier, Timer, Trace,
+    ServiceTier, Timeouts, Timer, Trace, DEFAULT_READ_IDLE_TIMEOUT,
 };
 
 const CLAUDE: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
@@ -64,6 +64,19 @@ fn run(client: &Client, req: &InvokeRequest) -> Option<bedrock_stream::Error> {
             None
         }
     }
+}
+
+/// Issue 10: the read-idle timer defaults to 60 s (botocore's read timeout), not 300 s: a
+/// silent stream no longer holds a thread for five minutes. A client built without timer
+/// settings runs with it.
+#[test]
+fn the_default_read_idle_timeout_is_60_s() {
+    assert_eq!(DEFAULT_READ_IDLE_TIMEOUT, Duration::from_secs(60));
+    assert_eq!(Timeouts::default().read_idle, Some(Duration::from_secs(60)));
+    let emu = emulator();
+    let client = builder(&emu).build().unwrap();
+    let shown = format!("{client:?}");
+    assert!(shown.contains("read_idle: Some(60s)"), "{shown}");
 }
 
 // ---- 1. empty strings ---------------------------------------------------------------------

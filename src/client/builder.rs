@@ -111,25 +111,33 @@ impl ClientBuilder {
         self
     }
 
-    /// The connect timeout (`None` = off).
+    /// The connect timeout: DNS, TCP, proxy CONNECT and TLS. Default 10 s
+    /// ([`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT)); `None`, or a duration above
+    /// 100 years, switches it off.
     pub fn connect_timeout(mut self, t: Option<Duration>) -> Self {
         self.timeouts.connect = t;
         self
     }
 
-    /// The response-headers timeout (`None` = off).
+    /// The response-headers timeout: from sending the request to the status line and headers.
+    /// Default 300 s ([`DEFAULT_RESPONSE_HEADERS_TIMEOUT`](crate::DEFAULT_RESPONSE_HEADERS_TIMEOUT));
+    /// `None`, or a duration above 100 years, switches it off.
     pub fn response_headers_timeout(mut self, t: Option<Duration>) -> Self {
         self.timeouts.response_headers = t;
         self
     }
 
-    /// The read-idle timeout (`None` = off).
+    /// The read-idle timeout: the longest silence (no byte at all) allowed on an open response.
+    /// Default 60 s ([`DEFAULT_READ_IDLE_TIMEOUT`](crate::DEFAULT_READ_IDLE_TIMEOUT), botocore's
+    /// read timeout); a long generation is never cut while bytes flow. `None`, or a duration
+    /// above 100 years, switches it off.
     pub fn read_idle_timeout(mut self, t: Option<Duration>) -> Self {
         self.timeouts.read_idle = t;
         self
     }
 
-    /// The overall deadline of a call, retries included (`None` = off, the default).
+    /// The overall deadline of a call, retries included and credential resolution too (`None` =
+    /// off, the default; so is a duration above 100 years).
     pub fn deadline(mut self, t: Option<Duration>) -> Self {
         self.timeouts.deadline = t;
         self

@@ -1,8 +1,5 @@
 //! Amazon Bedrock API keys (`Authorization: Bearer …`) and how they compete with SigV4.
 
-// `resolve_auth` and its types are for the client builder.
-#![allow(dead_code)]
-
 use std::fmt;
 use std::sync::Arc;
 

@@ -114,7 +114,7 @@ impl CachingProvider {
         self
     }
 
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub(crate) fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self

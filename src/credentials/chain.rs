@@ -68,7 +68,6 @@ impl DefaultChain {
     }
 
     /// Settings for the client: explicit profile name, region, and STS/SSO HTTP settings.
-    #[allow(dead_code)]
     pub(crate) fn for_client(
         profile: Option<String>,
         region: Option<String>,

@@ -47,7 +47,6 @@ pub(crate) enum ProxySetting {
     /// The standard environment variables, honouring `NO_PROXY`.
     FromEnv,
     /// An explicit proxy.
-    #[allow(dead_code)]
     Explicit(ureq::Proxy),
 }
 

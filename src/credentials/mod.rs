@@ -41,7 +41,6 @@ mod web_identity;
 pub(crate) mod xml;
 
 pub use bearer::BearerToken;
-#[allow(unused_imports)] // used by the client as it adopts them
 pub(crate) use bearer::{resolve_auth, AuthChoice, AuthSettings};
 pub use cache::CachingProvider;
 pub use chain::DefaultChain;

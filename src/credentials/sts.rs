@@ -311,12 +311,6 @@ impl AssumeRoleProvider {
         self.cfg.region = Some(region.into());
         self
     }
-
-    #[allow(dead_code)]
-    pub(crate) fn with_config(mut self, cfg: ProviderConfig) -> Self {
-        self.cfg = cfg;
-        self
-    }
 }
 
 impl ProvideCredentials for AssumeRoleProvider {

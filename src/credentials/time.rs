@@ -118,7 +118,6 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
 }
 
 /// Format as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds).
-#[allow(dead_code)]
 pub(crate) fn format_rfc3339(t: SystemTime) -> String {
     let secs = match t.duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_secs() as i64,

@@ -105,7 +105,7 @@ fn decode_text(raw: &str) -> Option<String> {
 }
 
 /// Escape text for inclusion in XML (used by the emulator's fake STS).
-#[allow(dead_code)]
+#[cfg(any(test, feature = "emulator"))]
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -99,6 +99,11 @@ pub const DEFAULT_BEARER_TOKEN: &str = "bedrock-api-key-emulator";
 
 /// The 11 modeled errors of the operation with their HTTP status (the service model's
 /// `InvokeModelWithResponseStream` errors, `tests/data/bedrock-runtime.service-2.json`).
+///
+/// Kept apart from the client's table (`MODELED_ERRORS` in `src/error.rs`) on purpose: the
+/// emulator plays the service, so the client's mapping is tested against a second transcription
+/// of the service model rather than against itself. A unit test checks both, and the emulator's
+/// `StreamException` members, against the service model file.
 pub const MODELED_ERRORS: [(&str, u16); 11] = [
     ("AccessDeniedException", 403),
     ("ResourceNotFoundException", 404),

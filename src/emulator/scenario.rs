@@ -25,7 +25,7 @@
 //! | `drip=DURATION` (or `delay=`) | delay between frames |
 //! | `chunks=N` | number of text chunks in the answer |
 //! | `close[:silent]` | close the connection after the response (`Connection: close`; with `silent` the response promised keep-alive) |
-//! | `family=NAME` | answer in this model family's format (`claude`, `titan`, `nova`, `llama`, `mistral`, `mistral-chat`, `cohere`, `jamba`, `deepseek`, `gpt-oss`, or the stable names of [`ModelFamily`](crate::extract::ModelFamily), such as `anthropic-claude`) |
+//! | `family=NAME` | answer in this model family's format (`claude`, `titan`, `nova`, `llama`, `mistral`, `mistral-chat`, `cohere`, `jamba`, `deepseek`, `gpt-oss`, or the stable names of [`ModelFamily`], such as `anthropic-claude`) |
 //!
 //! `after` defaults to 0. Durations are `<number>` + `us`, `ms`, `s` or `m` (`50ms`, `2s`).
 //! In `message` values, write `%3A` for `:`, `%2C` for `,` and `%25` for `%`.

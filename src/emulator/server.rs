@@ -409,28 +409,9 @@ impl Conn {
         }
     }
 
-    /// Arms a TCP reset for when the socket is closed.
+    /// Arms a TCP reset for when the socket is closed (SO_LINGER with a zero timeout).
     fn arm_reset(&self) {
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsRawFd;
-            let linger = libc::linger {
-                l_onoff: 1,
-                l_linger: 0,
-            };
-            #[allow(unsafe_code)]
-            // SAFETY: `fd` is an open socket owned by `self.raw` for the duration of the call,
-            // and `linger` is a valid, initialized `struct linger` whose size is passed along.
-            unsafe {
-                libc::setsockopt(
-                    self.raw.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_LINGER,
-                    (&linger as *const libc::linger).cast(),
-                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
-                );
-            }
-        }
+        let _ = rustix::net::sockopt::set_socket_linger(&self.raw, Some(Duration::ZERO));
     }
 }
 

@@ -791,6 +791,77 @@ fn routing_unknown_operations_and_the_extension_handler() {
     );
 }
 
+/// The emulator's modeled-error table is an independent oracle for the client's: both, and the
+/// stream exceptions, are checked here against the service model itself.
+#[test]
+fn modeled_error_tables_match_the_service_model() {
+    let model: Value = serde_json::from_str(include_str!(
+        "../../tests/data/bedrock-runtime.service-2.json"
+    ))
+    .unwrap();
+    let shapes = &model["shapes"];
+    let mut from_model: Vec<(String, u16)> = model["operations"]["InvokeModelWithResponseStream"]
+        ["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let shape = e["shape"].as_str().unwrap();
+            let status = shapes[shape]["error"]["httpStatusCode"].as_u64().unwrap();
+            (shape.to_owned(), u16::try_from(status).unwrap())
+        })
+        .collect();
+    from_model.sort();
+    let sorted = |mut v: Vec<(String, u16)>| {
+        v.sort();
+        v
+    };
+    let emulator = sorted(
+        MODELED_ERRORS
+            .iter()
+            .map(|(s, c)| (s.to_string(), *c))
+            .collect(),
+    );
+    let client = sorted(
+        crate::error::MODELED_ERRORS
+            .iter()
+            .map(|m| (m.shape.to_owned(), m.status))
+            .collect(),
+    );
+    assert_eq!(emulator, from_model);
+    assert_eq!(client, from_model);
+
+    let mut members: Vec<(String, String)> = model["shapes"]["ResponseStream"]["members"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, m)| shapes[m["shape"].as_str().unwrap()]["exception"] == true)
+        .map(|(name, m)| (name.clone(), m["shape"].as_str().unwrap().to_owned()))
+        .collect();
+    members.sort();
+    let mut emulated: Vec<String> = StreamException::MODELED
+        .iter()
+        .map(|e| e.as_str().to_owned())
+        .collect();
+    emulated.sort();
+    let mut client: Vec<(String, String)> = crate::error::MODELED_ERRORS
+        .iter()
+        .filter_map(|m| Some((m.stream_member?.to_owned(), m.shape.to_owned())))
+        .collect();
+    client.sort();
+    assert_eq!(
+        emulated,
+        members.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(client, members);
+    // The emulator's default shape for a status is one the model gives that status.
+    for status in 100..600 {
+        if let Some(shape) = super::router::default_shape(status) {
+            assert!(from_model.contains(&(shape.to_owned(), status)), "{status}");
+        }
+    }
+}
+
 #[test]
 fn every_modeled_http_error_and_the_unmodeled_ones() {
     let emu = Emulator::start().unwrap();
@@ -936,6 +1007,33 @@ fn truncation_bad_crc_and_reset_break_the_stream_as_asked() {
     let r = invoke(&emu, "emulator-fault:reset:after=2");
     assert!(!r.complete);
     assert_eq!(r.chunks.len(), 2);
+}
+
+/// `reset` ends the connection with a TCP RST (SO_LINGER 0), not a FIN: the reader sees a
+/// reset, never a clean end of file.
+#[test]
+fn reset_fault_sends_a_tcp_reset() {
+    let emu = Emulator::start().unwrap();
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    s.set_read_timeout(Some(LONG)).unwrap();
+    s.write_all(&raw_request(
+        &emu,
+        "POST",
+        &stream_path("emulator-fault:reset:after=1"),
+        &[],
+        &claude_body("a"),
+        default_auth(),
+    ))
+    .unwrap();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break None,
+            Ok(_) => continue,
+            Err(e) => break Some(e.kind()),
+        }
+    };
+    assert_eq!(end, Some(std::io::ErrorKind::ConnectionReset));
 }
 
 #[test]

@@ -46,7 +46,7 @@ pub enum ModelFamily {
     /// OpenAI gpt-oss (`openai.gpt-oss-…`): `choices[0].delta.content`.
     OpenAiGptOss,
     /// The family is not known (application inference profiles, provisioned, custom or imported
-    /// model ARNs, unknown providers). A [`TextExtractor`] for it recognises the family from the
+    /// model ARNs, unknown providers). A [`TextExtractor`](super::TextExtractor) for it recognises the family from the
     /// chunks' shapes ([`ModelFamily::from_chunk`]); until it does, no text is extracted (the
     /// invocation metrics still are).
     Unknown,

@@ -14,7 +14,7 @@
 //!   parsed for every family, including [`ModelFamily::Unknown`].
 //!
 //! The family is derived from the model id with [`ModelFamily::from_model_id`] or forced by the
-//! caller (by name through [`FromStr`], for example `"meta-llama"`). When the model id names no
+//! caller (by name through [`FromStr`](std::str::FromStr), for example `"meta-llama"`). When the model id names no
 //! family (an application inference profile, provisioned, custom or imported model ARN), the
 //! extractor recognises it from the chunks themselves ([`ModelFamily::from_chunk`]): each family's
 //! documents have a distinctive shape (Claude's `type` events, Titan's `outputText`, Nova's

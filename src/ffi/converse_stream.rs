@@ -1174,6 +1174,49 @@ unsafe fn message_ref<'a>(
     unsafe { message.as_ref() }
 }
 
+/// Block `index` of `message` (`None` for a NULL message or an index out of range).
+///
+/// # Safety
+///
+/// `message` is NULL or a live message.
+unsafe fn block_ref<'a>(
+    message: *const bedrock_stream_converse_message,
+    index: usize,
+) -> Option<&'a BlockView> {
+    // SAFETY: forwarded contract.
+    unsafe { message_ref(message) }.and_then(|m| m.block(index))
+}
+
+/// The bytes `field` picks from block `index` (empty when there is no such block).
+///
+/// # Safety
+///
+/// `message` is NULL or a live message.
+unsafe fn block_bytes(
+    message: *const bedrock_stream_converse_message,
+    index: usize,
+    field: fn(&BlockView) -> &[u8],
+) -> bedrock_stream_bytes {
+    // SAFETY: forwarded contract.
+    unsafe { block_ref(message, index) }.map_or_else(bedrock_stream_bytes::empty, |b| {
+        bedrock_stream_bytes::of(field(b))
+    })
+}
+
+/// The string `field` picks from block `index` (NULL when there is none).
+///
+/// # Safety
+///
+/// `message` is NULL or a live message.
+unsafe fn block_str(
+    message: *const bedrock_stream_converse_message,
+    index: usize,
+    field: fn(&BlockView) -> &Option<CString>,
+) -> *const c_char {
+    // SAFETY: forwarded contract.
+    unsafe { block_ref(message, index) }.map_or(std::ptr::null(), |b| opt_ptr(field(b)))
+}
+
 /// Free a message. `message` may be NULL (nothing happens). Pointers obtained from it are
 /// invalid afterwards.
 ///
@@ -1336,8 +1379,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_kind(
 ) -> bedrock_stream_converse_block_kind {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
+        unsafe { block_ref(message, index) }
             .map_or(bedrock_stream_converse_block_kind::None, |b| b.kind)
     })
 }
@@ -1356,11 +1398,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_text(
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or_else(bedrock_stream_bytes::empty, |b| {
-                bedrock_stream_bytes::of(b.text.as_bytes())
-            })
+        unsafe { block_bytes(message, index, |b| b.text.as_bytes()) }
     })
 }
 
@@ -1378,9 +1416,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_tool_use_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or(std::ptr::null(), |b| opt_ptr(&b.tool_use_id))
+        unsafe { block_str(message, index, |b| &b.tool_use_id) }
     })
 }
 
@@ -1397,9 +1433,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_tool_use_name(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or(std::ptr::null(), |b| opt_ptr(&b.tool_use_name))
+        unsafe { block_str(message, index, |b| &b.tool_use_name) }
     })
 }
 
@@ -1417,11 +1451,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_tool_use_input(
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or_else(bedrock_stream_bytes::empty, |b| {
-                bedrock_stream_bytes::of(&b.input)
-            })
+        unsafe { block_bytes(message, index, |b| &b.input) }
     })
 }
 
@@ -1439,9 +1469,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_reasoning_signatu
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or(std::ptr::null(), |b| opt_ptr(&b.signature))
+        unsafe { block_str(message, index, |b| &b.signature) }
     })
 }
 
@@ -1458,11 +1486,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_redacted_reasonin
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or_else(bedrock_stream_bytes::empty, |b| {
-                bedrock_stream_bytes::of(&b.redacted)
-            })
+        unsafe { block_bytes(message, index, |b| &b.redacted) }
     })
 }
 
@@ -1480,11 +1504,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_block_json(
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }
-            .and_then(|m| m.block(index))
-            .map_or_else(bedrock_stream_bytes::empty, |b| {
-                bedrock_stream_bytes::of(&b.json)
-            })
+        unsafe { block_bytes(message, index, |b| &b.json) }
     })
 }
 
@@ -1729,4 +1749,168 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_service_tier(
         // SAFETY: caller contract.
         unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| opt_ptr(&r.service_tier))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::converse::{ContentBlockDeltaEvent, ContentBlockStartEvent, ContentBlockStopEvent};
+    use serde_json::json;
+
+    fn delta(v: Value) -> bedrock_stream_converse_event {
+        let d: ContentBlockDeltaEvent =
+            serde_json::from_value(json!({"contentBlockIndex": 1, "delta": v})).unwrap();
+        bedrock_stream_converse_event::new(ConverseStreamEvent::ContentBlockDelta(d))
+    }
+
+    fn start(v: Value) -> bedrock_stream_converse_event {
+        let s: ContentBlockStartEvent =
+            serde_json::from_value(json!({"contentBlockIndex": 1, "start": v})).unwrap();
+        bedrock_stream_converse_event::new(ConverseStreamEvent::ContentBlockStart(s))
+    }
+
+    fn bytes(b: bedrock_stream_bytes) -> Vec<u8> {
+        // SAFETY: the library lends `len` readable bytes at `data`.
+        unsafe { std::slice::from_raw_parts(b.data, b.len) }.to_vec()
+    }
+
+    fn text(p: *const c_char) -> Option<String> {
+        // SAFETY: NULL or a NUL-terminated string of a live object.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
+    }
+
+    /// The delta kinds the emulator never sends (citations, tool results and images come from
+    /// server-side tools and some models): kind, member name and the JSON value as bytes.
+    #[test]
+    fn citation_tool_result_image_and_unknown_reasoning_deltas() {
+        use bedrock_stream_converse_delta_kind as K;
+        for (value, kind, member, want) in [
+            (
+                json!({"citation": {"title": "T", "location": {"web": {"url": "https://x"}}}}),
+                K::Citation,
+                "citation",
+                json!({"title": "T", "location": {"web": {"url": "https://x"}}}),
+            ),
+            (
+                json!({"toolResult": [{"text": "a"}, {"json": {"n": 1}}]}),
+                K::ToolResult,
+                "toolResult",
+                json!([{"text": "a"}, {"json": {"n": 1}}]),
+            ),
+            (
+                json!({"image": {"source": {"bytes": "aGk="}}}),
+                K::Image,
+                "image",
+                json!({"source": {"bytes": "aGk="}}),
+            ),
+            (
+                json!({"reasoningContent": {"futureReasoning": {"x": 2}}}),
+                K::Unknown,
+                "reasoningContent",
+                json!({"x": 2}),
+            ),
+        ] {
+            let ev = delta(value.clone());
+            // SAFETY: `ev` lives across the calls.
+            unsafe {
+                assert_eq!(
+                    bedrock_stream_converse_event_delta_kind(&ev),
+                    kind,
+                    "{value}"
+                );
+                assert_eq!(
+                    text(bedrock_stream_converse_event_member_name(&ev)).unwrap(),
+                    member
+                );
+                let got: Value =
+                    serde_json::from_slice(&bytes(bedrock_stream_converse_event_delta(&ev)))
+                        .unwrap();
+                assert_eq!(got, want, "{value}");
+                let all: Value =
+                    serde_json::from_slice(&bytes(bedrock_stream_converse_event_json(&ev)))
+                        .unwrap();
+                assert_eq!(all, json!({"contentBlockIndex": 1, "delta": value}));
+            }
+        }
+    }
+
+    #[test]
+    fn tool_result_and_image_starts_and_a_block_stop() {
+        // SAFETY: each event lives across the calls on it.
+        unsafe {
+            let ev = start(json!({"toolResult": {"toolUseId": "tu_9", "status": "error"}}));
+            assert_eq!(
+                bedrock_stream_converse_event_get_type(&ev),
+                bedrock_stream_converse_event_type::ContentBlockStart
+            );
+            assert_eq!(
+                text(bedrock_stream_converse_event_tool_use_id(&ev)).unwrap(),
+                "tu_9"
+            );
+            assert_eq!(text(bedrock_stream_converse_event_tool_use_name(&ev)), None);
+            assert_eq!(
+                text(bedrock_stream_converse_event_member_name(&ev)).unwrap(),
+                "toolResult"
+            );
+            let ev = start(json!({"image": {"format": "png"}}));
+            assert_eq!(
+                text(bedrock_stream_converse_event_member_name(&ev)).unwrap(),
+                "image"
+            );
+            assert_eq!(text(bedrock_stream_converse_event_tool_use_id(&ev)), None);
+            let ev = start(json!({"futureStart": {}}));
+            assert_eq!(
+                text(bedrock_stream_converse_event_member_name(&ev)).unwrap(),
+                "futureStart"
+            );
+            let stop = bedrock_stream_converse_event::new(ConverseStreamEvent::ContentBlockStop(
+                ContentBlockStopEvent {
+                    content_block_index: 4,
+                },
+            ));
+            let mut i = 0;
+            assert!(bedrock_stream_converse_event_content_block_index(
+                &stop, &mut i
+            ));
+            assert_eq!(i, 4);
+            assert_eq!(bedrock_stream_converse_event_delta(&stop).len, 0);
+            assert!(bedrock_stream_converse_event_member_name(&stop).is_null());
+        }
+    }
+
+    #[test]
+    fn the_accumulator_reports_contradicting_events_as_protocol_errors() {
+        let mut acc: *mut bedrock_stream_converse_accumulator = std::ptr::null_mut();
+        let mut err: *mut bedrock_stream_error = std::ptr::null_mut();
+        // SAFETY: valid out-pointers; the accumulator and events live across the calls.
+        unsafe {
+            assert_eq!(
+                bedrock_stream_converse_accumulator_new(&mut acc, &mut err),
+                bedrock_stream_status::Ok
+            );
+            let push = |ev: &bedrock_stream_converse_event, err: &mut *mut bedrock_stream_error| {
+                bedrock_stream_converse_accumulator_push(acc, ev, err)
+            };
+            let tool = start(json!({"toolUse": {"toolUseId": "t1", "name": "f"}}));
+            assert_eq!(push(&tool, &mut err), bedrock_stream_status::Ok);
+            let piece = delta(json!({"toolUse": {"input": "{\"a\": "}}));
+            assert_eq!(push(&piece, &mut err), bedrock_stream_status::Ok);
+            // The joined input is not JSON: the block's stop says so.
+            let stop = bedrock_stream_converse_event::new(ConverseStreamEvent::ContentBlockStop(
+                ContentBlockStopEvent {
+                    content_block_index: 1,
+                },
+            ));
+            assert_eq!(push(&stop, &mut err), bedrock_stream_status::Protocol);
+            let e = Box::from_raw(err);
+            assert!(e.message().contains("not JSON"), "{}", e.message());
+            drop(e);
+            // A text delta for a tool-use block contradicts it too.
+            let mut err: *mut bedrock_stream_error = std::ptr::null_mut();
+            let text_piece = delta(json!({"text": "x"}));
+            assert_eq!(push(&text_piece, &mut err), bedrock_stream_status::Protocol);
+            drop(Box::from_raw(err));
+            bedrock_stream_converse_accumulator_free(acc);
+        }
+    }
 }

@@ -12,11 +12,16 @@
 //! * out-parameters (`*_out`) are written only on success;
 //! * every `_new`/`_open` has a `_free`, and `_free(NULL)` does nothing;
 //! * no global or thread-local mutable state.
-#![allow(unsafe_code)]
+#![allow(
+    unsafe_code,
+    reason = "the C ABI: pointers from C; the only module with unsafe, each block with a SAFETY comment"
+)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
-// The C names are the ABI (`bedrock_stream_client`, ...), not Rust style.
-#![allow(non_camel_case_types)]
+#![allow(
+    non_camel_case_types,
+    reason = "the C names are the ABI (`bedrock_stream_client`, ...), not Rust style"
+)]
 
 /// Runs the body of an exported function under `catch_unwind`.
 ///
@@ -70,9 +75,15 @@ mod tests {
         send_sync::<client::bedrock_stream_client>();
         send_sync::<client::bedrock_stream_cancel>();
         send_sync::<request::bedrock_stream_request>();
+        send_sync::<converse::bedrock_stream_converse_request>();
+        // Finished messages and InvokeModel responses are immutable.
+        send_sync::<converse_stream::bedrock_stream_converse_message>();
+        send_sync::<converse_stream::bedrock_stream_invoke_response>();
         // Configs, streams and errors have one owner at a time but may move between threads.
         send::<config::bedrock_stream_config>();
         send::<event::bedrock_stream_stream>();
+        send::<converse_stream::bedrock_stream_converse_stream>();
+        send::<converse_stream::bedrock_stream_converse_accumulator>();
         send::<error::bedrock_stream_error>();
     }
 

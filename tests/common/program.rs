@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use bedrock_stream::emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+use bedrock_stream::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
 
 /// `make -C examples-c BUILD=<build> LIBDIR=<target/profile> INCDIR=<include> <vars> <targets>`;
 /// panics with make's output when it fails.
@@ -149,4 +149,21 @@ pub fn tempdir(tag: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A Rust client of `emulator` with its default credentials (nothing from the environment):
+/// what the tests compare the C programs and the C ABI with.
+pub fn emulator_client(emulator: &Emulator) -> bedrock_stream::Client {
+    bedrock_stream::Client::builder()
+        .region("us-east-1")
+        .endpoint_url(emulator.endpoint_url())
+        .credentials(bedrock_stream::Credentials::new(
+            DEFAULT_ACCESS_KEY_ID,
+            DEFAULT_SECRET_ACCESS_KEY,
+            None,
+        ))
+        .ignore_env_bearer_token(true)
+        .no_proxy()
+        .build()
+        .unwrap()
 }

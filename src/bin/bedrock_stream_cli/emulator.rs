@@ -101,9 +101,11 @@ pub fn run(a: &EmulatorArgs) -> u8 {
          export AWS_ACCESS_KEY_ID={}\n\
          export AWS_SECRET_ACCESS_KEY={}\n\
          # or, instead of the keys: export AWS_BEARER_TOKEN_BEDROCK={DEFAULT_BEARER_TOKEN}\n\
-         # then: bedrock-stream chat --model-id anthropic.claude-3-5-haiku-20241022-v1:0 'Hello'\n\
+         # then: {program} chat --model-id anthropic.claude-3-5-haiku-20241022-v1:0 'Hello'\n\
          # faults: --model-id 'emulator-fault:exception=throttlingException:after=2' (see --help)\n",
-        a.access_key_id, a.secret_access_key
+        a.access_key_id,
+        a.secret_access_key,
+        program = program()
     );
     let mut stdout = io::stdout().lock();
     if stdout
@@ -171,6 +173,18 @@ fn log_line(r: &RecordedRequest) -> String {
 }
 
 /// `path` as one shell word: as is when it is plain, else single-quoted.
+/// How to run this tool again: the path it was started by (`cargo run` starts
+/// `target/debug/bedrock-stream`, which is not on the PATH), or its name when the shell found it
+/// on the PATH.
+fn program() -> String {
+    std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .filter(|p| p.components().count() > 1)
+        .map(|p| shell_word(&p))
+        .unwrap_or_else(|| "bedrock-stream".to_owned())
+}
+
 fn shell_word(path: &Path) -> String {
     let s = path.to_string_lossy();
     let plain = !s.is_empty()
