@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"sync"
 )
@@ -99,16 +98,7 @@ func (c *Client) Invoke(ctx context.Context, req *Request, fn func(Event) error)
 	defer s.Close()
 	for s.Next() {
 		if err := fn(s.Event()); err != nil {
-			if errors.Is(err, ErrStop) {
-				return nil
-			}
-			return &Error{
-				Status:          StatusAbortedByCallback,
-				Message:         "the callback stopped the stream",
-				RequestID:       s.requestID,
-				EventsDelivered: s.EventsDelivered(),
-				cause:           err,
-			}
+			return s.stoppedBy(err)
 		}
 	}
 	return s.Err()
@@ -141,11 +131,8 @@ func (c *Client) Open(ctx context.Context, req *Request) (*Stream, error) {
 		return nil, err
 	}
 	s := &Stream{
+		streamCore:  streamCore{cancel: cancel, watch: w, ctx: ctx, requestID: goStringOrEmpty(C.bedrock_stream_stream_request_id(cs))},
 		ptr:         cs,
-		cancel:      cancel,
-		watch:       w,
-		ctx:         ctx,
-		requestID:   goStringOrEmpty(C.bedrock_stream_stream_request_id(cs)),
 		contentType: goStringOrEmpty(C.bedrock_stream_stream_content_type(cs)),
 	}
 	runtime.SetFinalizer(s, (*Stream).Close)

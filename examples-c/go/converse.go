@@ -8,10 +8,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -297,16 +294,7 @@ func (c *Client) ConverseStream(ctx context.Context, req *ConverseRequest, fn fu
 			continue
 		}
 		if err := fn(s.Event()); err != nil {
-			if errors.Is(err, ErrStop) {
-				return nil, nil
-			}
-			return nil, &Error{
-				Status:          StatusAbortedByCallback,
-				Message:         "the callback stopped the stream",
-				RequestID:       s.requestID,
-				EventsDelivered: s.EventsDelivered(),
-				cause:           err,
-			}
+			return nil, s.stoppedBy(err)
 		}
 	}
 	return s.Message()
@@ -335,12 +323,9 @@ func (c *Client) OpenConverseStream(ctx context.Context, req *ConverseRequest) (
 		return nil, err
 	}
 	s := &ConverseEventStream{
-		ptr:       cs,
-		acc:       acc,
-		cancel:    cancel,
-		watch:     w,
-		ctx:       ctx,
-		requestID: goStringOrEmpty(C.bedrock_stream_converse_stream_request_id(cs)),
+		streamCore: streamCore{cancel: cancel, watch: w, ctx: ctx, requestID: goStringOrEmpty(C.bedrock_stream_converse_stream_request_id(cs))},
+		ptr:        cs,
+		acc:        acc,
 	}
 	runtime.SetFinalizer(s, (*ConverseEventStream).Close)
 	return s, nil
@@ -360,21 +345,11 @@ func (c *Client) OpenConverseStream(ctx context.Context, req *ConverseRequest) (
 // are used by one goroutine at a time; Close may be called from any goroutine, also while
 // Next waits. The zero ConverseEventStream has ended with ErrNotInitialized.
 type ConverseEventStream struct {
-	mu        sync.Mutex // held by Next (and Close) while it uses ptr and acc
-	ptr       *C.bedrock_stream_converse_stream
-	acc       *C.bedrock_stream_converse_accumulator
-	cancel    *C.bedrock_stream_cancel
-	watch     *watcher
-	ctx       context.Context
-	event     *ConverseEvent
-	err       error
-	done      bool
-	delivered uint64
-	message   *ConverseMessage
-	closeOnce sync.Once
-	closing   atomic.Bool
-
-	requestID string
+	streamCore
+	ptr     *C.bedrock_stream_converse_stream
+	acc     *C.bedrock_stream_converse_accumulator
+	event   *ConverseEvent
+	message *ConverseMessage
 }
 
 // RequestID is the x-amzn-RequestId of the response ("" when the service sent none).
@@ -386,30 +361,14 @@ func (s *ConverseEventStream) RequestID() string { return s.requestID }
 func (s *ConverseEventStream) Next() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.done {
-		return false
-	}
-	if s.ptr == nil {
-		if s.closing.Load() {
-			s.finish(ErrClosed)
-		} else {
-			s.finish(ErrNotInitialized)
-		}
+	s.event = nil
+	if !s.begin(s.ptr != nil) {
 		return false
 	}
 	var ev *C.bedrock_stream_converse_event
 	var cerr *C.bedrock_stream_error
 	if rc := C.bedrock_stream_converse_stream_next(s.ptr, &ev, &cerr); rc != C.BEDROCK_STREAM_STATUS_OK {
-		byContext := s.watch.stop()
-		e := takeError(rc, cerr)
-		switch {
-		case e.Status == StatusCancelled && s.closing.Load():
-			s.finish(ErrClosed)
-			return false
-		case e.Status == StatusCancelled && (byContext || s.ctx.Err() != nil):
-			e.cause = s.ctx.Err()
-		}
-		s.finish(e)
+		s.failed(rc, cerr)
 		return false
 	}
 	if ev == nil { // the clean end: the message is complete
@@ -438,14 +397,6 @@ func (s *ConverseEventStream) foldError(e *Error) *Error {
 	return e
 }
 
-// finish records the end of the stream; called with mu held.
-func (s *ConverseEventStream) finish(err error) {
-	s.done = true
-	s.err = err
-	s.event = nil
-	s.watch.stop()
-}
-
 // Event is the event read by the last successful Next (nil before the first and after the
 // end): a copy in Go memory that stays valid after later calls.
 func (s *ConverseEventStream) Event() *ConverseEvent {
@@ -456,11 +407,7 @@ func (s *ConverseEventStream) Event() *ConverseEvent {
 
 // Err is nil while the stream runs and after its clean end; otherwise the failure that ended
 // it: an *Error (with EventsDelivered), or ErrClosed when Close was called before the end.
-func (s *ConverseEventStream) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
+func (s *ConverseEventStream) Err() error { return s.errLocked() }
 
 // Message is the finished message once Next returned false at the clean end of the stream.
 // Before the end it reads the rest of the stream first; after a failure it returns Err.
@@ -476,24 +423,13 @@ func (s *ConverseEventStream) Message() (*ConverseMessage, error) {
 }
 
 // EventsDelivered counts the events Next has returned so far.
-func (s *ConverseEventStream) EventsDelivered() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.delivered
-}
+func (s *ConverseEventStream) EventsDelivered() uint64 { return s.deliveredLocked() }
 
 // Close frees the stream. Before the end it closes the connection (the model stops
 // generating), and a Next waiting in another goroutine returns false with Err ErrClosed.
 // Idempotent; always returns nil.
 func (s *ConverseEventStream) Close() error {
-	s.closeOnce.Do(func() {
-		s.closing.Store(true)
-		if s.cancel != nil {
-			C.bedrock_stream_cancel_cancel(s.cancel)
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.watch.stop()
+	s.close(func() {
 		if s.ptr != nil {
 			C.bedrock_stream_converse_stream_free(s.ptr)
 			s.ptr = nil
@@ -501,10 +437,6 @@ func (s *ConverseEventStream) Close() error {
 		if s.acc != nil {
 			C.bedrock_stream_converse_accumulator_free(s.acc)
 			s.acc = nil
-		}
-		if s.cancel != nil {
-			C.bedrock_stream_cancel_free(s.cancel)
-			s.cancel = nil
 		}
 		runtime.SetFinalizer(s, nil)
 	})

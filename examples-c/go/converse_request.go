@@ -238,20 +238,7 @@ func (r *ConverseRequest) fail(err error) *ConverseRequest {
 
 // Err returns the first failure of the builder methods, nil if none.
 func (r *ConverseRequest) Err() error {
-	if r == nil {
-		return localError(StatusNullArgument, "the Converse request is nil")
-	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	switch {
-	case r.err != nil:
-		return r.err
-	case r.closed:
-		return ErrClosed
-	case r.ptr == nil:
-		return ErrNotInitialized
-	}
-	return nil
+	return r.read(func(*C.bedrock_stream_converse_request) error { return nil })
 }
 
 // read runs f with the C request held for reading (by a call), or returns why it cannot.
