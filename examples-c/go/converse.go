@@ -181,6 +181,10 @@ func (c *Client) call(ctx context.Context, f func(*C.bedrock_stream_client, *C.b
 	if err != nil {
 		return nil, nil, err
 	}
+	if ctx.Err() != nil {
+		// Already done: the call fails at once rather than racing the watcher.
+		C.bedrock_stream_cancel_cancel(cancel)
+	}
 	w := watch(ctx, cancel)
 	c.mu.RLock()
 	switch {

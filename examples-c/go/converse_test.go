@@ -488,6 +488,36 @@ func TestConverseContextCancels(t *testing.T) {
 			t.Error("Timeout() is false for a deadline")
 		}
 	})
+	t.Run("no event after the context is done", func(t *testing.T) {
+		// The whole answer arrives at once; once ctx is done, Next delivers nothing more,
+		// on both stream kinds, without waiting for the watcher goroutine.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		s, err := c.OpenConverseStream(ctx, hello(model, "x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		st, err := c.Open(ctx, &bedrockstream.Request{ModelID: model, Body: claude("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if !s.Next() || !st.Next() {
+			t.Fatal(s.Err(), st.Err())
+		}
+		cancel()
+		if s.Next() || st.Next() {
+			t.Error("an event after the context was cancelled")
+		}
+		checkCancelled(t, s.Err(), context.Canceled, 1)
+		checkCancelled(t, st.Err(), context.Canceled, 1)
+		// Already cancelled: nothing is sent.
+		_, err = c.Converse(ctx, hello(model, "x"))
+		checkCancelled(t, err, context.Canceled, 0)
+		_, err = c.ConverseStream(ctx, hello(model, "x"), nil)
+		checkCancelled(t, err, context.Canceled, 0)
+	})
 	t.Run("close from another goroutine", func(t *testing.T) {
 		s, err := c.OpenConverseStream(context.Background(), stalled)
 		if err != nil {

@@ -40,6 +40,10 @@ func (s *streamCore) begin(live bool) bool {
 	case !live:
 		s.finish(ErrNotInitialized)
 		return false
+	case s.ctx.Err() != nil:
+		// The context is done: no further event, even when the watcher has not run yet
+		// (the next call then fails with CANCELLED, attributed to the context).
+		C.bedrock_stream_cancel_cancel(s.cancel)
 	}
 	return true
 }
