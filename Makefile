@@ -16,7 +16,7 @@
 # Installed files:
 #   $(LIBDIR)/libbedrock_stream.so.$(VERSION), .so.$(MAJOR) -> .so.$(VERSION), .so -> .so.$(MAJOR)
 #   $(LIBDIR)/libbedrock_stream.a
-#   $(INCLUDEDIR)/bedrock_stream.h
+#   $(INCLUDEDIR)/bedrock_stream.h, bedrock_stream.hpp (the header-only C++17 wrapper)
 #   $(PKGCONFIGDIR)/bedrock_stream.pc          (shared; `--static` adds the system libraries)
 #   $(PKGCONFIGDIR)/bedrock_stream_static.pc   (the .a by its path, for a static link of it alone)
 #   $(CMAKEDIR)/bedrock_streamConfig.cmake, bedrock_streamConfigVersion.cmake
@@ -112,6 +112,7 @@ install: lib
 	ln -sf libbedrock_stream.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libbedrock_stream.so
 	install -m 644 $(ARCHIVE) $(DESTDIR)$(LIBDIR)/libbedrock_stream.a
 	install -m 644 include/bedrock_stream.h $(DESTDIR)$(INCLUDEDIR)/bedrock_stream.h
+	install -m 644 examples-c/bedrock_stream.hpp $(DESTDIR)$(INCLUDEDIR)/bedrock_stream.hpp
 	printf '%s\n' \
 		'prefix=$(PREFIX)' \
 		'libdir=$(LIBDIR)' \
@@ -153,6 +154,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libbedrock_stream.so \
 		$(DESTDIR)$(LIBDIR)/libbedrock_stream.a \
 		$(DESTDIR)$(INCLUDEDIR)/bedrock_stream.h \
+		$(DESTDIR)$(INCLUDEDIR)/bedrock_stream.hpp \
 		$(DESTDIR)$(PKGCONFIGDIR)/bedrock_stream.pc \
 		$(DESTDIR)$(PKGCONFIGDIR)/bedrock_stream_static.pc \
 		$(DESTDIR)$(CMAKEDIR)/bedrock_streamConfig.cmake \

@@ -2593,6 +2593,11 @@ const char *bedrock_stream_event_type(const struct bedrock_stream_event *event);
  * with the second one. Empty (`len` 0) when the chunk carries no text, for unknown events,
  * while the family is not known yet and when `event` is NULL. Valid as long as the event.
  *
+ * The chunk's document is read when one of `bedrock_stream_event_text`, `_stop_reason`,
+ * `_usage` or `_metrics` is first called on the event (a caller reading bytes only pays
+ * nothing for it). The reading carries state from chunk to chunk (a split character, a
+ * recognised family): for the whole text, ask every chunk, in order.
+ *
  * # Safety
  *
  * `event` is NULL or an event lent by this library and still valid.

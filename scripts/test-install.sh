@@ -6,6 +6,8 @@
 #      -Wall -Wextra -Werror -pedantic as C99 and as C++17; the C++ object is linked by the
 #      shared, static, fully static and no-install routes as well, and run once with an
 #      application-inference-profile ARN as its model id (the family read from the chunks).
+#      Its C++ program (`cpp-program`) is built and run as the README says, and compiled by
+#      g++ and clang++ as C++17 and C++20.
 #   2. The README's linking commands run as printed, with HOME a temporary directory (so
 #      $HOME/.local is a fresh prefix) and the repository reached as $HOME/src/bedrock-stream:
 #      install, then the shared, static, fully static and no-install routes, then CMake with
@@ -17,7 +19,8 @@
 #      examples-c/stream.c builds from the installed pkg-config file alone.
 #
 #   5. The README's program, from the installed release library, runs under valgrind over HTTP
-#      and HTTPS with the installed suppressions file (valgrind.supp): 0 errors, no leak.
+#      and HTTPS with the installed suppressions file (valgrind.supp): 0 errors, no leak; and
+#      without a region it prints the configuration error and exits 1, leak-free.
 #
 # Needs: cargo, make, cc, c++, pkg-config, cmake, GNU binutils (ld, objcopy, nm, readelf),
 # valgrind.
@@ -164,6 +167,34 @@ done
     echo "valgrind ./hello over HTTPS: 0 errors with $supp; without it:" \
         "$(grep -o 'ERROR SUMMARY: .*' "$tmp/valgrind.log")" >&2
 )
+
+# Without a region the program says so (not "the argument 'client' is NULL") and frees
+# everything on that path too.
+status=0
+out="$(env -u AWS_REGION -u AWS_DEFAULT_REGION valgrind --leak-check=full --error-exitcode=99 \
+    --log-file="$tmp/valgrind.log" ./hello 2>&1)" || status=$?
+[ "$status" = 1 ] || fail "./hello without a region exited $status: $out $(cat "$tmp/valgrind.log")"
+case "$out" in
+*"error: CONFIG: configuration error: no AWS region is configured"*) ;;
+*) fail "./hello without a region printed: $out" ;;
+esac
+
+step "README: the C++ program (hello.cpp) with the installed bedrock_stream.hpp"
+block cpp-program >hello.cpp
+# Pulled once, then pushed: the answer twice.
+[ "$(readme cpp)" = 2 ] || fail "./hello-cpp did not print the answer twice"
+grep -q 'stopped = 1)' "$tmp/readme.out" ||
+    fail "./hello-cpp did not stop at the stop reason: $(cat "$tmp/readme.out")"
+case " $(needed hello-cpp)" in *" libbedrock_stream.so.$major "*) ;; *) fail "hello-cpp needs: $(needed hello-cpp)" ;; esac
+cmp "$prefix/include/bedrock_stream.hpp" "$root/examples-c/bedrock_stream.hpp" ||
+    fail "make install did not install examples-c/bedrock_stream.hpp"
+for cxx in g++ clang++; do
+    command -v "$cxx" >/dev/null 2>&1 || continue
+    for std in c++17 c++20; do
+        (set -x; "$cxx" -std=$std -Wall -Wextra -Werror -pedantic -I"$prefix/include" -c hello.cpp \
+            -o "hello-cpp-$cxx-$std.o") || fail "hello.cpp with $cxx -std=$std"
+    done
+done
 
 step "README: the static archive, and a fully static executable"
 [ "$(readme static)" = 2 ] || fail "./hello (static) did not print the answer twice"

@@ -140,11 +140,17 @@ impl Timer {
     /// The timer's name as used in messages and settings: `connect`, `response-headers`,
     /// `read-idle`, `deadline`.
     pub fn as_str(self) -> &'static str {
+        // The names are ASCII: the conversion cannot fail.
+        self.as_c_str().to_str().unwrap_or_default()
+    }
+
+    /// [`Timer::as_str`], NUL-terminated (what the C API hands out).
+    pub(crate) fn as_c_str(self) -> &'static std::ffi::CStr {
         match self {
-            Timer::Connect => "connect",
-            Timer::ResponseHeaders => "response-headers",
-            Timer::ReadIdle => "read-idle",
-            Timer::Deadline => "deadline",
+            Timer::Connect => c"connect",
+            Timer::ResponseHeaders => c"response-headers",
+            Timer::ReadIdle => c"read-idle",
+            Timer::Deadline => c"deadline",
         }
     }
 }
@@ -250,6 +256,35 @@ impl Error {
 
     pub(crate) fn internal(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Internal, message)
+    }
+
+    /// What a stream answers on every call after it failed with `self`: the same kind (so
+    /// the same status in C), the call's counters, and a short message pointing back at the
+    /// original error (its code, HTTP status and timer are not repeated).
+    pub(crate) fn repeated(&self) -> Error {
+        let message = if self.kind() == ErrorKind::Cancelled {
+            "the stream was cancelled".to_owned()
+        } else {
+            format!(
+                "the stream already failed ({:?}: {}); see the error returned then",
+                self.kind(),
+                self.message()
+            )
+        };
+        Error::new(self.kind(), message)
+            .with_phase(self.inner.phase)
+            .with_events_delivered(self.events_delivered())
+            .with_attempts(self.attempts())
+            .with_request_id(self.request_id().map(str::to_owned))
+    }
+
+    /// A copy of a [`Error::repeated`] error (which has no source), for the next call.
+    pub(crate) fn copy_repeated(&self) -> Error {
+        Error::new(self.kind(), self.message())
+            .with_phase(self.inner.phase)
+            .with_events_delivered(self.events_delivered())
+            .with_attempts(self.attempts())
+            .with_request_id(self.request_id().map(str::to_owned))
     }
 
     // ---- builder-style setters used inside the crate ----

@@ -3,13 +3,16 @@
 //! `exception` and `error` messages.
 
 use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 
 use base64::Engine as _;
 use serde::Deserialize;
 
+use crate::converse::ConverseStreamEvent;
 use crate::error::{self, Error, ErrorKind, Phase, Result};
 use crate::eventstream::{Header, MessageRef};
+use crate::extract::{ChunkInfo, InvocationMetrics, ModelFamily, TextExtractor, Usage};
 use crate::redact;
 
 /// One event of the response stream.
@@ -43,7 +46,11 @@ impl Event {
     /// does: a `chunk` event, an unknown event, or the typed [`Error`] of an `exception` or
     /// `error` message or of a protocol violation (for tools that read captured streams).
     pub fn from_message(msg: &MessageRef<'_>) -> Result<Event> {
-        to_event(msg, &mut Vec::new(), 0)
+        let mut current = Current::new(ModelFamily::Unknown);
+        current.decode_invoke(msg, 0)?;
+        current
+            .take_event()
+            .ok_or_else(|| Error::internal("a decoded message gave no event"))
     }
 }
 
@@ -129,11 +136,209 @@ impl UnknownEvent {
     }
 }
 
-/// What one message means, borrowing the message (decoding a chunk writes into `scratch`).
-pub(crate) enum Decoded<'a> {
-    /// A chunk whose decoded bytes are in the scratch buffer.
+/// The event a stream delivered last. The stream keeps it (boxed, so that its address does not
+/// change while the C API lends it) and lends it as an [`EventRef`]; a chunk's document is
+/// decoded into a buffer reused from event to event.
+pub(crate) struct Current {
+    what: What,
+    /// A chunk's document (base64-decoded).
+    bytes: Vec<u8>,
+    /// Reads chunks with the request's model family; run only when an event's text, stop
+    /// reason, usage or metrics are asked for.
+    extractor: RefCell<TextExtractor>,
+    /// What the extractor read from this chunk, once asked.
+    info: OnceCell<ChunkInfo>,
+}
+
+/// What [`Current`] holds.
+enum What {
+    /// No event (before the first, after the end or a failure).
+    Nothing,
+    /// A chunk whose document is in [`Current::bytes`].
     Chunk,
-    Unknown(&'a str),
+    Unknown(UnknownEvent),
+    Converse(ConverseStreamEvent),
+}
+
+impl Current {
+    pub(crate) fn new(family: ModelFamily) -> Current {
+        Current {
+            what: What::Nothing,
+            bytes: Vec::new(),
+            extractor: RefCell::new(TextExtractor::new(family)),
+            info: OnceCell::new(),
+        }
+    }
+
+    /// Forget the event (the stream ended or failed).
+    pub(crate) fn clear(&mut self) {
+        self.what = What::Nothing;
+        self.info = OnceCell::new();
+    }
+
+    /// Interpret an InvokeModelWithResponseStream message: a chunk (decoded into the reused
+    /// buffer: nothing allocated once it has grown), an unknown event, or the typed error of
+    /// an `exception` or `error` message.
+    pub(crate) fn decode_invoke(&mut self, msg: &MessageRef<'_>, delivered: u64) -> Result<()> {
+        self.clear();
+        let event_type = event_type(msg, delivered)?;
+        if event_type == "chunk" {
+            decode_chunk(msg, &mut self.bytes, delivered)?;
+            self.what = What::Chunk;
+        } else {
+            self.what = What::Unknown(UnknownEvent::from_message(event_type, msg));
+        }
+        Ok(())
+    }
+
+    /// Interpret a ConverseStream message.
+    pub(crate) fn decode_converse(&mut self, msg: &MessageRef<'_>, delivered: u64) -> Result<()> {
+        self.clear();
+        self.what = What::Converse(crate::converse::decode(msg, delivered)?);
+        Ok(())
+    }
+
+    /// The event, borrowed (`None` when there is none, or for a ConverseStream event).
+    pub(crate) fn view(&self) -> Option<EventRef<'_>> {
+        match self.what {
+            What::Chunk | What::Unknown(_) => Some(EventRef { current: self }),
+            What::Nothing | What::Converse(_) => None,
+        }
+    }
+
+    /// The event, owned (`None` when there is none, or for a ConverseStream event).
+    pub(crate) fn take_event(&mut self) -> Option<Event> {
+        self.info = OnceCell::new();
+        match std::mem::replace(&mut self.what, What::Nothing) {
+            What::Chunk => Some(Event::Chunk(Chunk::new(std::mem::take(&mut self.bytes)))),
+            What::Unknown(u) => Some(Event::Unknown(u)),
+            other => {
+                self.what = other;
+                None
+            }
+        }
+    }
+
+    /// The ConverseStream event, owned.
+    pub(crate) fn take_converse(&mut self) -> Option<ConverseStreamEvent> {
+        match std::mem::replace(&mut self.what, What::Nothing) {
+            What::Converse(e) => Some(e),
+            other => {
+                self.what = other;
+                None
+            }
+        }
+    }
+
+    /// End of the text: U+FFFD when an incomplete character is still held.
+    pub(crate) fn finish_text(&mut self) -> Option<String> {
+        self.extractor.get_mut().finish()
+    }
+}
+
+/// An event borrowed from its stream ([`EventStream::next_event`](crate::EventStream::next_event)),
+/// valid until the stream's next call. Reading it allocates nothing per chunk.
+///
+/// The text, stop reason, usage and metrics of a chunk are read from its document only when
+/// asked (once per event, with the request's
+/// [`model_family`](crate::InvokeRequest::model_family)). The reading keeps state from chunk to
+/// chunk (a character split across two chunks, a family recognised from the chunks' shapes):
+/// to get the whole text, ask every chunk for it, in order.
+#[derive(Clone, Copy)]
+pub struct EventRef<'a> {
+    current: &'a Current,
+}
+
+impl<'a> EventRef<'a> {
+    /// The `:event-type` header value (`chunk` for chunks).
+    pub fn event_type(&self) -> &'a str {
+        match &self.current.what {
+            What::Unknown(u) => &u.event_type,
+            _ => "chunk",
+        }
+    }
+
+    /// The chunk's document (the model's own output, base64-decoded), if this is a chunk.
+    pub fn chunk(&self) -> Option<&'a [u8]> {
+        match self.current.what {
+            What::Chunk => Some(&self.current.bytes),
+            _ => None,
+        }
+    }
+
+    /// The event, if it is of a type this library does not know.
+    pub fn unknown(&self) -> Option<&'a UnknownEvent> {
+        match &self.current.what {
+            What::Unknown(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// A chunk's document, or an unknown event's raw payload.
+    pub fn payload(&self) -> &'a [u8] {
+        match &self.current.what {
+            What::Unknown(u) => &u.payload,
+            _ => &self.current.bytes,
+        }
+    }
+
+    /// Everything the chunk's document says (empty for unknown events), read on first use.
+    pub fn info(&self) -> &'a ChunkInfo {
+        let current = self.current;
+        current.info.get_or_init(|| match current.what {
+            What::Chunk => current.extractor.borrow_mut().process(&current.bytes),
+            _ => ChunkInfo::default(),
+        })
+    }
+
+    /// The text this chunk adds to the model's output (Claude's `delta.text`, Titan's
+    /// `outputText`, Llama's `generation`, …), if any.
+    pub fn text(&self) -> Option<&'a str> {
+        self.info().text()
+    }
+
+    /// The stop reason when this chunk ends the generation (the model's own value).
+    pub fn stop_reason(&self) -> Option<&'a str> {
+        self.info().stop_reason()
+    }
+
+    /// Token counts the model reported in this chunk.
+    pub fn usage(&self) -> Option<Usage> {
+        self.info().usage()
+    }
+
+    /// The `amazon-bedrock-invocationMetrics` of this chunk (normally the last one).
+    pub fn metrics(&self) -> Option<InvocationMetrics> {
+        self.info().metrics()
+    }
+
+    /// The family chunks are read with: the request's, or the one recognised so far.
+    pub fn family(&self) -> ModelFamily {
+        self.current.extractor.borrow().family()
+    }
+
+    /// An owned copy of the event.
+    pub fn to_event(&self) -> Event {
+        match &self.current.what {
+            What::Unknown(u) => Event::Unknown(u.clone()),
+            _ => Event::Chunk(Chunk::new(self.current.bytes.clone())),
+        }
+    }
+
+    /// Where the event lives (for the C API, which lends it by address).
+    pub(crate) fn current(&self) -> &'a Current {
+        self.current
+    }
+}
+
+impl fmt::Debug for EventRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.current.what {
+            What::Unknown(u) => u.fmt(f),
+            // `PayloadPart` is `sensitive` in the service model: show the size only.
+            _ => write!(f, "Chunk(<{} bytes>)", self.current.bytes.len()),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -182,17 +387,9 @@ fn fast_chunk_bytes(payload: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// Interpret one message. A chunk's decoded bytes are written into `scratch` (cleared first),
-/// so the hot path allocates nothing once the scratch buffer has grown.
-pub(crate) fn decode_message<'a>(
-    msg: &MessageRef<'a>,
-    scratch: &mut Vec<u8>,
-    events_delivered: u64,
-) -> Result<Decoded<'a>> {
-    let event_type = event_type(msg, events_delivered)?;
-    if event_type != "chunk" {
-        return Ok(Decoded::Unknown(event_type));
-    }
+/// Decode a chunk's `bytes` into `scratch` (cleared first), so the hot path allocates nothing
+/// once the scratch buffer has grown.
+fn decode_chunk(msg: &MessageRef<'_>, scratch: &mut Vec<u8>, events_delivered: u64) -> Result<()> {
     let protocol = |m: String| {
         Error::protocol(m)
             .with_phase(Phase::InStream)
@@ -223,7 +420,7 @@ pub(crate) fn decode_message<'a>(
                 })?;
         }
     }
-    Ok(Decoded::Chunk)
+    Ok(())
 }
 
 /// The `:event-type` of an `event` message; the typed [`Error`] of an `exception` or `error`
@@ -327,24 +524,6 @@ pub(crate) fn event_type<'a>(msg: &MessageRef<'a>, events_delivered: u64) -> Res
     }
 }
 
-/// Build an owned [`Event`] from a message (allocating path used by the Rust iterator).
-pub(crate) fn to_event(
-    msg: &MessageRef<'_>,
-    scratch: &mut Vec<u8>,
-    events_delivered: u64,
-) -> Result<Event> {
-    match decode_message(msg, scratch, events_delivered)? {
-        Decoded::Chunk => Ok(Event::Chunk(Chunk {
-            bytes: std::mem::take(scratch),
-        })),
-        Decoded::Unknown(t) => Ok(Event::Unknown(UnknownEvent {
-            event_type: t.to_owned(),
-            headers: msg.to_message().headers,
-            payload: msg.payload().to_vec(),
-        })),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,8 +542,9 @@ mod tests {
         let mut d = Decoder::new();
         d.feed(bytes);
         let m = d.next_message().unwrap().unwrap();
-        let mut scratch = Vec::new();
-        to_event(&m, &mut scratch, 2)
+        let mut current = Current::new(ModelFamily::Unknown);
+        current.decode_invoke(&m, 2)?;
+        Ok(current.take_event().unwrap())
     }
 
     #[test]

@@ -29,12 +29,12 @@ pub mod emulator;
 
 pub use client::{
     Client, ClientBuilder, EventStream, InvokeModelResponse, InvokeSummary, ResponseBodyObserver,
-    RetryConfig, Timeouts, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
+    RetryConfig, StreamState, Timeouts, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_READ_IDLE_TIMEOUT, DEFAULT_RESPONSE_HEADERS_TIMEOUT,
 };
 pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
-pub use event::{Chunk, Event, UnknownEvent};
+pub use event::{Chunk, Event, EventRef, UnknownEvent};
 pub use redact::url as redact_url;
 pub use request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace};
 pub use retry::RetryMode;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::converse::ConverseJson;
 use crate::error::Result;
+use crate::extract::ModelFamily;
 use crate::request::{model_path, InvokeRequest};
 
 /// What the response of an operation is.
@@ -23,6 +24,8 @@ pub(crate) enum Expect {
 #[derive(Clone)]
 pub(crate) struct Operation {
     pub model_id: String,
+    /// The chunk format of an InvokeModelWithResponseStream response (`Unknown` otherwise).
+    pub family: ModelFamily,
     /// `/model/{modelId}/{operation}`
     pub path: String,
     /// Lower-case names.
@@ -36,6 +39,7 @@ impl Operation {
     pub fn invoke_stream(request: &InvokeRequest) -> Result<Operation> {
         Ok(Operation {
             model_id: request.model_id().to_owned(),
+            family: request.model_family_value(),
             path: request.path()?,
             headers: request.validate_and_headers()?,
             body: request.shared_body(),
@@ -53,6 +57,7 @@ impl Operation {
         }
         Ok(Operation {
             model_id: request.model_id().to_owned(),
+            family: ModelFamily::Unknown,
             path: request.path_for("invoke")?,
             headers,
             body: request.shared_body(),
@@ -74,6 +79,7 @@ impl Operation {
         };
         Ok(Operation {
             model_id: request.model_id().to_owned(),
+            family: ModelFamily::Unknown,
             path: model_path(request.model_id(), suffix)?,
             headers: vec![
                 ("content-type", "application/json".to_owned()),

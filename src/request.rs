@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::extract::ModelFamily;
 
 /// `X-Amzn-Bedrock-Trace` (`Trace` enum of the service model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,6 +109,7 @@ pub struct InvokeRequest {
     service_tier: Option<ServiceTier>,
     request_metadata: Option<String>,
     project_identifier: Option<String>,
+    model_family: Option<ModelFamily>,
 }
 
 impl fmt::Debug for InvokeRequest {
@@ -131,6 +133,7 @@ impl fmt::Debug for InvokeRequest {
                 &self.request_metadata.as_ref().map(|_| "** sensitive **"),
             )
             .field("project_identifier", &self.project_identifier)
+            .field("model_family", &self.model_family)
             .finish()
     }
 }
@@ -152,6 +155,7 @@ impl InvokeRequest {
             service_tier: None,
             request_metadata: None,
             project_identifier: None,
+            model_family: None,
         }
     }
 
@@ -216,6 +220,25 @@ impl InvokeRequest {
     pub fn project_identifier(mut self, v: impl Into<String>) -> Self {
         self.project_identifier = Some(v.into());
         self
+    }
+
+    /// Not sent: the chunk format the stream reads text, stop reasons and usage with
+    /// ([`EventRef::text`](crate::EventRef::text) & co.). By default it is derived from the
+    /// model id ([`ModelFamily::from_model_id`]), and when the id does not reveal it (an
+    /// application inference profile, provisioned, custom or imported model ARN) it is
+    /// recognised from the chunks. Set it to skip the recognition, or for a model whose chunks
+    /// look like no family's.
+    pub fn model_family(mut self, family: ModelFamily) -> Self {
+        self.model_family = Some(family);
+        self
+    }
+
+    /// The family the stream reads chunks with: the one set with
+    /// [`InvokeRequest::model_family`], else the one the model id names (possibly
+    /// [`ModelFamily::Unknown`]: recognised from the chunks).
+    pub fn model_family_value(&self) -> ModelFamily {
+        self.model_family
+            .unwrap_or_else(|| ModelFamily::from_model_id(&self.model_id))
     }
 
     /// The model id as given.

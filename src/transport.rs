@@ -54,6 +54,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled) promptly and closes the connection; no
 /// event is delivered after [`CancelHandle::cancel`] returns. Cancelling a finished call does
 /// nothing, and a cancel never touches a connection another call is using.
+///
+/// **One handle, one call.** A handle (and its clones) belongs to the first call it is given
+/// to, whether it is cancelled before that call, during it or never. Giving it to a second
+/// call fails at once with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput),
+/// nothing sent: create a new handle per call. (A reused handle could otherwise be cancelled
+/// after its first call finished and then silently not reach the second call's connection.)
+/// The C API follows the same rule (`bedrock_stream_cancel`).
 #[derive(Clone, Default)]
 pub struct CancelHandle {
     state: Arc<CancelState>,
@@ -70,6 +77,8 @@ impl fmt::Debug for CancelHandle {
 #[derive(Default)]
 pub(crate) struct CancelState {
     cancelled: AtomicBool,
+    /// A call took the handle ([`CancelHandle::claim`]).
+    claimed: AtomicBool,
     finished: AtomicBool,
     /// The socket this call is using (if any).
     socket: Mutex<Option<Arc<Socket>>>,
@@ -137,6 +146,18 @@ impl CancelHandle {
     /// Whether [`CancelHandle::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         self.state.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Make the handle the one of a new call: fails (with the error to return) when a call
+    /// already took it. See the type's "one handle, one call" rule.
+    pub(crate) fn claim(&self) -> crate::error::Result<()> {
+        if self.state.claimed.swap(true, Ordering::SeqCst) {
+            return Err(crate::error::Error::invalid_input(
+                "this cancel handle was already given to another call; create one per call \
+                 (CancelHandle::new, bedrock_stream_cancel_new)",
+            ));
+        }
+        Ok(())
     }
 
     /// The call is over: forget the socket so a later cancel cannot touch a pooled connection.

@@ -311,3 +311,73 @@ fn ten_thousand_messages_keep_the_buffer_flat() {
         "allocations in the steady state"
     );
 }
+
+/// The stream core's borrowed path (issue 11): reading events with `next_event` (bytes, and
+/// the event type) allocates nothing per event once the buffers have grown; the owned
+/// iterator, which hands out a `Vec` per chunk, does (which shows the counter sees it).
+#[cfg(feature = "emulator")]
+mod stream_core {
+    use std::time::Duration;
+
+    use bedrock_stream::emulator::Emulator;
+    use bedrock_stream::extract::ModelFamily;
+    use bedrock_stream::{Client, Credentials, EventStream, InvokeRequest};
+
+    use super::measure;
+
+    fn open(client: &Client, chunks: usize) -> EventStream {
+        let body = br#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,"messages":[]}"#;
+        let model = format!("emulator-fault:bulk:chunks={chunks}:size=400");
+        client
+            .invoke_model_with_response_stream(
+                // Chunks in Claude's format: asking for their text would allocate it.
+                &InvokeRequest::new(model, body.to_vec())
+                    .model_family(ModelFamily::AnthropicClaude),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn borrowed_events_cost_no_allocation_per_event() {
+        let emu = Emulator::start().unwrap();
+        let client = Client::builder()
+            .region("us-east-1")
+            .endpoint_url(emu.endpoint_url())
+            .credentials(Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+            .ignore_env_bearer_token(true)
+            .no_proxy()
+            .read_idle_timeout(Some(Duration::from_secs(30)))
+            .build()
+            .unwrap();
+        const N: usize = 20_000;
+        // Warm up: the first events grow the decoder's and the chunk's buffers.
+        let read_borrowed = |stream: &mut EventStream| {
+            let mut bytes = 0;
+            while let Some(e) = stream.next_event().unwrap() {
+                bytes += e.payload().len() + e.event_type().len();
+            }
+            bytes
+        };
+        let mut stream = open(&client, N);
+        for _ in 0..16 {
+            stream.next_event().unwrap().unwrap();
+        }
+        let (bytes, borrowed) = measure(|| read_borrowed(&mut stream));
+        assert!(bytes > N * 50, "{bytes}");
+        assert_eq!(stream.events_delivered(), N as u64 + 1);
+        // Reads from the socket may allocate now and then (not per event).
+        assert!(
+            borrowed.calls < (N / 20) as u64,
+            "{} allocations for {N} borrowed events: {borrowed:?}",
+            borrowed.calls
+        );
+
+        let mut stream = open(&client, N);
+        for _ in 0..16 {
+            stream.next().unwrap().unwrap();
+        }
+        let (n, owned) = measure(|| stream.by_ref().map(Result::unwrap).count());
+        assert_eq!(n, N + 1 - 16);
+        assert!(owned.calls >= n as u64, "{owned:?}");
+    }
+}

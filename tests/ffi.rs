@@ -1927,3 +1927,90 @@ fn model_stream_errors_agree_in_both_forms_and_original_status_codes_never_wrap(
         bedrock_stream_client_free(client);
     }
 }
+
+/// The stream core's state machine seen from C (issue 11): after the end, a failure or a
+/// cancel, every later `bedrock_stream_stream_next` answers the same, and a cancel after the
+/// end changes nothing. The Rust side of the same rules is in tests/stream_core.rs.
+#[test]
+fn every_pull_after_the_end_a_failure_or_a_cancel_answers_the_same() {
+    let frames = claude_stream();
+    let cut = frames.clone();
+    let (endpoint, _) = server(
+        3,
+        Box::new(move |i, s| match i {
+            // A cut body: a failure, never a clean end.
+            1 => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.amazon.eventstream\r\n\
+                     content-length: {}\r\n\r\n",
+                    cut.len()
+                );
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(&cut[..cut.len() / 2]);
+            }
+            _ => respond_stream(s, &frames),
+        }),
+    );
+    let client = new_client(&endpoint);
+    let request = new_request(CLAUDE);
+    let next = |stream: *mut Stream| {
+        let mut event: *const Event = 0x10 as *const Event;
+        // SAFETY: live stream, valid out-pointer.
+        let r = call(|e| unsafe { bedrock_stream_stream_next(stream, &mut event, e) });
+        (r, event)
+    };
+    // SAFETY: live handles, valid out-pointers.
+    unsafe {
+        // The end, then a cancel: still OK and NULL.
+        let mut cancel: *mut Cancel = null_mut();
+        ok(|e| bedrock_stream_cancel_new(&mut cancel, e));
+        let mut stream: *mut Stream = null_mut();
+        ok(|e| bedrock_stream_client_open(client, request, cancel, &mut stream, e));
+        assert_eq!(pull_all(stream, &mut Seen::default()).0, OK);
+        assert_eq!(bedrock_stream_cancel_cancel(cancel), OK);
+        for _ in 0..3 {
+            let ((status, _), event) = next(stream);
+            assert_eq!(status, OK);
+            assert!(event.is_null());
+        }
+        assert_eq!(bedrock_stream_stream_events_delivered(stream), 5);
+        bedrock_stream_stream_free(stream);
+        bedrock_stream_cancel_free(cancel);
+
+        // A failure: its status on every later call, event_out untouched.
+        ok(|e| bedrock_stream_client_open(client, request, null(), &mut stream, e));
+        let (status, d) = pull_all(stream, &mut Seen::default());
+        assert_eq!(status, TRUNCATED, "{d:?}");
+        let delivered = d.unwrap().events_delivered;
+        for _ in 0..3 {
+            let ((status, d), event) = next(stream);
+            let d = d.unwrap();
+            assert_eq!((status, event as usize), (TRUNCATED, 0x10));
+            assert!(d.message.contains("already failed"), "{}", d.message);
+            assert_eq!(d.events_delivered, delivered);
+        }
+        bedrock_stream_stream_free(stream);
+
+        // A cancel between two events: CANCELLED on every later call.
+        ok(|e| bedrock_stream_cancel_new(&mut cancel, e));
+        ok(|e| bedrock_stream_client_open(client, request, cancel, &mut stream, e));
+        let ((status, _), event) = next(stream);
+        assert_eq!(status, OK);
+        assert_eq!(bedrock_stream_event_kind_of(event), KIND_CHUNK);
+        assert_eq!(bedrock_stream_cancel_cancel(cancel), OK);
+        for _ in 0..3 {
+            let ((status, d), event) = next(stream);
+            assert_eq!((status, event as usize), (CANCELLED, 0x10));
+            assert_eq!(d.unwrap().events_delivered, 1);
+        }
+        bedrock_stream_stream_free(stream);
+        // The handle served that call: a second one is refused, nothing sent.
+        let d = fails(|e| bedrock_stream_client_open(client, request, cancel, &mut stream, e));
+        assert_eq!(d.status, INVALID_INPUT);
+        assert!(d.message.contains("already given"), "{}", d.message);
+        assert_eq!(d.attempts, 0);
+        bedrock_stream_cancel_free(cancel);
+        bedrock_stream_request_free(request);
+        bedrock_stream_client_free(client);
+    }
+}

@@ -5,12 +5,10 @@
 //! split tool input and reasoning; errors on every path (HTTP errors, an exception in the
 //! stream, truncation, a callback stop, cancellation); Converse and InvokeModel.
 #![cfg(feature = "emulator")]
-#![allow(unsafe_code)]
 
 extern crate bedrock_stream;
 
-// Only the emulator's Rust client is used here.
-#[allow(dead_code)]
+#[allow(dead_code, reason = "only the emulator's Rust client is used here")]
 mod common;
 use common::program::emulator_client as rust_client;
 

@@ -964,7 +964,7 @@ fn go_iterator_form_works() {
     let emu = Emulator::builder().start().unwrap();
     let run = [
         "-run",
-        "TestStreamAllAndClientEvents|TestConverseAllAndConverseEvents|ExampleClient_Events",
+        "TestStreamAllAndClientEvents|TestCloseInsideTheLoop|TestConverseAllAndConverseEvents|ExampleClient_Events",
     ];
     let out = if go_minor() >= 23 {
         go_test(&emu, &run)
@@ -1023,6 +1023,7 @@ fn go_iterator_form_works() {
     };
     for name in [
         "TestStreamAllAndClientEvents",
+        "TestCloseInsideTheLoop",
         "TestConverseAllAndConverseEvents",
         "ExampleClient_Events",
     ] {

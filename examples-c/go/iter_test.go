@@ -57,3 +57,52 @@ func TestStreamAllAndClientEvents(t *testing.T) {
 		t.Errorf("after break: %d events", st.EventsDelivered())
 	}
 }
+
+// Closing from the loop body never deadlocks: Client.Close lets the running stream finish
+// (as from an Invoke callback); Stream.Close ends the loop with ErrClosed, once.
+func TestCloseInsideTheLoop(t *testing.T) {
+	ctx := context.Background()
+	c, c2 := newClient(t), newClient(t)
+	done := make(chan struct{})
+	var events int
+	var errs []error
+	go func() {
+		defer close(done)
+		c.Events(ctx, &bedrockstream.Request{ModelID: model, Body: claude("close the client")})(
+			func(ev bedrockstream.Event, err error) bool {
+				if err != nil {
+					errs = append(errs, err)
+				} else if events++; events == 1 {
+					c.Close()
+				}
+				return true
+			})
+	}()
+	within(t, done, "a loop whose body closed the client")
+	if events < 3 || len(errs) != 0 {
+		t.Errorf("client closed in the loop: %d events, errors %v", events, errs)
+	}
+
+	done = make(chan struct{})
+	events, errs = 0, nil
+	go func() {
+		defer close(done)
+		st, err := c2.Open(ctx, faulty("stall:after=2", "x"))
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		st.All()(func(ev bedrockstream.Event, err error) bool {
+			if err != nil {
+				errs = append(errs, err)
+			} else if events++; events == 1 {
+				st.Close()
+			}
+			return true
+		})
+	}()
+	within(t, done, "a loop whose body closed its stream")
+	if events != 1 || len(errs) != 1 || errs[0] != bedrockstream.ErrClosed {
+		t.Errorf("stream closed in the loop: %d events, errors %v", events, errs)
+	}
+}

@@ -21,7 +21,7 @@ use crate::transport::{self, ProcessAgent};
 
 /// Builds a [`Client`]. Anything not set is resolved from the environment the way the AWS
 /// SDKs resolve it when [`ClientBuilder::build`] runs.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct ClientBuilder {
     region: Option<String>,
     endpoint_url: Option<String>,
@@ -185,10 +185,27 @@ impl ClientBuilder {
         self
     }
 
+    /// `true`: use no proxy at all, as [`ClientBuilder::no_proxy`] (an explicit
+    /// [`ClientBuilder::proxy`] is ignored too); `false` (the default): the explicit proxy,
+    /// else `HTTPS_PROXY` & co.
+    pub fn proxy_disabled(mut self, disabled: bool) -> Self {
+        self.no_proxy = disabled;
+        self
+    }
+
     /// Trust the CA certificates of this PEM bundle in addition to the built-in roots.
     pub fn ca_bundle_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.ca_bundle_pem = Some(pem.into());
         self
+    }
+
+    /// Trust the CA certificates of the PEM file at `path` (as `AWS_CA_BUNDLE` or the
+    /// profile's `ca_bundle` name one), in addition to the built-in roots. The file is read
+    /// now (a file above 4 MiB is refused): a file that cannot be read is a configuration error here;
+    /// its certificates are checked by [`ClientBuilder::build`].
+    pub fn ca_bundle_file(self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let pem = crate::profile::read_ca_bundle(path.as_ref())?;
+        Ok(self.ca_bundle_pem(pem))
     }
 
     /// The shared-config profile to read (instead of `AWS_PROFILE` / `default`). As with the

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::auth::Auth;
 use crate::error::Result;
-use crate::event::Event;
+use crate::event::{Current, Event, EventRef};
 use crate::eventstream::Decoder;
 use crate::operation::Operation;
 use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier};
@@ -25,9 +25,8 @@ use crate::retry::{RateLimiter, RetryQuota};
 use crate::transport::{self, CancelHandle, ProcessAgent};
 
 pub use builder::{ClientBuilder, ResponseBodyObserver};
-pub use stream::EventStream;
 use stream::ResponseMeta;
-pub(crate) use stream::{EventRef, Step};
+pub use stream::{EventStream, StreamState};
 
 /// The media type of an event-stream body.
 pub(crate) const EVENTSTREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
@@ -182,7 +181,7 @@ impl Client {
         cancel: CancelHandle,
     ) -> Result<EventStream> {
         // Refuse bad input before anything is sent (and before counting an attempt).
-        self.start(Operation::invoke_stream(request)?, cancel)
+        self.start(Operation::invoke_stream(request), cancel)
     }
 
     /// InvokeModel: the model's own request body in, its whole response body out (with the
@@ -197,7 +196,7 @@ impl Client {
         request: &InvokeRequest,
         cancel: CancelHandle,
     ) -> Result<InvokeModelResponse> {
-        let mut call = self.start(Operation::invoke(request)?, cancel)?;
+        let mut call = self.start(Operation::invoke(request), cancel)?;
         Ok(InvokeModelResponse {
             body: call.take_body(),
             content_type: call.meta.http_content_type.clone(),
@@ -209,8 +208,11 @@ impl Client {
     }
 
     /// Send `op` (with retries) until its response is in: for a stream, the headers; for a
-    /// whole-body operation, the body too.
-    pub(crate) fn start(&self, op: Operation, cancel: CancelHandle) -> Result<EventStream> {
+    /// whole-body operation, the body too. `cancel` becomes this call's handle first (one
+    /// handle, one call: see [`CancelHandle`]), even when `op` is an invalid request.
+    pub(crate) fn start(&self, op: Result<Operation>, cancel: CancelHandle) -> Result<EventStream> {
+        cancel.claim()?;
+        let op = op?;
         let started = Instant::now();
         // A deadline too far away to represent is no deadline.
         let deadline = self
@@ -220,10 +222,10 @@ impl Client {
             .and_then(|d| transport::instant_after(started, d));
         let mut stream = EventStream {
             client: self.clone(),
-            op,
             reader: None,
             decoder: Decoder::with_max_message_len(self.inner.max_message_len),
-            scratch: Vec::new(),
+            current: Box::new(Current::new(op.family)),
+            body: Vec::new(),
             cancel,
             meta: ResponseMeta::default(),
             events_delivered: 0,
@@ -231,8 +233,9 @@ impl Client {
             unsent: 0,
             retry_cost: None,
             deadline,
-            done: false,
-            last_unknown: None,
+            state: StreamState::Streaming,
+            failure: None,
+            op,
         };
         stream.open()?;
         Ok(stream)
@@ -244,11 +247,25 @@ impl Client {
     where
         F: FnMut(&Event) -> ControlFlow<()>,
     {
-        let mut stream = self.invoke_model_with_response_stream(request)?;
+        self.invoke_with_events(request, CancelHandle::new(), |e| f(&e.to_event()))
+    }
+
+    /// As [`Client::invoke_with`], with each event borrowed ([`EventRef`]: no allocation per
+    /// event, text and usage on demand) and cancellable through `cancel` from any thread. The
+    /// C API's `bedrock_stream_client_invoke` is this call.
+    pub fn invoke_with_events<F>(
+        &self,
+        request: &InvokeRequest,
+        cancel: CancelHandle,
+        mut f: F,
+    ) -> Result<InvokeSummary>
+    where
+        F: FnMut(EventRef<'_>) -> ControlFlow<()>,
+    {
+        let mut stream = self.invoke_model_with_response_stream_cancellable(request, cancel)?;
         let mut stopped_early = false;
-        for event in &mut stream {
-            let event = event?;
-            if f(&event).is_break() {
+        while let Some(event) = stream.next_event()? {
+            if f(event).is_break() {
                 stopped_early = true;
                 break;
             }

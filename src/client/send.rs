@@ -5,7 +5,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::service_error::{error_from_response, is_throttle, unexpected_body};
-use super::stream::{EventStream, ResponseMeta};
+use super::stream::{EventStream, ResponseMeta, StreamState};
 use super::{Client, EVENTSTREAM_CONTENT_TYPE};
 use crate::credentials::CredentialsContext;
 use crate::error::{Error, ErrorClass, ErrorKind, Phase, Result, Timer};
@@ -183,18 +183,27 @@ fn header(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String>
 }
 
 impl EventStream {
+    /// The stream failed (or was cancelled) with `e`: the connection is closed, and every
+    /// later call returns the error again. Returns `e` with the call's counters.
     pub(super) fn fail(&mut self, e: Error) -> Error {
-        self.done = true;
+        self.state = if e.kind() == ErrorKind::Cancelled {
+            StreamState::Cancelled
+        } else {
+            StreamState::Failed
+        };
+        self.current.clear();
         self.reader = None;
         self.cancel.finish();
         let e = e
             .with_events_delivered(self.events_delivered)
             .with_attempts(self.attempts());
-        if e.request_id().is_none() {
+        let e = if e.request_id().is_none() {
             e.with_request_id(self.meta.request_id.clone())
         } else {
             e
-        }
+        };
+        self.failure = Some(e.repeated());
+        e
     }
 
     /// Send (with retries) until a 2xx event-stream response is in.
@@ -289,15 +298,15 @@ impl EventStream {
         }
         if self.op.expect == Expect::Body {
             let max = crate::request::MAX_BODY_LEN;
-            self.scratch = self.read_body(resp, max + 1)?;
-            if self.scratch.len() > max {
+            self.body = self.read_body(resp, max + 1)?;
+            if self.body.len() > max {
                 return Err(Error::protocol(format!(
                     "the response body is longer than the {max} bytes the service model allows"
                 ))
                 .with_phase(Phase::HttpResponse)
                 .with_request_id(request_id));
             }
-            self.done = true;
+            self.end();
             return Ok(());
         }
         let is_eventstream = http_ct

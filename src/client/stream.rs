@@ -1,4 +1,5 @@
-//! [`EventStream`]: the events of one response, decoded as they arrive.
+//! [`EventStream`]: the events of one response, decoded as they arrive, and the stream's state
+//! machine (streaming, ended, failed, cancelled) that ConverseStream shares.
 
 use std::fmt;
 use std::io;
@@ -6,8 +7,9 @@ use std::time::Instant;
 
 use super::service_error::is_throttle;
 use super::{Client, ResponseBodyObserver};
+use crate::converse::ConverseStreamEvent;
 use crate::error::{Error, ErrorKind, Phase, Result, Timer};
-use crate::event::{self, Chunk, Decoded, Event, UnknownEvent};
+use crate::event::{Current, Event, EventRef};
 use crate::eventstream::{DecodeErrorKind, Decoder};
 use crate::operation::{Expect, Operation};
 use crate::request::{PerformanceConfigLatency, ServiceTier};
@@ -25,23 +27,41 @@ pub(super) struct ResponseMeta {
     pub(super) service_tier: Option<String>,
 }
 
-/// An event borrowed from the stream (the allocation-free path, used by the C ABI).
-pub(crate) enum EventRef<'a> {
-    Chunk(&'a [u8]),
-    Unknown(&'a UnknownEvent),
+/// Where an [`EventStream`] (or a [`ConverseEventStream`](crate::converse::ConverseEventStream))
+/// is in its life. Once it is not `Streaming` it never changes again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamState {
+    /// Open: the next call may deliver an event.
+    Streaming,
+    /// The service ended the stream cleanly: every event was delivered.
+    Ended,
+    /// The stream failed (an exception in it, a truncated or corrupt stream, a timeout, a
+    /// dropped connection, ...). Never read back as an end.
+    Failed,
+    /// The stream was cancelled through its [`CancelHandle`].
+    Cancelled,
 }
 
 /// The events of one response, read incrementally off the socket as they arrive.
 ///
-/// Iterate to get `Result<Event>` items: each event is delivered as soon as its last byte
-/// arrives. After an error the iterator yields nothing more. Dropping the stream before its
+/// Two ways to read it, on the same stream core:
+/// * [`EventStream::next_event`]: each event borrowed ([`EventRef`]), with its text, stop
+///   reason, usage and metrics on demand, no allocation per event;
+/// * iterating: owned `Result<Event>` items. After an error the iterator yields nothing more
+///   (it is fused), and [`EventStream::state`] says `Failed` or `Cancelled`, never `Ended`.
+///
+/// Each event is delivered as soon as its last byte arrives. Dropping the stream before its
 /// end closes the connection (no paying for tokens nobody reads).
 pub struct EventStream {
     pub(super) client: Client,
     pub(super) op: Operation,
     pub(super) reader: Option<ureq::BodyReader<'static>>,
     pub(super) decoder: Decoder,
-    pub(super) scratch: Vec<u8>,
+    /// The event delivered last (boxed: the C API lends it by address).
+    pub(super) current: Box<Current>,
+    /// The whole body of a whole-body operation.
+    pub(super) body: Vec<u8>,
     pub(super) cancel: CancelHandle,
     pub(super) meta: ResponseMeta,
     pub(super) events_delivered: u64,
@@ -52,8 +72,9 @@ pub struct EventStream {
     /// Retry-quota tokens the last retry of this call took.
     pub(super) retry_cost: Option<u32>,
     pub(super) deadline: Option<Instant>,
-    pub(super) done: bool,
-    pub(super) last_unknown: Option<UnknownEvent>,
+    pub(super) state: StreamState,
+    /// What every call after a failure or cancel returns.
+    pub(super) failure: Option<Error>,
 }
 
 impl fmt::Debug for EventStream {
@@ -62,7 +83,7 @@ impl fmt::Debug for EventStream {
             .field("request_id", &self.meta.request_id)
             .field("events_delivered", &self.events_delivered)
             .field("attempts", &self.attempts())
-            .field("done", &self.done)
+            .field("state", &self.state())
             .finish()
     }
 }
@@ -115,6 +136,38 @@ impl EventStream {
         self.events_delivered
     }
 
+    /// Where the stream is: streaming, ended, failed or cancelled. A cancel from another
+    /// thread shows here at once, and the next call returns it.
+    pub fn state(&self) -> StreamState {
+        match self.state {
+            StreamState::Streaming if self.cancel.is_cancelled() => StreamState::Cancelled,
+            s => s,
+        }
+    }
+
+    /// The next event, borrowed: no allocation per chunk, and text, stop reason, usage and
+    /// metrics read from the chunk only when asked ([`EventRef`]). The event is valid until the
+    /// next call.
+    ///
+    /// `Ok(None)` at the clean end of the stream, again on every later call. After a failure
+    /// or a cancel, every later call returns the error again (same kind; a short message
+    /// pointing back at the first): a failed stream never reads as ended.
+    pub fn next_event(&mut self) -> Result<Option<EventRef<'_>>> {
+        if !self.advance()? {
+            return Ok(None);
+        }
+        if self.current.view().is_none() {
+            return Err(self.fail(not_chunks()));
+        }
+        Ok(self.current.view())
+    }
+
+    /// Ends the text read through [`EventRef::text`]: U+FFFD when the last chunk left an
+    /// incomplete character (call it once the stream ended), else `None`.
+    pub fn finish_text(&mut self) -> Option<String> {
+        self.current.finish_text()
+    }
+
     /// A handle that cancels this stream from any thread.
     pub fn cancel_handle(&self) -> CancelHandle {
         self.cancel.clone()
@@ -127,7 +180,7 @@ impl EventStream {
 
     /// The whole body of a whole-body operation (after [`Client::start`]).
     pub(crate) fn take_body(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.scratch)
+        std::mem::take(&mut self.body)
     }
 
     /// `Content-Type` of the HTTP response.
@@ -135,50 +188,30 @@ impl EventStream {
         self.meta.http_content_type.as_deref()
     }
 
-    /// The next event without allocating for chunks: the chunk's bytes stay valid until the
-    /// next call. `Ok(None)` at the clean end of the stream.
-    pub(crate) fn next_ref(&mut self) -> Result<Option<EventRef<'_>>> {
-        match self.step()? {
-            None => Ok(None),
-            Some(Step::Chunk) => Ok(Some(EventRef::Chunk(&self.scratch))),
-            Some(Step::Unknown(u)) => {
-                self.unknown_slot(u);
-                Ok(Some(EventRef::Unknown(self.last_unknown())))
-            }
-            Some(Step::Converse(_)) => Err(self.fail(not_chunks())),
+    /// The next event into [`EventStream::current`] (`Ok(true)`), or the clean end
+    /// (`Ok(false)`, again on every later call). Every call after a failure or cancel returns
+    /// the error again. Retries a transient failure while no event was delivered.
+    pub(crate) fn advance(&mut self) -> Result<bool> {
+        match self.state {
+            StreamState::Streaming => {}
+            StreamState::Ended => return Ok(false),
+            StreamState::Failed | StreamState::Cancelled => return Err(self.failed_again()),
         }
-    }
-
-    fn unknown_slot(&mut self, u: UnknownEvent) {
-        self.scratch.clear();
-        self.last_unknown = Some(u);
-    }
-
-    fn last_unknown(&self) -> &UnknownEvent {
-        self.last_unknown.as_ref().expect("set just before")
-    }
-
-    pub(crate) fn step(&mut self) -> Result<Option<Step>> {
         loop {
-            if self.done {
-                return Ok(None);
-            }
             // Cancel and deadline are checked before every event, not only when the buffer
             // runs dry: several events may arrive in one read.
-            let next = match self.read_step() {
-                Ok(Some(step)) => self.check_live().map(|()| Some(step)),
+            let next = match self.read_event() {
+                Ok(true) => self.check_live().map(|()| true),
                 other => other,
             };
             match next {
-                Ok(Some(step)) => {
+                Ok(true) => {
                     self.events_delivered += 1;
-                    return Ok(Some(step));
+                    return Ok(true);
                 }
-                Ok(None) => {
-                    self.done = true;
-                    self.reader = None;
-                    self.cancel.finish();
-                    return Ok(None);
+                Ok(false) => {
+                    self.end();
+                    return Ok(false);
                 }
                 Err(e) => {
                     if let Some(limiter) = &self.client.inner.limiter {
@@ -191,6 +224,37 @@ impl EventStream {
                     self.open()?;
                 }
             }
+        }
+    }
+
+    /// The clean end: the connection goes back to the pool, the cancel handle lets go of it.
+    pub(super) fn end(&mut self) {
+        self.state = StreamState::Ended;
+        self.current.clear();
+        self.reader = None;
+        self.cancel.finish();
+    }
+
+    /// The error every call after a failure or cancel returns.
+    fn failed_again(&self) -> Error {
+        match &self.failure {
+            Some(e) => e.copy_repeated(),
+            None => Error::internal("the stream failed without an error"),
+        }
+    }
+
+    /// Whether the stream failed or was cancelled (the error was returned already).
+    pub(crate) fn has_failed(&self) -> bool {
+        matches!(self.state, StreamState::Failed | StreamState::Cancelled)
+    }
+
+    /// The ConverseStream event just read (by [`EventStream::advance`]).
+    pub(crate) fn take_converse(&mut self) -> Result<ConverseStreamEvent> {
+        match self.current.take_converse() {
+            Some(e) => Ok(e),
+            None => Err(self.fail(Error::internal(
+                "an InvokeModelWithResponseStream event in a ConverseStream response",
+            ))),
         }
     }
 
@@ -211,20 +275,20 @@ impl EventStream {
     }
 
     /// Decode the next event from buffered bytes, reading more as needed.
-    fn read_step(&mut self) -> Result<Option<Step>> {
+    /// `Ok(true)`: an event is in [`EventStream::current`]; `Ok(false)`: the clean end.
+    fn read_event(&mut self) -> Result<bool> {
         loop {
             let delivered = self.events_delivered;
-            let step = match self.decoder.next_message() {
+            let decoded = match self.decoder.next_message() {
                 Ok(Some(msg)) if self.op.expect == Expect::ConverseEvents => {
-                    Some(Step::Converse(crate::converse::decode(&msg, delivered)?))
+                    self.current.decode_converse(&msg, delivered)?;
+                    true
                 }
-                Ok(Some(msg)) => Some(
-                    match event::decode_message(&msg, &mut self.scratch, delivered)? {
-                        Decoded::Chunk => Step::Chunk,
-                        Decoded::Unknown(t) => Step::Unknown(UnknownEvent::from_message(t, &msg)),
-                    },
-                ),
-                Ok(None) => None,
+                Ok(Some(msg)) => {
+                    self.current.decode_invoke(&msg, delivered)?;
+                    true
+                }
+                Ok(None) => false,
                 Err(e) => {
                     let kind = if e.kind() == DecodeErrorKind::Truncated {
                         ErrorKind::Truncated
@@ -236,13 +300,13 @@ impl EventStream {
                         .with_phase(Phase::InStream));
                 }
             };
-            if let Some(step) = step {
-                return Ok(Some(step));
+            if decoded {
+                return Ok(true);
             }
             self.check_live()?;
             let attempt = self.attempts();
             let Some(reader) = self.reader.as_mut() else {
-                return Ok(None);
+                return Ok(false);
             };
             let read = {
                 let _current = CurrentCancel::enter(&self.cancel);
@@ -258,7 +322,7 @@ impl EventStream {
             match read {
                 Ok(0) => {
                     return match self.decoder.finish() {
-                        Ok(()) => Ok(None),
+                        Ok(()) => Ok(false),
                         Err(e) => Err(Error::new(ErrorKind::Truncated, e.to_string())
                             .with_decode(e.kind())
                             .with_retryable(true)
@@ -292,14 +356,6 @@ impl<R: io::Read + ?Sized> io::Read for Observed<'_, R> {
     }
 }
 
-/// One decoded event, as the operation's decoder reads it.
-pub(crate) enum Step {
-    /// A chunk whose bytes are in the scratch buffer.
-    Chunk,
-    Unknown(UnknownEvent),
-    Converse(crate::converse::ConverseStreamEvent),
-}
-
 /// A ConverseStream stream read as chunks: a bug of this library, never the caller's.
 fn not_chunks() -> Error {
     Error::internal("a ConverseStream response was read as InvokeModelWithResponseStream events")
@@ -309,13 +365,16 @@ impl Iterator for EventStream {
     type Item = Result<Event>;
 
     fn next(&mut self) -> Option<Result<Event>> {
-        match self.step() {
-            Ok(None) => None,
-            Ok(Some(Step::Chunk)) => Some(Ok(Event::Chunk(Chunk::new(std::mem::take(
-                &mut self.scratch,
-            ))))),
-            Ok(Some(Step::Unknown(u))) => Some(Ok(Event::Unknown(u))),
-            Ok(Some(Step::Converse(_))) => Some(Err(self.fail(not_chunks()))),
+        if self.has_failed() {
+            // The error was returned once: the iterator is fused.
+            return None;
+        }
+        match self.advance() {
+            Ok(false) => None,
+            Ok(true) => match self.current.take_event() {
+                Some(event) => Some(Ok(event)),
+                None => Some(Err(self.fail(not_chunks()))),
+            },
             Err(e) => Some(Err(e)),
         }
     }

@@ -8,7 +8,7 @@ use super::accumulator::{ConverseStreamResult, MessageAccumulator};
 use super::events::ConverseStreamEvent;
 use super::request::{ConverseJson, ConverseRequest};
 use super::response::ConverseResponse;
-use crate::client::{Client, EventStream, Step};
+use crate::client::{Client, EventStream, StreamState};
 use crate::error::{Error, ErrorKind, Phase, Result};
 use crate::operation::Operation;
 use crate::transport::CancelHandle;
@@ -27,7 +27,7 @@ impl Client {
         request: &ConverseJson,
         cancel: CancelHandle,
     ) -> Result<ConverseEventStream> {
-        let inner = self.start(Operation::converse(request, true)?, cancel)?;
+        let inner = self.start(Operation::converse(request, true), cancel)?;
         Ok(ConverseEventStream { inner })
     }
 
@@ -42,7 +42,7 @@ impl Client {
         request: &ConverseJson,
         cancel: CancelHandle,
     ) -> Result<ConverseResponse> {
-        let mut call = self.start(Operation::converse(request, false)?, cancel)?;
+        let mut call = self.start(Operation::converse(request, false), cancel)?;
         let body = call.take_body();
         let request_id = call.request_id().map(str::to_owned);
         let mut response: ConverseResponse = serde_json::from_slice(&body).map_err(|e| {
@@ -73,8 +73,10 @@ impl Client {
 
 /// The events of one ConverseStream response, read off the socket as they arrive.
 ///
-/// Iterate to get `Result<ConverseStreamEvent>` items; after an error the iterator yields
-/// nothing more. [`ConverseEventStream::accumulate`] reads the rest and folds it into the
+/// Iterate to get `Result<ConverseStreamEvent>` items. It runs on the same stream core as
+/// [`EventStream`] (retries, timers, cancel, the [`StreamState`] machine): after an error the
+/// iterator yields nothing more, and [`ConverseEventStream::state`] says `Failed` or
+/// `Cancelled`, never `Ended`. [`ConverseEventStream::accumulate`] reads the rest and folds it into the
 /// finished message. Dropping the stream closes the connection.
 pub struct ConverseEventStream {
     inner: EventStream,
@@ -109,6 +111,11 @@ impl ConverseEventStream {
         self.inner.cancel_handle()
     }
 
+    /// Where the stream is: streaming, ended, failed or cancelled.
+    pub fn state(&self) -> StreamState {
+        self.inner.state()
+    }
+
     /// The model id of the request.
     pub fn model_id(&self) -> &str {
         self.inner.model_id()
@@ -133,12 +140,13 @@ impl Iterator for ConverseEventStream {
     type Item = Result<ConverseStreamEvent>;
 
     fn next(&mut self) -> Option<Result<ConverseStreamEvent>> {
-        match self.inner.step() {
-            Ok(None) => None,
-            Ok(Some(Step::Converse(e))) => Some(Ok(e)),
-            Ok(Some(_)) => Some(Err(Error::internal(
-                "an InvokeModelWithResponseStream event in a ConverseStream response",
-            ))),
+        if self.inner.has_failed() {
+            // The error was returned once: the iterator is fused.
+            return None;
+        }
+        match self.inner.advance() {
+            Ok(false) => None,
+            Ok(true) => Some(self.inner.take_converse()),
             Err(e) => Some(Err(e)),
         }
     }

@@ -1,12 +1,12 @@
 //! `bedrock_stream_client` (push and pull calls) and `bedrock_stream_cancel`.
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ops::ControlFlow;
 
 use super::args::{arg_ref, out_ptr, write_out};
 use super::config::bedrock_stream_config;
 use super::error::{bedrock_stream_error, Fail};
-use super::event::{bedrock_stream_event, bedrock_stream_stream, Reader};
+use super::event::{bedrock_stream_event, bedrock_stream_stream};
 use super::request::bedrock_stream_request;
 use super::status::bedrock_stream_status;
 use crate::{CancelHandle, Client};
@@ -66,30 +66,19 @@ pub struct bedrock_stream_client {
 /// still call `bedrock_stream_cancel_cancel` on it.
 pub struct bedrock_stream_cancel {
     handle: CancelHandle,
-    used: AtomicBool,
 }
 
-/// The cancel handle for one call: the caller's (at most once), or a private one.
+/// The cancel handle for one call: the caller's, or a private one. The core refuses a handle
+/// a call already took (one handle, one call: `CancelHandle`).
 ///
 /// # Safety
 ///
 /// `cancel` is NULL or a live cancel handle.
-pub(crate) unsafe fn cancel_for_call(
-    cancel: *const bedrock_stream_cancel,
-) -> Result<CancelHandle, Fail> {
+pub(crate) unsafe fn cancel_for_call(cancel: *const bedrock_stream_cancel) -> CancelHandle {
     // SAFETY: forwarded contract.
     match unsafe { cancel.as_ref() } {
-        None => Ok(CancelHandle::new()),
-        Some(c) => {
-            if c.used.swap(true, Ordering::SeqCst) {
-                Err(Fail::invalid_input(
-                    "this cancel handle was already given to another call; create one \
-                     bedrock_stream_cancel per call",
-                ))
-            } else {
-                Ok(c.handle.clone())
-            }
-        }
+        None => CancelHandle::new(),
+        Some(c) => c.handle.clone(),
     }
 }
 
@@ -195,19 +184,28 @@ pub unsafe extern "C" fn bedrock_stream_client_invoke(
             return Err(Fail::null("callback"));
         };
         // SAFETY: caller contract.
-        let cancel = unsafe { cancel_for_call(cancel) }?;
-        let mut reader = Reader::open(&client.inner, request, cancel)?;
-        while let Some(event) = reader.next()? {
-            // SAFETY: the callback follows `bedrock_stream_event_cb`'s contract; `event` is
-            // valid for the duration of the call.
-            let rc = unsafe { callback(user_data, event) };
-            if rc != BEDROCK_STREAM_CONTINUE {
-                let delivered = reader.events_delivered();
-                let fail = Fail::aborted_by_callback(delivered, reader.request_id(), rc);
-                // Dropping the reader closes the connection.
-                drop(reader);
-                return Err(fail);
-            }
+        let cancel = unsafe { cancel_for_call(cancel) };
+        let mut event = bedrock_stream_event::new();
+        let mut stopped_with = BEDROCK_STREAM_CONTINUE;
+        let summary = client
+            .inner
+            .invoke_with_events(request.inner(), cancel, |e| {
+                // SAFETY: the callback follows `bedrock_stream_event_cb`'s contract; the event
+                // is valid for the duration of the call.
+                stopped_with = unsafe { callback(user_data, event.lend(e)) };
+                if stopped_with == BEDROCK_STREAM_CONTINUE {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
+                }
+            })?;
+        if summary.stopped_early {
+            // The stream was dropped: its connection is closed.
+            return Err(Fail::aborted_by_callback(
+                summary.events,
+                summary.request_id.as_deref(),
+                stopped_with,
+            ));
         }
         Ok(())
     })
@@ -242,9 +240,11 @@ pub unsafe extern "C" fn bedrock_stream_client_open(
         let request = unsafe { arg_ref(request, "request") }?;
         out_ptr(stream_out, "stream_out")?;
         // SAFETY: caller contract.
-        let cancel = unsafe { cancel_for_call(cancel) }?;
-        let reader = Reader::open(&client.inner, request, cancel)?;
-        let stream = Box::into_raw(Box::new(bedrock_stream_stream::new(reader)));
+        let cancel = unsafe { cancel_for_call(cancel) };
+        let stream = client
+            .inner
+            .invoke_model_with_response_stream_cancellable(request.inner(), cancel)?;
+        let stream = Box::into_raw(Box::new(bedrock_stream_stream::new(stream)));
         // SAFETY: checked not NULL; writable per the contract.
         unsafe { write_out(stream_out, stream) };
         Ok(())
@@ -268,7 +268,6 @@ pub unsafe extern "C" fn bedrock_stream_cancel_new(
         out_ptr(cancel_out, "cancel_out")?;
         let cancel = Box::into_raw(Box::new(bedrock_stream_cancel {
             handle: CancelHandle::new(),
-            used: AtomicBool::new(false),
         }));
         // SAFETY: checked not NULL; writable per the contract.
         unsafe { write_out(cancel_out, cancel) };

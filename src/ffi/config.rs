@@ -3,12 +3,10 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use zeroize::Zeroizing;
-
 use super::args::{arg_bytes, arg_mut, arg_opt_str, arg_str, out_ptr, write_out};
 use super::error::{bedrock_stream_error, Fail};
 use super::status::bedrock_stream_status;
-use crate::client::{ClientBuilder, Timeouts};
+use crate::client::ClientBuilder;
 use crate::credentials::Credentials;
 use crate::Client;
 
@@ -26,75 +24,14 @@ use crate::Client;
 /// The strings passed to the setters are copied.
 #[derive(Default)]
 pub struct bedrock_stream_config {
-    region: Option<String>,
-    endpoint_url: Option<String>,
-    profile: Option<String>,
-    credentials: Option<Credentials>,
-    /// Zeroized when replaced or dropped (as are the credentials' secrets).
-    bearer_token: Option<Zeroizing<String>>,
-    ignore_env_bearer_token: bool,
-    timeouts: Option<Timeouts>,
-    max_attempts: Option<u32>,
-    retry_backoff: Option<(Duration, Duration)>,
-    ca_bundle_pem: Option<Vec<u8>>,
-    proxy: Option<String>,
-    no_proxy: bool,
-    use_fips: Option<bool>,
-    use_dual_stack: Option<bool>,
-    user_agent_suffix: Option<String>,
+    /// The settings; the secrets in it are zeroized when replaced or dropped.
+    builder: ClientBuilder,
 }
 
 impl bedrock_stream_config {
-    /// Build the client these settings describe.
+    /// Build the client these settings describe (the config stays as it is).
     pub(crate) fn build(&self) -> crate::Result<Client> {
-        let mut b: ClientBuilder = Client::builder();
-        if let Some(v) = &self.region {
-            b = b.region(v.clone());
-        }
-        if let Some(v) = &self.endpoint_url {
-            b = b.endpoint_url(v.clone());
-        }
-        if let Some(v) = &self.profile {
-            b = b.profile(v.clone());
-        }
-        if let Some(v) = &self.credentials {
-            b = b.credentials(v.clone());
-        }
-        if let Some(v) = &self.bearer_token {
-            b = b.bearer_token(v.as_str());
-        }
-        b = b.ignore_env_bearer_token(self.ignore_env_bearer_token);
-        if let Some(t) = self.timeouts {
-            b = b.timeouts(t);
-        }
-        if let Some(n) = self.max_attempts {
-            b = b.max_attempts(n);
-        }
-        if let Some((initial, max)) = self.retry_backoff {
-            b = b.retry_backoff(initial, max);
-        }
-        if let Some(pem) = &self.ca_bundle_pem {
-            b = b.ca_bundle_pem(pem.clone());
-        }
-        if self.no_proxy {
-            b = b.no_proxy();
-        } else if let Some(p) = &self.proxy {
-            b = b.proxy(p.clone());
-        }
-        if let Some(v) = self.use_fips {
-            b = b.use_fips(v);
-        }
-        if let Some(v) = self.use_dual_stack {
-            b = b.use_dual_stack(v);
-        }
-        if let Some(v) = &self.user_agent_suffix {
-            b = b.user_agent_suffix(v.clone());
-        }
-        b.build()
-    }
-
-    fn timeouts_mut(&mut self) -> &mut Timeouts {
-        self.timeouts.get_or_insert_with(Timeouts::default)
+        self.builder.clone().build()
     }
 }
 
@@ -151,13 +88,13 @@ unsafe fn set_string(
     config: *mut bedrock_stream_config,
     value: *const c_char,
     name: &str,
-    f: impl FnOnce(&mut bedrock_stream_config, String),
+    f: impl FnOnce(ClientBuilder, &str) -> ClientBuilder,
 ) -> Result<(), Fail> {
     // SAFETY: forwarded contract.
     let c = unsafe { arg_mut(config, "config") }?;
     // SAFETY: forwarded contract.
     let v = unsafe { arg_str(value, name) }?;
-    f(c, v.to_owned());
+    c.builder = f(std::mem::take(&mut c.builder), v);
     Ok(())
 }
 
@@ -168,10 +105,11 @@ unsafe fn set_string(
 /// `config` is NULL or a live config not used by another thread.
 unsafe fn set_value(
     config: *mut bedrock_stream_config,
-    f: impl FnOnce(&mut bedrock_stream_config),
+    f: impl FnOnce(ClientBuilder) -> ClientBuilder,
 ) -> Result<(), Fail> {
     // SAFETY: forwarded contract.
-    f(unsafe { arg_mut(config, "config") }?);
+    let c = unsafe { arg_mut(config, "config") }?;
+    c.builder = f(std::mem::take(&mut c.builder));
     Ok(())
 }
 
@@ -194,7 +132,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_region(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_string(config, region, "region", |c, v| c.region = Some(v)) }
+        unsafe { set_string(config, region, "region", |b, v| b.region(v)) }
     })
 }
 
@@ -220,7 +158,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_endpoint_url(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_string(config, url, "url", |c, v| c.endpoint_url = Some(v)) }
+        unsafe { set_string(config, url, "url", |b, v| b.endpoint_url(v)) }
     })
 }
 
@@ -244,7 +182,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_profile(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_string(config, profile, "profile", |c, v| c.profile = Some(v)) }
+        unsafe { set_string(config, profile, "profile", |b, v| b.profile(v)) }
     })
 }
 
@@ -268,8 +206,8 @@ pub unsafe extern "C" fn bedrock_stream_config_set_bearer_token(
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
         unsafe {
-            set_string(config, token, "token", |c, v| {
-                c.bearer_token = Some(Zeroizing::new(v))
+            set_string(config, token, "token", |b, v| {
+                b.bearer_token(v)
             })
         }
     })
@@ -295,7 +233,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_proxy(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_string(config, url, "url", |c, v| c.proxy = Some(v)) }
+        unsafe { set_string(config, url, "url", |b, v| b.proxy(v)) }
     })
 }
 
@@ -317,7 +255,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_user_agent_suffix(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_string(config, suffix, "suffix", |c, v| c.user_agent_suffix = Some(v)) }
+        unsafe { set_string(config, suffix, "suffix", |b, v| b.user_agent_suffix(v)) }
     })
 }
 
@@ -350,7 +288,8 @@ pub unsafe extern "C" fn bedrock_stream_config_set_credentials(
         let secret = unsafe { arg_str(secret_access_key, "secret_access_key") }?;
         // SAFETY: as above.
         let token = unsafe { arg_opt_str(session_token, "session_token") }?;
-        c.credentials = Some(Credentials::new(id, secret, token.map(str::to_owned)));
+        let credentials = Credentials::new(id, secret, token.map(str::to_owned));
+        c.builder = std::mem::take(&mut c.builder).credentials(credentials);
         Ok(())
     })
 }
@@ -372,7 +311,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_ignore_env_bearer_token(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.ignore_env_bearer_token = ignore) }
+        unsafe { set_value(config, |b| b.ignore_env_bearer_token(ignore)) }
     })
 }
 
@@ -395,7 +334,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_connect_timeout_ms(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.timeouts_mut().connect = millis(ms)) }
+        unsafe { set_value(config, |b| b.connect_timeout(millis(ms))) }
     })
 }
 
@@ -417,7 +356,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_response_headers_timeout_ms(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.timeouts_mut().response_headers = millis(ms)) }
+        unsafe { set_value(config, |b| b.response_headers_timeout(millis(ms))) }
     })
 }
 
@@ -440,7 +379,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_read_idle_timeout_ms(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.timeouts_mut().read_idle = millis(ms)) }
+        unsafe { set_value(config, |b| b.read_idle_timeout(millis(ms))) }
     })
 }
 
@@ -462,7 +401,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_deadline_ms(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.timeouts_mut().deadline = millis(ms)) }
+        unsafe { set_value(config, |b| b.deadline(millis(ms))) }
     })
 }
 
@@ -484,7 +423,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_max_attempts(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.max_attempts = Some(attempts)) }
+        unsafe { set_value(config, |b| b.max_attempts(attempts)) }
     })
 }
 
@@ -506,7 +445,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_no_proxy(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.no_proxy = no_proxy) }
+        unsafe { set_value(config, |b| b.proxy_disabled(no_proxy)) }
     })
 }
 
@@ -527,7 +466,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_use_fips(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.use_fips = Some(use_fips)) }
+        unsafe { set_value(config, |b| b.use_fips(use_fips)) }
     })
 }
 
@@ -549,7 +488,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_use_dual_stack(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
-        unsafe { set_value(config, |c| c.use_dual_stack = Some(use_dual_stack)) }
+        unsafe { set_value(config, |b| b.use_dual_stack(use_dual_stack)) }
     })
 }
 
@@ -572,7 +511,8 @@ pub unsafe extern "C" fn bedrock_stream_config_set_retry_backoff_ms(
     ffi_boundary!(err_out: err_out, {
         // SAFETY: caller contract.
         let c = unsafe { arg_mut(config, "config") }?;
-        c.retry_backoff = Some((Duration::from_millis(initial_ms), Duration::from_millis(max_ms)));
+        c.builder = std::mem::take(&mut c.builder)
+            .retry_backoff(Duration::from_millis(initial_ms), Duration::from_millis(max_ms));
         Ok(())
     })
 }
@@ -612,9 +552,8 @@ pub unsafe extern "C" fn bedrock_stream_config_set_ca_bundle_file(
         #[cfg(not(unix))]
         // SAFETY: caller contract.
         let path = std::path::PathBuf::from(unsafe { arg_str(path, "path") }?);
-        let pem = crate::profile::read_ca_bundle(&path)
-            .map_err(|e| Fail::new(bedrock_stream_status::Config, e.message().to_string()))?;
-        c.ca_bundle_pem = Some(pem);
+        // On failure the config is unchanged.
+        c.builder = c.builder.clone().ca_bundle_file(&path)?;
         Ok(())
     })
 }
@@ -641,7 +580,7 @@ pub unsafe extern "C" fn bedrock_stream_config_set_ca_bundle_pem(
         let c = unsafe { arg_mut(config, "config") }?;
         // SAFETY: caller contract.
         let pem = unsafe { arg_bytes(pem, len, "pem") }?;
-        c.ca_bundle_pem = Some(pem.to_vec());
+        c.builder = std::mem::take(&mut c.builder).ca_bundle_pem(pem);
         Ok(())
     })
 }

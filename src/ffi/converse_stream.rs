@@ -626,7 +626,7 @@ unsafe fn open(
     // SAFETY: caller contract.
     let request = unsafe { arg_ref(request, "request") }?;
     // SAFETY: caller contract.
-    let cancel = unsafe { cancel_for_call(cancel) }?;
+    let cancel = unsafe { cancel_for_call(cancel) };
     let body = request.body(true)?;
     Ok(client.inner.converse_stream_json(&body, cancel)?)
 }
@@ -1572,7 +1572,7 @@ pub unsafe extern "C" fn bedrock_stream_client_converse(
         let request = unsafe { arg_ref(request, "request") }?;
         out_ptr(message_out, "message_out")?;
         // SAFETY: caller contract.
-        let cancel = unsafe { cancel_for_call(cancel) }?;
+        let cancel = unsafe { cancel_for_call(cancel) };
         let body = request.body(false)?;
         let response = client.inner.converse_json(&body, cancel)?;
         let message = Box::into_raw(Box::new(bedrock_stream_converse_message::from_response(
@@ -1630,7 +1630,7 @@ pub unsafe extern "C" fn bedrock_stream_client_invoke_model(
         let request = unsafe { arg_ref(request, "request") }?;
         out_ptr(response_out, "response_out")?;
         // SAFETY: caller contract.
-        let cancel = unsafe { cancel_for_call(cancel) }?;
+        let cancel = unsafe { cancel_for_call(cancel) };
         let inner = client
             .inner
             .invoke_model_cancellable(request.inner(), cancel)?;

@@ -62,12 +62,7 @@ impl bedrock_stream_error {
             request_id: e.request_id().map(c_string),
             original_message: e.original_message().map(c_string),
             resource_name: e.resource_name().map(c_string),
-            timer: e.timer().map(|t| match t {
-                crate::Timer::Connect => c"connect",
-                crate::Timer::ResponseHeaders => c"response-headers",
-                crate::Timer::ReadIdle => c"read-idle",
-                crate::Timer::Deadline => c"deadline",
-            }),
+            timer: e.timer().map(crate::Timer::as_c_str),
             http_status: e.http_status().unwrap_or(0),
             original_status_code: e.original_status_code().unwrap_or(0),
             retryable: e.is_retryable(),

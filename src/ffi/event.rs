@@ -1,14 +1,14 @@
 //! Events (`bedrock_stream_event` and its accessors) and the pull API
 //! (`bedrock_stream_stream`).
 
+use std::cell::OnceCell;
 use std::ffi::{c_char, CStr, CString};
 
 use super::args::{arg_mut, arg_ref, out_ptr, write_out};
 use super::error::{bedrock_stream_error, c_string, Fail};
 use super::status::bedrock_stream_status;
-use crate::client::EventRef;
-use crate::extract::{ChunkInfo, TextExtractor};
-use crate::{CancelHandle, Client, Error, EventStream};
+use crate::event::{Current, EventRef};
+use crate::EventStream;
 
 /// Borrowed bytes: `len` bytes at `data`, not NUL-terminated.
 ///
@@ -123,122 +123,46 @@ pub struct bedrock_stream_metrics {
 /// `bedrock_stream_stream_free` on that stream. Every pointer obtained from an event has the
 /// same lifetime. Never free an event. Read it on the thread it was given to.
 pub struct bedrock_stream_event {
-    kind: bedrock_stream_event_kind,
-    /// Points into the stream's buffers (chunk bytes or the unknown event's payload).
-    payload: *const u8,
-    payload_len: usize,
-    unknown_type: Option<CString>,
-    info: ChunkInfo,
-    stop_reason: Option<CString>,
+    /// The core stream's current event (boxed inside the stream, so its address is stable),
+    /// or NULL for no event.
+    current: *const Current,
+    /// `bedrock_stream_event_type` of an unknown event, NUL-terminated on first use.
+    unknown_type: OnceCell<CString>,
+    /// `bedrock_stream_event_stop_reason`, NUL-terminated on first use.
+    stop_reason: OnceCell<Option<CString>>,
 }
 
 impl bedrock_stream_event {
-    fn new() -> bedrock_stream_event {
+    pub(crate) fn new() -> bedrock_stream_event {
         bedrock_stream_event {
-            kind: bedrock_stream_event_kind::None,
-            payload: std::ptr::null(),
-            payload_len: 0,
-            unknown_type: None,
-            info: ChunkInfo::default(),
-            stop_reason: None,
+            current: std::ptr::null(),
+            unknown_type: OnceCell::new(),
+            stop_reason: OnceCell::new(),
         }
     }
 
-    fn payload(&self) -> bedrock_stream_bytes {
-        if self.payload.is_null() || self.payload_len == 0 {
-            return bedrock_stream_bytes::empty();
-        }
-        bedrock_stream_bytes {
-            data: self.payload,
-            len: self.payload_len,
-        }
+    /// Lend `event` (until the core stream's next call).
+    pub(crate) fn lend(&mut self, event: EventRef<'_>) -> &bedrock_stream_event {
+        self.current = event.current();
+        self.unknown_type = OnceCell::new();
+        self.stop_reason = OnceCell::new();
+        self
+    }
+
+    /// The core's view of the event.
+    fn view(&self) -> Option<EventRef<'_>> {
+        // SAFETY: `current` is NULL or was set by `lend` from a live event of a stream; the
+        // C contract makes this event valid only until that stream's next call (or its free),
+        // and the stream keeps its current event boxed (a stable address) and unchanged
+        // until then.
+        unsafe { self.current.as_ref() }.and_then(Current::view)
     }
 }
 
-/// An open response plus the state the C view of its events needs. Shared by the push and
-/// pull APIs.
-pub(crate) struct Reader {
-    stream: EventStream,
-    extractor: TextExtractor,
-    event: bedrock_stream_event,
-    request_id: Option<CString>,
-    content_type: Option<CString>,
-}
-
-// SAFETY: the only non-`Send` part is the raw payload pointer of `event`, which points into
-// heap buffers owned by `stream` (its chunk scratch buffer or its last unknown event). Those
-// buffers move with the `Reader`, and the pointer is only dereferenced through the `Reader`
-// (or by the C caller while it holds the stream), so sending the whole `Reader` to another
-// thread cannot leave the pointer behind or share it.
-unsafe impl Send for Reader {}
-
-impl Reader {
-    /// Send the request; returns once the response headers are in (retries included).
-    pub(crate) fn open(
-        client: &Client,
-        request: &super::request::bedrock_stream_request,
-        cancel: CancelHandle,
-    ) -> Result<Reader, Error> {
-        let stream =
-            client.invoke_model_with_response_stream_cancellable(request.inner(), cancel)?;
-        Ok(Reader {
-            request_id: stream.request_id().map(c_string),
-            content_type: stream.content_type().map(c_string),
-            extractor: request.extractor(),
-            event: bedrock_stream_event::new(),
-            stream,
-        })
-    }
-
-    /// The next event, or `None` at the clean end of the stream. The event (and the bytes it
-    /// points to) is valid until the next call.
-    pub(crate) fn next(&mut self) -> Result<Option<&bedrock_stream_event>, Error> {
-        let event = &mut self.event;
-        match self.stream.next_ref()? {
-            None => {
-                *event = bedrock_stream_event::new();
-                return Ok(None);
-            }
-            Some(EventRef::Chunk(bytes)) => {
-                let info = self.extractor.process(bytes);
-                event.kind = bedrock_stream_event_kind::Chunk;
-                event.payload = bytes.as_ptr();
-                event.payload_len = bytes.len();
-                event.unknown_type = None;
-                event.stop_reason = info.stop_reason().map(c_string);
-                event.info = info;
-            }
-            Some(EventRef::Unknown(u)) => {
-                event.kind = bedrock_stream_event_kind::Unknown;
-                event.payload = u.payload().as_ptr();
-                event.payload_len = u.payload().len();
-                event.unknown_type = Some(c_string(u.event_type()));
-                event.stop_reason = None;
-                event.info = ChunkInfo::default();
-            }
-        }
-        Ok(Some(&self.event))
-    }
-
-    pub(crate) fn events_delivered(&self) -> u64 {
-        self.stream.events_delivered()
-    }
-
-    pub(crate) fn request_id(&self) -> Option<&str> {
-        self.stream.request_id()
-    }
-}
-
-enum State {
-    /// Ready for `next`.
-    Ready,
-    /// Inside `next` (seen on entry only if a previous call panicked).
-    InCall,
-    /// The stream ended cleanly.
-    Ended,
-    /// A previous `next` failed with this status.
-    Failed(bedrock_stream_status),
-}
+// SAFETY: the only non-`Send` part is the raw pointer to the core stream's current event, which
+// lives in a box owned by the same `bedrock_stream_stream` (it moves with it and is only read
+// through it, by the one thread using the stream).
+unsafe impl Send for bedrock_stream_stream {}
 
 /// An open response read with `bedrock_stream_stream_next` (the pull API, for event loops
 /// that cannot be called back).
@@ -250,15 +174,22 @@ enum State {
 /// handle given to `bedrock_stream_client_open`. A stream stays usable after its client was
 /// freed.
 pub struct bedrock_stream_stream {
-    reader: Reader,
-    state: State,
+    stream: EventStream,
+    event: bedrock_stream_event,
+    request_id: Option<CString>,
+    content_type: Option<CString>,
+    /// A previous call panicked inside the core: the stream may be half-updated.
+    poisoned: bool,
 }
 
 impl bedrock_stream_stream {
-    pub(crate) fn new(reader: Reader) -> bedrock_stream_stream {
+    pub(crate) fn new(stream: EventStream) -> bedrock_stream_stream {
         bedrock_stream_stream {
-            reader,
-            state: State::Ready,
+            request_id: stream.request_id().map(c_string),
+            content_type: stream.content_type().map(c_string),
+            event: bedrock_stream_event::new(),
+            stream,
+            poisoned: false,
         }
     }
 }
@@ -294,41 +225,18 @@ pub unsafe extern "C" fn bedrock_stream_stream_next(
         // SAFETY: caller contract.
         let s = unsafe { arg_mut(stream, "stream") }?;
         out_ptr(event_out, "event_out")?;
-        let event: *const bedrock_stream_event = match s.state {
-            State::InCall => {
-                return Err(Fail::new(
-                    bedrock_stream_status::Panic,
-                    "the stream is unusable: a previous call on it panicked",
-                ))
-            }
-            State::Failed(status) => {
-                return Err(Fail::new(
-                    status,
-                    format!(
-                        "the stream already failed ({}); see the error returned then",
-                        status.name().to_str().unwrap_or("?")
-                    ),
-                ))
-            }
-            State::Ended => std::ptr::null(),
-            State::Ready => {
-                s.state = State::InCall;
-                match s.reader.next() {
-                    Ok(Some(event)) => {
-                        s.state = State::Ready;
-                        event
-                    }
-                    Ok(None) => {
-                        s.state = State::Ended;
-                        std::ptr::null()
-                    }
-                    Err(e) => {
-                        let fail = Fail::from(e);
-                        s.state = State::Failed(fail.status());
-                        return Err(fail);
-                    }
-                }
-            }
+        if s.poisoned {
+            return Err(Fail::new(
+                bedrock_stream_status::Panic,
+                "the stream is unusable: a previous call on it panicked",
+            ));
+        }
+        s.poisoned = true;
+        let next = s.stream.next_event();
+        s.poisoned = false;
+        let event: *const bedrock_stream_event = match next? {
+            Some(e) => s.event.lend(e),
+            None => std::ptr::null(),
         };
         // SAFETY: checked not NULL; writable per the contract.
         unsafe { write_out(event_out, event) };
@@ -368,7 +276,6 @@ pub unsafe extern "C" fn bedrock_stream_stream_request_id(
         // SAFETY: caller contract.
         match unsafe { arg_ref(stream, "stream") } {
             Ok(s) => s
-                .reader
                 .request_id
                 .as_deref()
                 .map_or(std::ptr::null(), CStr::as_ptr),
@@ -392,7 +299,6 @@ pub unsafe extern "C" fn bedrock_stream_stream_content_type(
         // SAFETY: caller contract.
         match unsafe { arg_ref(stream, "stream") } {
             Ok(s) => s
-                .reader
                 .content_type
                 .as_deref()
                 .map_or(std::ptr::null(), CStr::as_ptr),
@@ -413,7 +319,7 @@ pub unsafe extern "C" fn bedrock_stream_stream_events_delivered(
 ) -> u64 {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { arg_ref(stream, "stream") }.map_or(0, |s| s.reader.events_delivered())
+        unsafe { arg_ref(stream, "stream") }.map_or(0, |s| s.stream.events_delivered())
     })
 }
 
@@ -439,7 +345,11 @@ pub unsafe extern "C" fn bedrock_stream_event_kind_of(
 ) -> bedrock_stream_event_kind {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(bedrock_stream_event_kind::None, |e| e.kind)
+        match unsafe { event_ref(event) }.and_then(|e| e.view()) {
+            None => bedrock_stream_event_kind::None,
+            Some(v) if v.unknown().is_some() => bedrock_stream_event_kind::Unknown,
+            Some(_) => bedrock_stream_event_kind::Chunk,
+        }
     })
 }
 
@@ -456,7 +366,11 @@ pub unsafe extern "C" fn bedrock_stream_event_payload(
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(bedrock_stream_bytes::empty(), |e| e.payload())
+        unsafe { event_ref(event) }
+            .and_then(|e| e.view())
+            .map_or(bedrock_stream_bytes::empty(), |v| {
+                bedrock_stream_bytes::of(v.payload())
+            })
     })
 }
 
@@ -474,10 +388,13 @@ pub unsafe extern "C" fn bedrock_stream_event_type(
         // SAFETY: caller contract.
         match unsafe { event_ref(event) } {
             None => std::ptr::null(),
-            Some(e) => match (&e.kind, &e.unknown_type) {
-                (bedrock_stream_event_kind::Unknown, Some(t)) => t.as_ptr(),
-                (bedrock_stream_event_kind::Chunk, _) => c"chunk".as_ptr(),
-                _ => std::ptr::null(),
+            Some(e) => match e.view().and_then(|v| v.unknown()) {
+                Some(u) => e
+                    .unknown_type
+                    .get_or_init(|| c_string(u.event_type()))
+                    .as_ptr(),
+                None if e.view().is_some() => c"chunk".as_ptr(),
+                None => std::ptr::null(),
             },
         }
     })
@@ -490,6 +407,11 @@ pub unsafe extern "C" fn bedrock_stream_event_type(
 /// with the second one. Empty (`len` 0) when the chunk carries no text, for unknown events,
 /// while the family is not known yet and when `event` is NULL. Valid as long as the event.
 ///
+/// The chunk's document is read when one of `bedrock_stream_event_text`, `_stop_reason`,
+/// `_usage` or `_metrics` is first called on the event (a caller reading bytes only pays
+/// nothing for it). The reading carries state from chunk to chunk (a split character, a
+/// recognised family): for the whole text, ask every chunk, in order.
+///
 /// # Safety
 ///
 /// `event` is NULL or an event lent by this library and still valid.
@@ -499,7 +421,7 @@ pub unsafe extern "C" fn bedrock_stream_event_text(
 ) -> bedrock_stream_bytes {
     ffi_boundary!({
         // SAFETY: caller contract.
-        match unsafe { event_ref(event) }.and_then(|e| e.info.text()) {
+        match unsafe { event_ref(event) }.and_then(|e| e.view()?.text()) {
             Some(t) => bedrock_stream_bytes::of(t.as_bytes()),
             None => bedrock_stream_bytes::empty(),
         }
@@ -520,7 +442,12 @@ pub unsafe extern "C" fn bedrock_stream_event_stop_reason(
     ffi_boundary!({
         // SAFETY: caller contract.
         unsafe { event_ref(event) }
-            .and_then(|e| e.stop_reason.as_deref())
+            .and_then(|e| {
+                let reason = e.view()?.stop_reason();
+                e.stop_reason
+                    .get_or_init(|| reason.map(c_string))
+                    .as_deref()
+            })
             .map_or(std::ptr::null(), CStr::as_ptr)
     })
 }
@@ -540,7 +467,7 @@ pub unsafe extern "C" fn bedrock_stream_event_usage(
 ) -> bool {
     ffi_boundary!({
         // SAFETY: caller contract.
-        let usage = unsafe { event_ref(event) }.and_then(|e| e.info.usage());
+        let usage = unsafe { event_ref(event) }.and_then(|e| e.view()?.usage());
         let mut out = bedrock_stream_usage::default();
         if let Some(u) = usage {
             (out.has_input_tokens, out.input_tokens) = flag(u.input_tokens);
@@ -575,7 +502,7 @@ pub unsafe extern "C" fn bedrock_stream_event_metrics(
 ) -> bool {
     ffi_boundary!({
         // SAFETY: caller contract.
-        let metrics = unsafe { event_ref(event) }.and_then(|e| e.info.metrics());
+        let metrics = unsafe { event_ref(event) }.and_then(|e| e.view()?.metrics());
         let mut out = bedrock_stream_metrics::default();
         if let Some(m) = metrics {
             (out.has_input_token_count, out.input_token_count) = flag(m.input_token_count);

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use super::args::{arg_bytes, arg_mut, arg_str, out_ptr, write_out};
 use super::error::{bedrock_stream_error, Fail};
 use super::status::bedrock_stream_status;
-use crate::extract::{ModelFamily, TextExtractor};
+use crate::extract::ModelFamily;
 use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace};
 
 /// One InvokeModelWithResponseStream request: model id, the model's JSON body (sent byte for
@@ -20,20 +20,11 @@ use crate::request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace
 /// header-unsafe characters): `BEDROCK_STREAM_STATUS_INVALID_INPUT`, nothing sent.
 pub struct bedrock_stream_request {
     inner: InvokeRequest,
-    family: Option<ModelFamily>,
 }
 
 impl bedrock_stream_request {
     pub(crate) fn inner(&self) -> &InvokeRequest {
         &self.inner
-    }
-
-    /// A text extractor for the model family of this request.
-    pub(crate) fn extractor(&self) -> TextExtractor {
-        match self.family {
-            Some(f) => TextExtractor::new(f),
-            None => TextExtractor::for_model_id(self.inner.model_id()),
-        }
     }
 }
 
@@ -68,10 +59,7 @@ pub unsafe extern "C" fn bedrock_stream_request_new(
         let body = unsafe { arg_bytes(body, body_len, "body") }?;
         let inner = InvokeRequest::new(model_id, body.to_vec());
         inner.path()?;
-        let request = Box::into_raw(Box::new(bedrock_stream_request {
-            inner,
-            family: None,
-        }));
+        let request = Box::into_raw(Box::new(bedrock_stream_request { inner }));
         // SAFETY: checked not NULL; writable per the contract.
         unsafe { write_out(request_out, request) };
         Ok(())
@@ -363,7 +351,7 @@ pub unsafe extern "C" fn bedrock_stream_request_set_model_family(
         let parsed = v
             .parse::<ModelFamily>()
             .map_err(|e| Fail::invalid_input(e.to_string()))?;
-        r.family = Some(parsed);
+        r.inner = r.inner.clone().model_family(parsed);
         Ok(())
     })
 }

@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bedrock_stream::extract::{ModelFamily, TextExtractor};
-use bedrock_stream::Event;
+use bedrock_stream::extract::ModelFamily;
 use serde_json::{json, Map, Value};
 
 use super::args::{ChatArgs, ClientArgs};
@@ -291,18 +290,19 @@ fn chat(g: &ClientArgs, a: &ChatArgs, verbose: &Verbose) -> Result<u8, Outcome> 
             .map_err(Outcome::Output)?;
         return Ok(exit::OK);
     }
-    let request = build_request(&a.model_id, body, &a.request)?;
+    // The stream reads the chunks' text with this family.
+    let request = build_request(&a.model_id, body, &a.request)?.model_family(fam);
     let client = build_client(g)?;
     let started = Instant::now();
     verbose.log(format_args!("family {fam}"));
     let mut stream = verbose.open(&client, &request, &a.request)?;
-    let mut extractor = TextExtractor::new(fam);
     let mut sum = Summary::default();
     let mut failure = None;
-    for event in &mut stream {
-        match event {
-            Ok(Event::Chunk(chunk)) => {
-                let info = extractor.process(chunk.bytes());
+    loop {
+        match stream.next_event() {
+            Ok(None) => break,
+            Ok(Some(event)) if event.chunk().is_some() => {
+                let info = event.info();
                 if let Some(text) = info.text() {
                     emit(&mut out, &mut sum, text, started).map_err(Outcome::Output)?;
                 }
@@ -319,7 +319,7 @@ fn chat(g: &ClientArgs, a: &ChatArgs, verbose: &Verbose) -> Result<u8, Outcome> 
                     sum.output_tokens = m.output_token_count.or(sum.output_tokens);
                 }
             }
-            Ok(other) => {
+            Ok(Some(other)) => {
                 verbose.log(format_args!(
                     "event of unknown type {:?} skipped",
                     other.event_type()
@@ -331,7 +331,7 @@ fn chat(g: &ClientArgs, a: &ChatArgs, verbose: &Verbose) -> Result<u8, Outcome> 
             }
         }
     }
-    if let Some(rest) = extractor.finish() {
+    if let Some(rest) = stream.finish_text() {
         emit(&mut out, &mut sum, &rest, started).map_err(Outcome::Output)?;
     }
     if sum.printed_any && !sum.ended_with_newline {

@@ -8,8 +8,7 @@ use std::time::Instant;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use bedrock_stream::extract::{ModelFamily, TextExtractor};
-use bedrock_stream::{Client, Event, InvokeRequest};
+use bedrock_stream::{Client, InvokeRequest};
 
 use super::args::{ClientArgs, InvokeArgs};
 use super::exit;
@@ -50,7 +49,8 @@ fn invoke(
         let body = read_input(&a.body).map_err(|e| {
             Failure::client(format!("cannot read the body {}: {e}", a.body.display()))
         })?;
-        let request = build_request(&a.model_id, body, &a.request)?;
+        // The stream reads the chunks' text with this family.
+        let request = build_request(&a.model_id, body, &a.request)?.model_family(fam);
         let mut builder = client_builder(g)?;
         let saved = match &a.save_body {
             Some(path) => {
@@ -63,16 +63,16 @@ fn invoke(
             }
             None => None,
         };
-        Ok::<_, Failure>((fam, request, builder.build()?, saved))
+        Ok::<_, Failure>((request, builder.build()?, saved))
     })();
-    let (fam, request, client, saved) = match prepared {
+    let (request, client, saved) = match prepared {
         Ok(p) => p,
         Err(f) => {
             verbose.failed(&f, Instant::now());
             return Ok(Err(f));
         }
     };
-    let outcome = call(a, verbose, out, fam, &request, &client)?;
+    let outcome = call(a, verbose, out, &request, &client)?;
     let Some(saved) = saved else {
         return Ok(outcome);
     };
@@ -152,7 +152,6 @@ fn call(
     a: &InvokeArgs,
     verbose: &Verbose,
     out: &mut Out,
-    fam: ModelFamily,
     request: &InvokeRequest,
     client: &Client,
 ) -> io::Result<Result<(), Failure>> {
@@ -182,9 +181,17 @@ fn call(
         Ok(s) => s,
         Err(f) => return Ok(Err(f)),
     };
-    let mut extractor = TextExtractor::new(fam);
     let mut first = true;
-    for event in &mut stream {
+    loop {
+        let event = match stream.next_event() {
+            Ok(Some(event)) => event,
+            Ok(None) => break,
+            Err(e) => {
+                let f = Failure::Lib(e);
+                verbose.failed(&f, started);
+                return Ok(Err(f));
+            }
+        };
         if first {
             verbose.log(format_args!(
                 "first event after {}",
@@ -192,35 +199,18 @@ fn call(
             ));
             first = false;
         }
-        match event {
-            Ok(Event::Chunk(chunk)) => {
-                let info = extractor.process(chunk.bytes());
-                let line = JsonObj::new()
-                    .field("event", "chunk")
-                    .field("bytes_b64", &B64.encode(chunk.bytes()))
-                    .opt("text", info.text());
-                out.line(&line.finish())?;
-            }
-            Ok(Event::Unknown(u)) => {
-                let line = JsonObj::new()
-                    .field("event", "unknown")
-                    .field("event_type", u.event_type())
-                    .field("payload_b64", &B64.encode(u.payload()));
-                out.line(&line.finish())?;
-            }
-            Ok(other) => {
-                // A future event kind of the library: report its type.
-                let line = JsonObj::new()
-                    .field("event", "unknown")
-                    .field("event_type", other.event_type());
-                out.line(&line.finish())?;
-            }
-            Err(e) => {
-                let f = Failure::Lib(e);
-                verbose.failed(&f, started);
-                return Ok(Err(f));
-            }
-        }
+        let line = match event.unknown() {
+            Some(u) => JsonObj::new()
+                .field("event", "unknown")
+                .field("event_type", u.event_type())
+                .field("payload_b64", &B64.encode(u.payload())),
+            // The text as the stream reads it (the request's model family).
+            None => JsonObj::new()
+                .field("event", "chunk")
+                .field("bytes_b64", &B64.encode(event.payload()))
+                .opt("text", event.text()),
+        };
+        out.line(&line.finish())?;
     }
     verbose.log(format_args!(
         "stream ended: {} event(s), {} attempt(s), request id {}, in {}",
