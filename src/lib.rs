@@ -13,6 +13,7 @@ mod event;
 #[forbid(unsafe_code)]
 pub mod eventstream;
 pub mod extract;
+#[cfg(feature = "capi")]
 mod ffi;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

@@ -1267,6 +1267,7 @@ fn an_explicit_profile_wins_over_environment_keys_and_bearer_token() {
 
 /// The C API: `bedrock_stream_config_set_profile` wins over the environment the same way.
 #[test]
+#[cfg(feature = "capi")]
 fn an_explicit_profile_wins_in_the_c_api() {
     use std::ffi::CString;
     use std::ptr::{null, null_mut};

@@ -614,6 +614,19 @@ const GO_TESTS: &[&str] = &[
     "ExampleClient_Open",
     "ExampleClient_Invoke_stop",
     "ExampleError",
+    // Converse (converse*.go)
+    "TestConverseStreamPushAndPull",
+    "TestConverseToolUseRoundTrip",
+    "TestConverseReasoningGuardrailAndUnknownMembers",
+    "TestConverseErrorsAreTypedWithTheirDetails",
+    "TestConverseCallbackStopsTheStream",
+    "TestConverseContextCancels",
+    "TestConverseGoroutinesShareOneRequest",
+    "TestInvokeModel",
+    "TestConverseRequestBuilderErrors",
+    "TestConverseRequestMembersAreSent",
+    "ExampleClient_ConverseStream",
+    "ExampleClient_Converse",
 ];
 
 /// `go test` of the package from the user module (by module path, pkg-config), with
@@ -689,6 +702,9 @@ fn go_concurrency_tests_pass_under_the_race_detector() {
         "TestPanicNilInCallbackStopsTheStream",
         "TestGoexitInCallbackClosesTheConnection",
         "TestCloseFromACallback",
+        "TestConverseContextCancels",
+        "TestConverseCallbackStopsTheStream",
+        "TestConverseGoroutinesShareOneRequest",
     ] {
         assert!(out.contains(&format!("--- PASS: {name} ")), "{out}");
     }
@@ -948,7 +964,7 @@ fn go_iterator_form_works() {
     let emu = Emulator::builder().start().unwrap();
     let run = [
         "-run",
-        "TestStreamAllAndClientEvents|TestCloseInsideTheLoop|ExampleClient_Events",
+        "TestStreamAllAndClientEvents|TestCloseInsideTheLoop|TestConverseAllAndConverseEvents|ExampleClient_Events",
     ];
     let out = if go_minor() >= 23 {
         go_test(&emu, &run)
@@ -962,13 +978,15 @@ fn go_iterator_form_works() {
                 std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
             }
         }
-        let iter = std::fs::read_to_string(copy.join("iter.go")).unwrap();
-        assert!(iter.contains("\t\"iter\"\n"), "{iter}");
-        std::fs::write(
-            copy.join("iter.go"),
-            iter.replace("\t\"iter\"\n", &format!("\titer \"{MODULE}/iterstub\"\n")),
-        )
-        .unwrap();
+        for file in ["iter.go", "converse_iter.go"] {
+            let iter = std::fs::read_to_string(copy.join(file)).unwrap();
+            assert!(iter.contains("\t\"iter\"\n"), "{iter}");
+            std::fs::write(
+                copy.join(file),
+                iter.replace("\t\"iter\"\n", &format!("\titer \"{MODULE}/iterstub\"\n")),
+            )
+            .unwrap();
+        }
         std::fs::write(
             copy.join("iterstub/stub.go"),
             "// Package iterstub has the Seq2 of Go 1.23's iter.\npackage iterstub\n\n\
@@ -1006,6 +1024,7 @@ fn go_iterator_form_works() {
     for name in [
         "TestStreamAllAndClientEvents",
         "TestCloseInsideTheLoop",
+        "TestConverseAllAndConverseEvents",
         "ExampleClient_Events",
     ] {
         assert!(out.contains(&format!("--- PASS: {name} ")), "{out}");

@@ -8,6 +8,10 @@
 //     a non-nil error stops the stream (ErrStop stops it without an error).
 //   - Open (pull): a Stream read with Next/Event/Err and released with Close; with Go 1.23
 //     or later also as an iterator, Stream.All.
+//   - ConverseStream (push) and OpenConverseStream (pull) send a ConverseRequest (one
+//     request and event shape for every model, with tools) and fold the events into the
+//     finished ConverseMessage, ready to append for the next turn; Converse and InvokeModel
+//     are the calls that are not streamed.
 //
 // Cancelling the context cancels the call promptly from another goroutine. Events are
 // copied into Go memory, so they stay valid after the next event. Failures are *Error

@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"sync"
 )
@@ -99,16 +98,7 @@ func (c *Client) Invoke(ctx context.Context, req *Request, fn func(Event) error)
 	defer s.Close()
 	for s.Next() {
 		if err := fn(s.Event()); err != nil {
-			if errors.Is(err, ErrStop) {
-				return nil
-			}
-			return &Error{
-				Status:          StatusAbortedByCallback,
-				Message:         "the callback stopped the stream",
-				RequestID:       s.requestID,
-				EventsDelivered: s.EventsDelivered(),
-				cause:           err,
-			}
+			return s.stoppedBy(err)
 		}
 	}
 	return s.Err()
@@ -133,40 +123,16 @@ func (c *Client) Open(ctx context.Context, req *Request) (*Stream, error) {
 	}
 	// The stream keeps nothing of the request: free it when open returns.
 	defer C.bedrock_stream_request_free(creq)
-	cancel, err := newCancel()
-	if err != nil {
-		return nil, err
-	}
-	w := watch(ctx, cancel)
 	var cs *C.bedrock_stream_stream
-	var cerr *C.bedrock_stream_error
-	c.mu.RLock()
-	switch {
-	case c.closed:
-		err = ErrClosed
-	case c.ptr == nil:
-		err = ErrNotInitialized
-	default:
-		if rc := C.bedrock_stream_client_open(c.ptr, creq, cancel, &cs, &cerr); rc != C.BEDROCK_STREAM_STATUS_OK {
-			e := takeError(rc, cerr)
-			if byContext := w.stop(); e.Status == StatusCancelled && (byContext || ctx.Err() != nil) {
-				e.cause = ctx.Err()
-			}
-			err = e
-		}
-	}
-	c.mu.RUnlock()
+	cancel, w, err := c.call(ctx, func(cl *C.bedrock_stream_client, cancel *C.bedrock_stream_cancel, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_client_open(cl, creq, cancel, &cs, e)
+	})
 	if err != nil {
-		w.stop()
-		C.bedrock_stream_cancel_free(cancel)
 		return nil, err
 	}
 	s := &Stream{
+		streamCore:  streamCore{cancel: cancel, watch: w, ctx: ctx, requestID: goStringOrEmpty(C.bedrock_stream_stream_request_id(cs))},
 		ptr:         cs,
-		cancel:      cancel,
-		watch:       w,
-		ctx:         ctx,
-		requestID:   goStringOrEmpty(C.bedrock_stream_stream_request_id(cs)),
 		contentType: goStringOrEmpty(C.bedrock_stream_stream_content_type(cs)),
 	}
 	runtime.SetFinalizer(s, (*Stream).Close)

@@ -5,12 +5,7 @@ package bedrockstream
 */
 import "C"
 
-import (
-	"context"
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
+import "runtime"
 
 // Stream is an open response read with Next (the pull API):
 //
@@ -30,19 +25,10 @@ import (
 //
 // Streams come from Client.Open; the zero Stream has ended with ErrNotInitialized.
 type Stream struct {
-	mu        sync.Mutex // held by Next (and Close) while it uses ptr
-	ptr       *C.bedrock_stream_stream
-	cancel    *C.bedrock_stream_cancel
-	watch     *watcher
-	ctx       context.Context
-	event     Event
-	err       error
-	done      bool   // the stream ended or failed: Next returns false
-	delivered uint64 // events returned by Next
-	closeOnce sync.Once
-	closing   atomic.Bool // Close was called
-
-	requestID, contentType string
+	streamCore
+	ptr         *C.bedrock_stream_stream
+	event       Event
+	contentType string
 }
 
 // RequestID is the x-amzn-RequestId of the response ("" when the service sent none).
@@ -58,31 +44,14 @@ func (s *Stream) ContentType() string { return s.contentType }
 func (s *Stream) Next() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.done {
-		return false
-	}
-	if s.ptr == nil {
-		if s.closing.Load() {
-			s.finish(ErrClosed)
-		} else {
-			s.finish(ErrNotInitialized) // the zero Stream
-		}
+	s.event = Event{}
+	if !s.begin(s.ptr != nil) {
 		return false
 	}
 	var ev *C.bedrock_stream_event
 	var cerr *C.bedrock_stream_error
-	rc := C.bedrock_stream_stream_next(s.ptr, &ev, &cerr)
-	if rc != C.BEDROCK_STREAM_STATUS_OK {
-		byContext := s.watch.stop()
-		e := takeError(rc, cerr)
-		switch {
-		case e.Status == StatusCancelled && s.closing.Load():
-			s.finish(ErrClosed) // Close from another goroutine interrupted this call
-			return false
-		case e.Status == StatusCancelled && (byContext || s.ctx.Err() != nil):
-			e.cause = s.ctx.Err()
-		}
-		s.finish(e)
+	if rc := C.bedrock_stream_stream_next(s.ptr, &ev, &cerr); rc != C.BEDROCK_STREAM_STATUS_OK {
+		s.failed(rc, cerr)
 		return false
 	}
 	if ev == nil { // the clean end
@@ -93,14 +62,6 @@ func (s *Stream) Next() bool {
 	s.event = copyEvent(ev)
 	s.delivered++
 	return true
-}
-
-// finish records the end of the stream; called with mu held.
-func (s *Stream) finish(err error) {
-	s.done = true
-	s.err = err
-	s.event = Event{}
-	s.watch.stop() // no need to watch the context any more
 }
 
 // Event is the event read by the last successful Next: a copy in Go memory that stays
@@ -114,39 +75,19 @@ func (s *Stream) Event() Event {
 // Err is nil while the stream runs and after its clean end; otherwise the failure that
 // ended it: an *Error (with EventsDelivered), or ErrClosed when Close was called before
 // the end.
-func (s *Stream) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
+func (s *Stream) Err() error { return s.errLocked() }
 
 // EventsDelivered counts the events Next has returned so far.
-func (s *Stream) EventsDelivered() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.delivered
-}
+func (s *Stream) EventsDelivered() uint64 { return s.deliveredLocked() }
 
 // Close frees the stream. Before the end it closes the connection (the model stops
 // generating), and a Next waiting in another goroutine returns false with Err ErrClosed.
 // Idempotent; always returns nil.
 func (s *Stream) Close() error {
-	s.closeOnce.Do(func() {
-		// Wake a Next that waits in another goroutine; nothing happens after the end.
-		s.closing.Store(true)
-		if s.cancel != nil {
-			C.bedrock_stream_cancel_cancel(s.cancel)
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.watch.stop()
+	s.close(func() {
 		if s.ptr != nil {
 			C.bedrock_stream_stream_free(s.ptr)
 			s.ptr = nil
-		}
-		if s.cancel != nil {
-			C.bedrock_stream_cancel_free(s.cancel)
-			s.cancel = nil
 		}
 		runtime.SetFinalizer(s, nil)
 	})
