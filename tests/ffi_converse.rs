@@ -608,9 +608,26 @@ fn pull(
             let mut ev: *const CEvent = null();
             let (status, d) = call(|e| bedrock_stream_converse_stream_next(stream, &mut ev, e));
             if status != OK {
-                // Later calls fail the same way.
+                // Later calls fail the same way, with the call's counters and request id (the
+                // core's state machine answers them, as for `bedrock_stream_stream_next`; the
+                // code and HTTP status are the first error's only).
                 let again = fails(|e| bedrock_stream_converse_stream_next(stream, &mut ev, e));
-                assert_eq!(again.status, status);
+                let first = d.as_ref().expect("a failure has its error");
+                assert_eq!(
+                    (
+                        again.status,
+                        again.events_delivered,
+                        again.attempts,
+                        &again.request_id
+                    ),
+                    (
+                        status,
+                        first.events_delivered,
+                        first.attempts,
+                        &first.request_id
+                    ),
+                    "{again:?}"
+                );
                 bedrock_stream_converse_stream_free(stream);
                 return (seen, status, d);
             }

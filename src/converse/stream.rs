@@ -121,6 +121,18 @@ impl ConverseEventStream {
         self.inner.model_id()
     }
 
+    /// The next event; `Ok(None)` at the clean end, again on every later call. After a failure
+    /// or a cancel every later call returns the error again (same kind, counters and request
+    /// id; a short message pointing back at the first), as [`EventStream::next_event`] does:
+    /// a failed stream never reads as ended. (The iterator instead yields the error once and
+    /// then nothing.)
+    pub fn next_event(&mut self) -> Result<Option<ConverseStreamEvent>> {
+        if !self.inner.advance()? {
+            return Ok(None);
+        }
+        self.inner.take_converse().map(Some)
+    }
+
     /// Read the remaining events and fold them (with `acc`, which may already hold the events
     /// read so far) into the finished message.
     pub fn accumulate_into(mut self, mut acc: MessageAccumulator) -> Result<ConverseStreamResult> {
@@ -144,10 +156,6 @@ impl Iterator for ConverseEventStream {
             // The error was returned once: the iterator is fused.
             return None;
         }
-        match self.inner.advance() {
-            Ok(false) => None,
-            Ok(true) => Some(self.inner.take_converse()),
-            Err(e) => Some(Err(e)),
-        }
+        self.next_event().transpose()
     }
 }

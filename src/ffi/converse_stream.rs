@@ -682,14 +682,6 @@ pub unsafe extern "C" fn bedrock_stream_client_converse_stream(
     })
 }
 
-enum PullState {
-    Ready,
-    /// Inside `next` (seen on entry only if a previous call panicked).
-    InCall,
-    Ended,
-    Failed(bedrock_stream_status),
-}
-
 /// An open ConverseStream response read with `bedrock_stream_converse_stream_next` (the pull
 /// API).
 ///
@@ -702,7 +694,8 @@ pub struct bedrock_stream_converse_stream {
     inner: ConverseEventStream,
     event: Option<bedrock_stream_converse_event>,
     request_id: Option<CString>,
-    state: PullState,
+    /// Set while `next` runs: seen on entry only if a previous call panicked.
+    poisoned: bool,
 }
 
 /// ConverseStream, pull API: send `request` and return once the response headers are in
@@ -734,7 +727,7 @@ pub unsafe extern "C" fn bedrock_stream_client_converse_stream_open(
             request_id: inner.request_id().map(c_string),
             inner,
             event: None,
-            state: PullState::Ready,
+            poisoned: false,
         }));
         // SAFETY: checked not NULL; writable per the contract.
         unsafe { write_out(stream_out, stream) };
@@ -769,40 +762,19 @@ pub unsafe extern "C" fn bedrock_stream_converse_stream_next(
         // SAFETY: caller contract.
         let s = unsafe { arg_mut(stream, "stream") }?;
         out_ptr(event_out, "event_out")?;
-        match s.state {
-            PullState::InCall => {
-                return Err(Fail::new(
-                    bedrock_stream_status::Panic,
-                    "the stream is unusable: a previous call on it panicked",
-                ))
-            }
-            PullState::Failed(status) => {
-                return Err(Fail::new(
-                    status,
-                    format!(
-                        "the stream already failed ({}); see the error returned then",
-                        status.name().to_str().unwrap_or("?")
-                    ),
-                ))
-            }
-            PullState::Ended => {}
-            PullState::Ready => {
-                s.state = PullState::InCall;
-                s.event = None;
-                match s.inner.next() {
-                    Some(Ok(event)) => {
-                        s.event = Some(bedrock_stream_converse_event::new(event));
-                        s.state = PullState::Ready;
-                    }
-                    None => s.state = PullState::Ended,
-                    Some(Err(e)) => {
-                        let fail = Fail::from(e);
-                        s.state = PullState::Failed(fail.status());
-                        return Err(fail);
-                    }
-                }
-            }
+        if s.poisoned {
+            return Err(Fail::new(
+                bedrock_stream_status::Panic,
+                "the stream is unusable: a previous call on it panicked",
+            ));
         }
+        // The core's state machine answers every call: the end again, or the failure again
+        // with its counters (a failed stream never reads as ended).
+        s.poisoned = true;
+        s.event = None;
+        let next = s.inner.next_event();
+        s.poisoned = false;
+        s.event = next?.map(bedrock_stream_converse_event::new);
         let event = s
             .event
             .as_ref()

@@ -121,10 +121,6 @@ impl Fail {
             ),
         )
     }
-
-    pub(crate) fn status(&self) -> bedrock_stream_status {
-        self.0.status
-    }
 }
 
 impl From<Error> for Fail {
