@@ -136,7 +136,7 @@ fn problems(
                     None => found.push(format!("{at}: `{path}` climbs above the repository")),
                     Some(target) => {
                         // The first name below the last `..` must be something the repository
-                        // has (or builds): `../shared` beside `tests/` is not.
+                        // has (or builds): a sibling checkout beside `tests/` is not.
                         let ups = path.split('/').take_while(|s| *s == "..").count();
                         let first = path.split('/').nth(ups).unwrap_or("");
                         let base = resolve(dir, &"../".repeat(ups)).unwrap();
@@ -238,20 +238,20 @@ fn the_checker_tells_outside_paths_from_inside_ones() {
     for (file, text) in [
         (
             "tests/a.rs",
-            r#"let p = Path::new("../shared/spec/vectors/x.json");"#,
+            r#"let p = Path::new("../sibling/spec/vectors/x.json");"#,
         ),
         (
             "tests/a.rs",
-            r#"Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")"#,
+            r#"Path::new(env!("CARGO_MANIFEST_DIR")).join("../sibling")"#,
         ),
         (
             "src/auth.rs",
-            "let path = concat!(\n    env!(\"CARGO_MANIFEST_DIR\"),\n    \"/../shared/x.json\"\n);",
+            "let path = concat!(\n    env!(\"CARGO_MANIFEST_DIR\"),\n    \"/../sibling/x.json\"\n);",
         ),
-        ("fuzz/README.md", "for f in ../../shared/testdata/*; do"),
+        ("fuzz/README.md", "for f in ../../sibling/testdata/*; do"),
         ("Makefile", "VECTORS = ../vectors"),
-        ("scripts/x.sh", "cat /work/shared/spec/README.md"),
-        ("tests/b.rs", "// see ../shared/USER_NEEDS.md §2"),
+        ("scripts/x.sh", "cat /work/sibling/spec/README.md"),
+        ("tests/b.rs", "// see ../sibling/USER_NEEDS.md §2"),
         ("src/x.rs", "/// The shapes of MODEL_CHUNKS.md §3."),
         ("README.md", "[notes](docs/NOTES.md)"),
         ("examples-c/Makefile", "INCDIR ?= ../../include"),
