@@ -5,13 +5,13 @@
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::fmt;
+use std::io;
 
-use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::converse::ConverseStreamEvent;
 use crate::error::{self, Error, ErrorKind, Phase, Result};
-use crate::eventstream::{Header, MessageRef};
+use crate::eventstream::{DecodeError, DecodeErrorKind, Decoder, Header, MessageRef};
 use crate::extract::{ChunkInfo, InvocationMetrics, ModelFamily, TextExtractor, Usage};
 use crate::redact;
 
@@ -236,6 +236,124 @@ impl Current {
     }
 }
 
+/// InvokeModelWithResponseStream events decoded from bytes the caller already has (a captured
+/// response body, a test fixture, a body read by another HTTP stack), exactly as
+/// [`EventStream`](crate::EventStream) decodes them off the socket: the same frame checks
+/// (both CRCs, header rules, size cap), the same chunk decoding into a reused buffer, the same
+/// typed errors for `exception` and `error` messages, and the same borrowed [`EventRef`].
+///
+/// ```
+/// use bedrock_stream::eventstream::{Header, Message};
+/// use bedrock_stream::extract::ModelFamily;
+/// use bedrock_stream::EventDecoder;
+///
+/// let frame = Message::new(
+///     vec![
+///         Header::new(":message-type", "event"),
+///         Header::new(":event-type", "chunk"),
+///         Header::new(":content-type", "application/json"),
+///     ],
+///     br#"{"bytes":"eyJ0eXBlIjoiY29udGVudF9ibG9ja19kZWx0YSIsImluZGV4IjowLCJkZWx0YSI6eyJ0eXBlIjoidGV4dF9kZWx0YSIsInRleHQiOiJIaSJ9fQ=="}"#.to_vec(),
+/// )
+/// .encode()?;
+/// let mut events = EventDecoder::new(ModelFamily::AnthropicClaude);
+/// events.feed(&frame);
+/// let event = events.next_event()?.expect("a whole frame was fed");
+/// assert_eq!(event.text(), Some("Hi"));
+/// assert!(events.next_event()?.is_none()); // needs more input
+/// events.finish()?; // a clean end: nothing left over
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct EventDecoder {
+    frames: Decoder,
+    current: Current,
+    delivered: u64,
+    /// The error every call after a failed event returns again.
+    failure: Option<Error>,
+}
+
+impl fmt::Debug for EventDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventDecoder")
+            .field("frames", &self.frames)
+            .field("events_delivered", &self.delivered)
+            .finish()
+    }
+}
+
+impl EventDecoder {
+    /// A decoder whose events read their text, stop reason and usage as `family` writes them
+    /// ([`ModelFamily::Unknown`]: recognised from the chunks' shapes).
+    pub fn new(family: ModelFamily) -> EventDecoder {
+        EventDecoder {
+            frames: Decoder::new(),
+            current: Current::new(family),
+            delivered: 0,
+            failure: None,
+        }
+    }
+
+    /// Append bytes (split anywhere) to the input.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.frames.feed(bytes);
+    }
+
+    /// Read once from `reader` straight into the decoder's buffer; 0 means the end of the input
+    /// (then call [`EventDecoder::finish`]).
+    pub fn read_from<R: io::Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
+        self.frames.read_from(reader)
+    }
+
+    /// The next event, borrowed until the next call; `Ok(None)` when more input is needed.
+    /// After an error (a corrupt frame, an exception message), every later call returns an
+    /// error again.
+    pub fn next_event(&mut self) -> Result<Option<EventRef<'_>>> {
+        if let Some(e) = &self.failure {
+            return Err(e.copy_repeated());
+        }
+        match self.frames.next_message() {
+            Ok(Some(msg)) => {
+                if let Err(e) = self.current.decode_invoke(&msg, self.delivered) {
+                    self.failure = Some(e.repeated());
+                    return Err(e);
+                }
+                self.delivered += 1;
+                Ok(self.current.view())
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(decode_error(e)),
+        }
+    }
+
+    /// Call at the end of the input: `Ok` for a clean end at a message boundary, a
+    /// [`Truncated`](ErrorKind::Truncated) error if part of a message is left over, or the
+    /// error already reported.
+    pub fn finish(&self) -> Result<()> {
+        match &self.failure {
+            Some(e) => Err(e.copy_repeated()),
+            None => self.frames.finish().map_err(decode_error),
+        }
+    }
+
+    /// Events returned so far.
+    pub fn events_delivered(&self) -> u64 {
+        self.delivered
+    }
+}
+
+/// The error a frame-level [`DecodeError`] is to a caller: a truncated stream or a protocol
+/// violation, in the stream.
+pub(crate) fn decode_error(e: DecodeError) -> Error {
+    let kind = if e.kind() == DecodeErrorKind::Truncated {
+        ErrorKind::Truncated
+    } else {
+        ErrorKind::Protocol
+    };
+    Error::new(kind, e.to_string())
+        .with_decode(e.kind())
+        .with_phase(Phase::InStream)
+}
+
 /// An event borrowed from its stream ([`EventStream::next_event`](crate::EventStream::next_event)),
 /// valid until the stream's next call. Reading it allocates nothing per chunk.
 ///
@@ -396,11 +514,8 @@ fn decode_chunk(msg: &MessageRef<'_>, scratch: &mut Vec<u8>, events_delivered: u
             .with_events_delivered(events_delivered)
     };
     scratch.clear();
-    let fast = fast_chunk_bytes(msg.payload()).is_some_and(|b64| {
-        base64::engine::general_purpose::STANDARD
-            .decode_vec(b64, scratch)
-            .is_ok()
-    });
+    let fast = fast_chunk_bytes(msg.payload())
+        .is_some_and(|b64| base64_simd::STANDARD.decode_append(b64, scratch).is_ok());
     if !fast {
         scratch.clear();
         let part: PayloadPart<'_> = serde_json::from_slice(msg.payload()).map_err(|e| {
@@ -410,8 +525,8 @@ fn decode_chunk(msg: &MessageRef<'_>, scratch: &mut Vec<u8>, events_delivered: u
             ))
         })?;
         if let Some(b64) = part.bytes {
-            base64::engine::general_purpose::STANDARD
-                .decode_vec(b64.as_bytes(), scratch)
+            base64_simd::STANDARD
+                .decode_append(b64.as_bytes(), scratch)
                 .map_err(|e| {
                     protocol(format!(
                         "the chunk at byte {} has invalid base64 in \"bytes\": {e}",
@@ -584,8 +699,7 @@ mod tests {
         // A candidate the base64 decoder accepts is exactly serde_json's value; any other
         // candidate (e.g. with an escape) is rejected by base64 and goes through serde_json.
         for c in cases {
-            let fast = fast_chunk_bytes(c)
-                .filter(|f| base64::engine::general_purpose::STANDARD.decode(f).is_ok());
+            let fast = fast_chunk_bytes(c).filter(|f| base64_simd::STANDARD.check(f).is_ok());
             if let Some(fast) = fast {
                 let slow: PayloadPart<'_> = serde_json::from_slice(c).unwrap();
                 assert_eq!(
@@ -765,5 +879,118 @@ mod tests {
         let e = decode(&b).unwrap_err();
         assert_eq!(e.code(), Some("InternalFailure"));
         assert_eq!(e.message(), "line1 line2");
+    }
+}
+
+#[cfg(test)]
+mod event_decoder_tests {
+    use super::*;
+    use crate::eventstream::{Header, Message};
+    use base64::Engine as _;
+
+    fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
+        Message::new(
+            headers.iter().map(|(k, v)| Header::new(*k, *v)).collect(),
+            payload.to_vec(),
+        )
+        .encode()
+        .unwrap()
+    }
+
+    fn chunk(doc: &str) -> Vec<u8> {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(doc);
+        frame(
+            &[(":message-type", "event"), (":event-type", "chunk")],
+            format!(r#"{{"bytes":"{b64}","p":"abc"}}"#).as_bytes(),
+        )
+    }
+
+    fn claude(text: &str) -> String {
+        format!(
+            r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{text}"}}}}"#
+        )
+    }
+
+    #[test]
+    fn events_split_anywhere_decode_as_whole_ones() {
+        let mut body = Vec::new();
+        for t in ["Hel", "lo", " wor", "ld"] {
+            body.extend(chunk(&claude(t)));
+        }
+        let whole = {
+            let mut d = EventDecoder::new(ModelFamily::AnthropicClaude);
+            d.feed(&body);
+            let mut text = String::new();
+            while let Some(e) = d.next_event().unwrap() {
+                text.push_str(e.text().unwrap());
+            }
+            d.finish().unwrap();
+            assert_eq!(d.events_delivered(), 4);
+            text
+        };
+        assert_eq!(whole, "Hello world");
+        // One byte at a time, through read_from.
+        let mut d = EventDecoder::new(ModelFamily::AnthropicClaude);
+        let mut text = String::new();
+        for piece in body.chunks(1) {
+            let mut r: &[u8] = piece;
+            assert_eq!(d.read_from(&mut r).unwrap(), 1);
+            while let Some(e) = d.next_event().unwrap() {
+                assert_eq!(e.event_type(), "chunk");
+                text.push_str(e.text().unwrap());
+            }
+        }
+        assert_eq!(d.read_from(&mut &[][..]).unwrap(), 0);
+        d.finish().unwrap();
+        assert_eq!(text, whole);
+    }
+
+    #[test]
+    fn a_cut_stream_is_truncated_and_a_corrupt_one_a_protocol_error() {
+        let body = chunk(&claude("Hi"));
+        let mut d = EventDecoder::new(ModelFamily::Unknown);
+        d.feed(&body[..body.len() - 1]);
+        assert!(d.next_event().unwrap().is_none());
+        assert_eq!(d.finish().unwrap_err().kind(), ErrorKind::Truncated);
+
+        let mut bad = body.clone();
+        let n = bad.len();
+        bad[n - 10] ^= 1;
+        let mut d = EventDecoder::new(ModelFamily::Unknown);
+        d.feed(&bad);
+        let e = d.next_event().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert_eq!(
+            e.decode_error_kind(),
+            Some(DecodeErrorKind::MessageChecksumMismatch)
+        );
+        // Every later call fails again; a failed input never reads as a clean end.
+        d.feed(&body);
+        assert_eq!(d.next_event().unwrap_err().kind(), ErrorKind::Protocol);
+        assert!(d.finish().is_err());
+    }
+
+    #[test]
+    fn an_exception_is_its_typed_error_and_stays_failed() {
+        let mut body = chunk(&claude("Hi"));
+        body.extend(frame(
+            &[
+                (":message-type", "exception"),
+                (":exception-type", "throttlingException"),
+            ],
+            br#"{"message":"slow down"}"#,
+        ));
+        body.extend(chunk(&claude("never")));
+        let mut d = EventDecoder::new(ModelFamily::AnthropicClaude);
+        d.feed(&body);
+        assert_eq!(d.next_event().unwrap().unwrap().text(), Some("Hi"));
+        let e = d.next_event().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Throttling);
+        assert!(e.message().contains("slow down"), "{e}");
+        assert_eq!(e.events_delivered(), 1);
+        let again = d.next_event().unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::Throttling);
+        assert_eq!(d.finish().unwrap_err().kind(), ErrorKind::Throttling);
+        assert_eq!(d.events_delivered(), 1);
     }
 }

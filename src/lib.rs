@@ -35,7 +35,7 @@ pub use client::{
 };
 pub use credentials::{Credentials, ProvideCredentials};
 pub use error::{Error, ErrorClass, ErrorKind, Result, Timer};
-pub use event::{Chunk, Event, EventRef, UnknownEvent};
+pub use event::{Chunk, Event, EventDecoder, EventRef, UnknownEvent};
 pub use redact::url as redact_url;
 pub use request::{InvokeRequest, PerformanceConfigLatency, ServiceTier, Trace};
 pub use retry::RetryMode;

@@ -8,9 +8,9 @@ use std::time::Instant;
 use super::service_error::is_throttle;
 use super::{Client, ResponseBodyObserver};
 use crate::converse::ConverseStreamEvent;
-use crate::error::{Error, ErrorKind, Phase, Result, Timer};
-use crate::event::{Current, Event, EventRef};
-use crate::eventstream::{DecodeErrorKind, Decoder};
+use crate::error::{Error, Phase, Result, Timer};
+use crate::event::{decode_error, Current, Event, EventRef};
+use crate::eventstream::Decoder;
 use crate::operation::{Expect, Operation};
 use crate::request::{PerformanceConfigLatency, ServiceTier};
 use crate::transport::{CancelHandle, CurrentCancel};
@@ -289,16 +289,7 @@ impl EventStream {
                     true
                 }
                 Ok(None) => false,
-                Err(e) => {
-                    let kind = if e.kind() == DecodeErrorKind::Truncated {
-                        ErrorKind::Truncated
-                    } else {
-                        ErrorKind::Protocol
-                    };
-                    return Err(Error::new(kind, e.to_string())
-                        .with_decode(e.kind())
-                        .with_phase(Phase::InStream));
-                }
+                Err(e) => return Err(decode_error(e)),
             };
             if decoded {
                 return Ok(true);
@@ -323,10 +314,7 @@ impl EventStream {
                 Ok(0) => {
                     return match self.decoder.finish() {
                         Ok(()) => Ok(false),
-                        Err(e) => Err(Error::new(ErrorKind::Truncated, e.to_string())
-                            .with_decode(e.kind())
-                            .with_retryable(true)
-                            .with_phase(Phase::InStream)),
+                        Err(e) => Err(decode_error(e).with_retryable(true)),
                     };
                 }
                 Ok(_) => {}

@@ -109,14 +109,19 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Where one header sits inside its frame (offsets from the frame start).
+/// Where one header sits: its value inside the frame (offsets from the frame start), its name
+/// and a string value inside the decoder's text (validated once, when the block was parsed, so
+/// reading a header never validates UTF-8 again).
 #[derive(Debug, Clone, Copy)]
 struct RawHeader {
-    name_off: u32,
+    /// Offset of the name in the text.
+    name_text: u32,
     name_len: u8,
     ty: u8,
     val_off: u32,
     val_len: u32,
+    /// Offset of a string value in the text (0 for other types).
+    val_text: u32,
 }
 
 /// One decoded message, borrowed from the decoder until its next call.
@@ -125,23 +130,25 @@ pub struct MessageRef<'a> {
     frame: &'a [u8],
     headers_len: usize,
     headers: &'a [RawHeader],
+    /// The names and string values of `headers`.
+    text: &'a str,
     offset: u64,
 }
 
 impl<'a> MessageRef<'a> {
     /// The headers, in wire order.
     pub fn headers(&self) -> impl ExactSizeIterator<Item = HeaderRef<'a>> + 'a {
-        let frame = self.frame;
-        self.headers.iter().map(move |h| header_at(frame, h))
+        let (frame, text) = (self.frame, self.text);
+        self.headers.iter().map(move |h| header_at(frame, text, h))
     }
 
     /// The value of the header called `name`, if present.
     pub fn header(&self, name: &str) -> Option<HeaderValueRef<'a>> {
-        let frame = self.frame;
+        let (frame, text) = (self.frame, self.text);
         self.headers
             .iter()
-            .find(|h| name_bytes(frame, h) == name.as_bytes())
-            .map(|h| value_at(frame, h))
+            .find(|h| name_at(text, h) == name)
+            .map(|h| value_at(frame, text, h))
     }
 
     /// The value of the string header called `name`; `None` if absent or of another type.
@@ -194,22 +201,25 @@ impl fmt::Debug for MessageRef<'_> {
     }
 }
 
-fn name_bytes<'a>(frame: &'a [u8], h: &RawHeader) -> &'a [u8] {
-    &frame[h.name_off as usize..h.name_off as usize + h.name_len as usize]
+/// `len` bytes of the text from `at` (whole strings were pushed there, so the fallback cannot
+/// be reached).
+fn text_at(text: &str, at: u32, len: usize) -> &str {
+    text.get(at as usize..at as usize + len).unwrap_or("")
 }
 
-fn header_at<'a>(frame: &'a [u8], h: &RawHeader) -> HeaderRef<'a> {
-    // Validated as UTF-8 when the frame was decoded; the fallback cannot be reached.
-    let name = std::str::from_utf8(name_bytes(frame, h)).unwrap_or("");
+fn name_at<'a>(text: &'a str, h: &RawHeader) -> &'a str {
+    text_at(text, h.name_text, h.name_len as usize)
+}
+
+fn header_at<'a>(frame: &'a [u8], text: &'a str, h: &RawHeader) -> HeaderRef<'a> {
     HeaderRef {
-        name,
-        value: value_at(frame, h),
+        name: name_at(text, h),
+        value: value_at(frame, text, h),
     }
 }
 
-fn value_at<'a>(frame: &'a [u8], h: &RawHeader) -> HeaderValueRef<'a> {
+fn value_at<'a>(frame: &'a [u8], text: &'a str, h: &RawHeader) -> HeaderValueRef<'a> {
     let v = &frame[h.val_off as usize..h.val_off as usize + h.val_len as usize];
-    // A string value was validated as UTF-8 when the frame was decoded.
     match h.ty {
         TYPE_TRUE => HeaderValueRef::Bool(true),
         TYPE_FALSE => HeaderValueRef::Bool(false),
@@ -218,7 +228,7 @@ fn value_at<'a>(frame: &'a [u8], h: &RawHeader) -> HeaderValueRef<'a> {
         TYPE_INT => HeaderValueRef::Int32(i32::from_be_bytes([v[0], v[1], v[2], v[3]])),
         TYPE_LONG => HeaderValueRef::Int64(i64::from_be_bytes(be8(v))),
         TYPE_BYTES => HeaderValueRef::ByteArray(v),
-        TYPE_STRING => HeaderValueRef::String(std::str::from_utf8(v).unwrap_or("")),
+        TYPE_STRING => HeaderValueRef::String(text_at(text, h.val_text, v.len())),
         TYPE_TIMESTAMP => HeaderValueRef::Timestamp(i64::from_be_bytes(be8(v))),
         _ => {
             let mut u = [0u8; 16];
@@ -262,6 +272,8 @@ pub struct Decoder {
     max_message_len: u32,
     /// The parse of the last headers block (offsets from the frame start).
     headers: Vec<RawHeader>,
+    /// The names and string values of `headers`, validated UTF-8.
+    header_text: String,
     /// A copy of that headers block, when it is small: a message whose block is byte-identical
     /// reuses the parse (Bedrock repeats the same three headers on every chunk).
     last_block: Vec<u8>,
@@ -304,6 +316,7 @@ impl Decoder {
             offset: 0,
             max_message_len: max.max(MIN_MESSAGE_LEN as u32),
             headers: Vec::new(),
+            header_text: String::new(),
             last_block: Vec::new(),
             last_block_valid: false,
             failed: None,
@@ -475,7 +488,10 @@ impl Decoder {
         if !(self.last_block_valid && self.last_block == block) {
             self.last_block_valid = false;
             self.headers.clear();
-            if let Err((kind, detail)) = parse_headers(frame, block.len(), &mut self.headers) {
+            self.header_text.clear();
+            let parsed =
+                parse_headers(frame, block.len(), &mut self.headers, &mut self.header_text);
+            if let Err((kind, detail)) = parsed {
                 return Err(self.fail(kind, detail));
             }
             if block.len() <= MAX_CACHED_HEADERS_BLOCK {
@@ -489,6 +505,7 @@ impl Decoder {
             frame: &self.buf[s..s + total],
             headers_len: headers_len as usize,
             headers: &self.headers,
+            text: &self.header_text,
             offset: self.offset,
         }))
     }
@@ -531,11 +548,13 @@ impl Decoder {
     }
 }
 
-/// Parse the headers block of a CRC-checked frame strictly, recording offsets.
+/// Parse the headers block of a CRC-checked frame strictly, recording offsets; names and string
+/// values are appended to `text`.
 fn parse_headers(
     frame: &[u8],
     headers_len: usize,
     out: &mut Vec<RawHeader>,
+    text: &mut String,
 ) -> Result<(), (DecodeErrorKind, String)> {
     let end = PRELUDE_LEN + headers_len;
     let mut pos = PRELUDE_LEN;
@@ -557,20 +576,18 @@ fn parse_headers(
                 format!("a {name_len}-byte header name runs past the headers block"),
             ));
         }
-        let name = &frame[pos..pos + name_len];
-        if !name.is_ascii() && std::str::from_utf8(name).is_err() {
+        let name_raw = &frame[pos..pos + name_len];
+        let Ok(name) = std::str::from_utf8(name_raw) else {
             return Err((
                 DecodeErrorKind::InvalidHeaderName,
                 "a header name is not UTF-8".to_owned(),
             ));
-        }
-        let shown = || String::from_utf8_lossy(name);
-        let name_off = pos;
+        };
         pos += name_len;
         if pos >= end {
             return Err((
                 DecodeErrorKind::InvalidHeaderValue,
-                format!("header {:?} has no value type", shown()),
+                format!("header {:?} has no value type", name),
             ));
         }
         let ty = frame[pos];
@@ -588,7 +605,7 @@ fn parse_headers(
                     DecodeErrorKind::InvalidHeaderType,
                     format!(
                         "header {:?} has value type {ty}; valid types are 0..=9",
-                        shown()
+                        name
                     ),
                 ))
             }
@@ -601,7 +618,7 @@ fn parse_headers(
                         DecodeErrorKind::InvalidHeaderValue,
                         format!(
                             "the length of header {:?} runs past the headers block",
-                            shown()
+                            name
                         ),
                     ));
                 }
@@ -615,29 +632,41 @@ fn parse_headers(
                 DecodeErrorKind::InvalidHeaderValue,
                 format!(
                     "the {val_len}-byte value of header {:?} runs past the headers block",
-                    shown()
+                    name
                 ),
             ));
         }
         let value = &frame[pos..pos + val_len];
-        if ty == TYPE_STRING && !value.is_ascii() && std::str::from_utf8(value).is_err() {
-            return Err((
-                DecodeErrorKind::InvalidHeaderValue,
-                format!("the string value of header {:?} is not UTF-8", shown()),
-            ));
-        }
-        if out.iter().any(|h| name_bytes(frame, h) == name) {
+        let string_value = if ty == TYPE_STRING {
+            let Ok(v) = std::str::from_utf8(value) else {
+                return Err((
+                    DecodeErrorKind::InvalidHeaderValue,
+                    format!("the string value of header {:?} is not UTF-8", name),
+                ));
+            };
+            Some(v)
+        } else {
+            None
+        };
+        if out.iter().any(|h| name_at(text, h) == name) {
             return Err((
                 DecodeErrorKind::DuplicateHeader,
-                format!("header {:?} appears twice", shown()),
+                format!("header {:?} appears twice", name),
             ));
         }
+        let name_text = text.len() as u32;
+        text.push_str(name);
+        let val_text = text.len() as u32;
+        if let Some(v) = string_value {
+            text.push_str(v);
+        }
         out.push(RawHeader {
-            name_off: name_off as u32,
+            name_text,
             name_len: name_len as u8,
             ty,
             val_off: pos as u32,
             val_len: val_len as u32,
+            val_text,
         });
         pos += val_len;
     }
