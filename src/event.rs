@@ -494,7 +494,7 @@ fn fast_chunk_bytes(payload: &[u8]) -> Option<&[u8]> {
     const TAIL: usize = 512;
     let rest = payload.strip_prefix(HEAD)?.strip_suffix(br#""}"#)?;
     let from = rest.len().saturating_sub(TAIL);
-    match rest[from..].iter().rposition(|&b| b == b'"') {
+    match memchr::memrchr(b'"', &rest[from..]) {
         // No quote near the end: the whole rest is the value (or base64 rejects it).
         None => Some(rest),
         Some(q) => {
@@ -547,14 +547,14 @@ pub(crate) fn event_type<'a>(msg: &MessageRef<'a>, events_delivered: u64) -> Res
             .with_phase(Phase::InStream)
             .with_events_delivered(events_delivered)
     };
-    let message_type = msg.header_str(":message-type").ok_or_else(|| {
+    let message_type = msg.message_type().ok_or_else(|| {
         protocol(format!(
             "the message at byte {} has no :message-type string header",
             msg.offset()
         ))
     })?;
     match message_type {
-        "event" => msg.header_str(":event-type").ok_or_else(|| {
+        "event" => msg.event_type().ok_or_else(|| {
             protocol(format!(
                 "the event at byte {} has no :event-type string header",
                 msg.offset()

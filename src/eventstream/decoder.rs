@@ -132,7 +132,32 @@ pub struct MessageRef<'a> {
     headers: &'a [RawHeader],
     /// The names and string values of `headers`.
     text: &'a str,
+    /// Where `:message-type` and `:event-type` are in `headers`, when they are strings.
+    types: Types,
     offset: u64,
+}
+
+/// Where the routing headers (`:message-type`, `:event-type`) are among a block's headers,
+/// found once per parsed block so that routing a message costs no name comparisons.
+#[derive(Debug, Clone, Copy, Default)]
+struct Types {
+    message_type: Option<u8>,
+    event_type: Option<u8>,
+}
+
+impl Types {
+    fn of(headers: &[RawHeader], text: &str) -> Types {
+        let find = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.ty == TYPE_STRING && name_at(text, h) == name)
+                .and_then(|i| u8::try_from(i).ok())
+        };
+        Types {
+            message_type: find(":message-type"),
+            event_type: find(":event-type"),
+        }
+    }
 }
 
 impl<'a> MessageRef<'a> {
@@ -154,6 +179,22 @@ impl<'a> MessageRef<'a> {
     /// The value of the string header called `name`; `None` if absent or of another type.
     pub fn header_str(&self, name: &str) -> Option<&'a str> {
         self.header(name).and_then(|v| v.as_str())
+    }
+
+    /// The `:message-type` string header (`event`, `exception`, `error`), if present: the same
+    /// as `header_str(":message-type")`, found when the headers were parsed.
+    pub fn message_type(&self) -> Option<&'a str> {
+        self.string_at(self.types.message_type)
+    }
+
+    /// The `:event-type` string header, if present (as `header_str(":event-type")`).
+    pub fn event_type(&self) -> Option<&'a str> {
+        self.string_at(self.types.event_type)
+    }
+
+    fn string_at(&self, at: Option<u8>) -> Option<&'a str> {
+        let h = self.headers.get(usize::from(at?))?;
+        Some(text_at(self.text, h.val_text, h.val_len as usize))
     }
 
     /// The payload bytes.
@@ -274,6 +315,8 @@ pub struct Decoder {
     headers: Vec<RawHeader>,
     /// The names and string values of `headers`, validated UTF-8.
     header_text: String,
+    /// Where the routing headers are in `headers`.
+    types: Types,
     /// A copy of that headers block, when it is small: a message whose block is byte-identical
     /// reuses the parse (Bedrock repeats the same three headers on every chunk).
     last_block: Vec<u8>,
@@ -317,6 +360,7 @@ impl Decoder {
             max_message_len: max.max(MIN_MESSAGE_LEN as u32),
             headers: Vec::new(),
             header_text: String::new(),
+            types: Types::default(),
             last_block: Vec::new(),
             last_block_valid: false,
             failed: None,
@@ -494,6 +538,7 @@ impl Decoder {
             if let Err((kind, detail)) = parsed {
                 return Err(self.fail(kind, detail));
             }
+            self.types = Types::of(&self.headers, &self.header_text);
             if block.len() <= MAX_CACHED_HEADERS_BLOCK {
                 self.last_block.clear();
                 self.last_block.extend_from_slice(block);
@@ -506,6 +551,7 @@ impl Decoder {
             headers_len: headers_len as usize,
             headers: &self.headers,
             text: &self.header_text,
+            types: self.types,
             offset: self.offset,
         }))
     }
@@ -820,5 +866,57 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn routing_headers_match_header_str_across_cached_and_new_blocks() {
+        let blocks: Vec<Vec<Header>> = vec![
+            vec![
+                Header::new(":event-type", "chunk"),
+                Header::new(":message-type", "event"),
+            ],
+            // The same block again (the cached parse is reused), then different ones.
+            vec![
+                Header::new(":event-type", "chunk"),
+                Header::new(":message-type", "event"),
+            ],
+            vec![
+                Header::new(":message-type", "exception"),
+                Header::new(":exception-type", "throttlingException"),
+            ],
+            vec![Header {
+                name: ":event-type".into(),
+                value: HeaderValue::Int32(7),
+            }],
+            vec![
+                Header::new("x", "y"),
+                Header::new(":event-type", "contentBlockDelta"),
+                Header::new(":message-type", "event"),
+            ],
+            vec![],
+        ];
+        let mut body = Vec::new();
+        for b in &blocks {
+            body.extend(Message::new(b.clone(), b"{}".to_vec()).encode().unwrap());
+        }
+        let mut d = Decoder::new();
+        d.feed(&body);
+        let mut seen = Vec::new();
+        while let Some(m) = d.next_message().unwrap() {
+            assert_eq!(m.message_type(), m.header_str(":message-type"));
+            assert_eq!(m.event_type(), m.header_str(":event-type"));
+            seen.push(format!("{:?} {:?}", m.message_type(), m.event_type()));
+        }
+        assert_eq!(
+            seen,
+            [
+                r#"Some("event") Some("chunk")"#,
+                r#"Some("event") Some("chunk")"#,
+                r#"Some("exception") None"#,
+                "None None",
+                r#"Some("event") Some("contentBlockDelta")"#,
+                "None None",
+            ]
+        );
     }
 }
