@@ -7,15 +7,18 @@
 //! * `chunks_64k`: 64 `chunk` frames whose decoded `bytes` are 64 KiB each.
 //!
 //! Measured, per workload, with both bytes/s and messages/s throughput:
-//! * `decoder+serde`: `Decoder::read_from` from the in-memory body, route on `:event-type`,
-//!   parse the outer payload with serde_json (borrowing `bytes`), base64-decode it;
-//! * `decoder+fast`: the same with a fast path for the outer JSON (the `bytes` value located
-//!   from both ends, which base64 then validates), falling back to serde_json;
-//! * `floor`: `crc32fast` over all the body's bytes + base64-decoding the same `bytes`
-//!   strings, already extracted: what any correct client must at least do.
+//! * `library`: the library's own chunk path, [`EventDecoder`] (the decoding
+//!   [`EventStream`](bedrock_stream::EventStream) runs on the socket's bytes): `read_from` the
+//!   in-memory body, both CRCs, headers, routing on `:event-type`, the `bytes` value located
+//!   and base64-decoded into the event's reused buffer;
+//! * `library+text`: the same, and each chunk's text read through the event (Claude's
+//!   `delta.text`, the lenient family extraction);
+//! * `floor (scalar base64)` / `floor (SIMD base64)`: `crc32fast` over all the body's bytes +
+//!   base64-decoding the same `bytes` strings, already extracted, with the `base64` crate or
+//!   with `base64-simd` (which the library uses): what any correct client must at least do.
 //!
 //! After the criterion runs, a short interleaved timing prints MB/s, messages/s and the ratio
-//! of each decoder variant to the floor, and the same for the framing alone (decoder, no JSON
+//! of each variant to both floors, and the same for the framing alone (decoder, no JSON
 //! or base64) against CRC-32 frame by frame (skipped in `cargo test --benches` mode).
 //!
 //! Run: `cargo bench --bench decoder` (about a minute and a half).
@@ -26,8 +29,9 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use bedrock_stream::eventstream::{Decoder, Header, Message};
+use bedrock_stream::extract::ModelFamily;
+use bedrock_stream::EventDecoder;
 use criterion::{Criterion, Throughput};
-use serde::Deserialize;
 
 struct Workload {
     name: &'static str,
@@ -138,89 +142,79 @@ fn chunks_64k() -> Workload {
     }
 }
 
-#[derive(Deserialize)]
-struct PayloadPart<'a> {
-    #[serde(borrow)]
-    bytes: Option<std::borrow::Cow<'a, str>>,
-}
-
-/// The chunk's inner bytes, into `out`: serde_json for the outer payload, then base64.
-fn chunk_by_serde(payload: &[u8], out: &mut Vec<u8>) {
-    let part: PayloadPart<'_> = serde_json::from_slice(payload).expect("chunk JSON");
-    B64.decode_vec(part.bytes.as_deref().unwrap_or(""), out)
-        .expect("base64");
-}
-
-/// The same with a fast path for `{"bytes":"<base64>"}` and `{"bytes":"<base64>","p":"..."}`:
-/// find the end of the value from the back (past the short padding), and base64-decode it.
-/// A base64 value never contains a quote or a backslash, so any other layout (or an escaped
-/// value) yields a candidate that base64 rejects, and falls back to serde_json.
-fn chunk_fast(payload: &[u8], out: &mut Vec<u8>) {
-    if let Some(value) = fast_bytes(payload) {
-        if B64.decode_vec(value, out).is_ok() {
-            return;
-        }
-        out.clear();
-    }
-    chunk_by_serde(payload, out)
-}
-
-fn fast_bytes(payload: &[u8]) -> Option<&[u8]> {
-    let rest = payload.strip_prefix(br#"{"bytes":""#)?;
-    let rest = rest.strip_suffix(br#""}"#)?;
-    // `<base64>` alone, or `<base64>","p":"<padding>`: the last quote, if any, opens the padding.
-    match rest.iter().rposition(|&b| b == b'"') {
-        None => Some(rest),
-        Some(q) => rest[..q].strip_suffix(br#"","p":"#),
-    }
-}
-
-/// Decode the whole body as a client would; returns the decoded inner byte count.
-fn decode(body: &[u8], chunk: fn(&[u8], &mut Vec<u8>), out: &mut Vec<u8>) -> usize {
-    let mut d = Decoder::new();
+/// The library's own chunk path, as the client runs it on the socket's bytes: frames (both
+/// CRCs, headers), routing, the `bytes` value base64-decoded into the event's reused buffer.
+fn library(body: &[u8]) -> usize {
+    let mut events = EventDecoder::new(ModelFamily::Unknown);
     let mut reader = body;
     let mut total = 0;
     loop {
-        while let Some(m) = d.next_message().expect("valid stream") {
-            if m.header_str(":event-type") == Some("chunk") {
-                out.clear();
-                chunk(m.payload(), out);
-                total += out.len();
-            }
+        while let Some(e) = events.next_event().expect("valid stream") {
+            total += e.chunk().expect("a chunk").len();
         }
-        if d.read_from(&mut reader).unwrap() == 0 {
+        if events.read_from(&mut reader).unwrap() == 0 {
             break;
         }
     }
-    d.finish().expect("clean end");
+    events.finish().expect("clean end");
     total
 }
 
-fn floor(body: &[u8], b64: &[String], out: &mut Vec<u8>) -> usize {
-    black_box(crc32fast::hash(body));
+/// The same, and each chunk's text read through the event (the model-family extraction).
+fn library_text(body: &[u8]) -> usize {
+    let mut events = EventDecoder::new(ModelFamily::AnthropicClaude);
+    let mut reader = body;
     let mut total = 0;
-    for s in b64 {
+    loop {
+        while let Some(e) = events.next_event().expect("valid stream") {
+            total += e.chunk().expect("a chunk").len();
+            black_box(e.text());
+        }
+        if events.read_from(&mut reader).unwrap() == 0 {
+            break;
+        }
+    }
+    events.finish().expect("clean end");
+    total
+}
+
+/// What any correct client must at least do: CRC-32 over every byte, and base64-decode the
+/// `bytes` strings (already extracted) with `decode`.
+fn floor(w: &Workload, out: &mut Vec<u8>, decode: fn(&[u8], &mut Vec<u8>)) -> usize {
+    black_box(crc32fast::hash(&w.body));
+    let mut total = 0;
+    for s in &w.b64 {
         out.clear();
-        B64.decode_vec(s.as_bytes(), out).expect("base64");
+        decode(s.as_bytes(), out);
         total += out.len();
     }
     total
 }
 
+fn scalar(b64: &[u8], out: &mut Vec<u8>) {
+    B64.decode_vec(b64, out).expect("base64");
+}
+
+fn simd(b64: &[u8], out: &mut Vec<u8>) {
+    base64_simd::STANDARD
+        .decode_append(b64, out)
+        .expect("base64");
+}
+
 type Variant = (&'static str, fn(&Workload, &mut Vec<u8>) -> usize);
 
-const VARIANTS: [Variant; 3] = [
-    ("decoder+serde", |w, out| {
-        decode(&w.body, chunk_by_serde, out)
-    }),
-    ("decoder+fast", |w, out| decode(&w.body, chunk_fast, out)),
-    ("floor", |w, out| floor(&w.body, &w.b64, out)),
+/// The floors last: each ratio is reported against both.
+const VARIANTS: [Variant; 4] = [
+    ("library", |w, _| library(&w.body)),
+    ("library+text", |w, _| library_text(&w.body)),
+    ("floor (scalar base64)", |w, out| floor(w, out, scalar)),
+    ("floor (SIMD base64)", |w, out| floor(w, out, simd)),
 ];
 
 fn bench(c: &mut Criterion, w: &Workload) {
     let mut out = Vec::with_capacity(128 * 1024);
-    for (_, f) in VARIANTS {
-        assert_eq!(f(w, &mut out), w.inner_len, "{}", w.name);
+    for (name, f) in VARIANTS {
+        assert_eq!(f(w, &mut out), w.inner_len, "{} {name}", w.name);
     }
     for (unit, throughput) in [
         ("bytes", Throughput::Bytes(w.body.len() as u64)),
@@ -293,21 +287,35 @@ fn best_times(w: &Workload, variants: &[Variant]) -> Vec<f64> {
 fn report(workloads: &[Workload]) {
     println!();
     println!("ratio to the floor (crc32fast over the body + base64 of the same payloads):");
+    println!();
+    println!(
+        "| workload | variant | MB/s | msg/s | vs floor, scalar base64 | vs floor, SIMD base64 |"
+    );
+    println!("|---|---|---:|---:|---:|---:|");
     for w in workloads {
-        let mb = w.body.len() as f64 / 1e6;
-        let n = w.b64.len() as f64;
-        for (set, base) in [(&VARIANTS[..], "floor"), (&FRAMING[..], "crc32 per frame")] {
-            let t = best_times(w, set);
-            for (i, (name, _)) in set.iter().enumerate() {
-                println!(
-                    "  {:<14} {:<14} {:>8.0} MB/s {:>11.0} msg/s   {:.2}x {base}",
-                    w.name,
-                    name,
-                    mb / t[i],
-                    n / t[i],
-                    t[set.len() - 1] / t[i]
-                );
-            }
+        let (mb, n) = (w.body.len() as f64 / 1e6, w.b64.len() as f64);
+        let t = best_times(w, &VARIANTS);
+        let (scalar, simd) = (t[VARIANTS.len() - 2], t[VARIANTS.len() - 1]);
+        for (i, (name, _)) in VARIANTS.iter().enumerate() {
+            println!(
+                "| {} | {name} | {:.0} | {:.0} | {:.2}x | {:.2}x |",
+                w.name,
+                mb / t[i],
+                n / t[i],
+                scalar / t[i],
+                simd / t[i]
+            );
+        }
+        let t = best_times(w, &FRAMING);
+        let per_frame = t[FRAMING.len() - 1];
+        for (i, (name, _)) in FRAMING.iter().enumerate() {
+            println!(
+                "| {} | {name} | {:.0} | {:.0} | {:.2}x crc32 per frame | |",
+                w.name,
+                mb / t[i],
+                n / t[i],
+                per_frame / t[i]
+            );
         }
     }
 }

@@ -13,7 +13,9 @@
 //!   socket (64 KiB reads), doing nothing else;
 //! * `consumer floor`: the raw client + event-stream framing (lengths, prelude and message
 //!   CRC-32 in one running hash, no header parsing) + base64 of the `bytes` value (located
-//!   from both ends of the payload) [+ serde_json of the model JSON: `+json`];
+//!   from both ends of the payload) with the scalar `base64` crate [+ serde_json of the model
+//!   JSON: `+json`];
+//! * `SIMD floor`: the same with `base64-simd` (the library's base64) [+json];
 //! * `rust iterator`: `Client::invoke_model_with_response_stream`, `for event in stream`
 //!   [+json: the same serde_json parse of each chunk's model JSON];
 //! * `C callback`: `bedrock_stream_client_invoke`, the callback reads
@@ -22,7 +24,8 @@
 //!   resolved from the rlib (the same code the cdylib exports). The model id's family is
 //!   unknown, so the library runs no text extraction (the bytes-only path).
 //!
-//! Then: requests/s with one-chunk responses on one keep-alive client vs the raw client;
+//! Then: requests/s with one-chunk responses on one keep-alive client vs the raw client (with
+//! p50/p99 latency over every request and CPU per request);
 //! 64 and 256 concurrent streams on one shared client vs as many raw clients; peak RSS of a
 //! child process (this binary re-executed) streaming >= 1 GiB; and the peers (the AWS SDK for
 //! Rust and boto3, from `bench-peers/`) against the same emulator when `BENCH_SDK_PEER` /
@@ -314,16 +317,19 @@ struct FrameFloor {
     pending: Vec<u8>,
     out: Vec<u8>,
     json: bool,
+    /// Base64 with `base64-simd` (as the library) instead of the scalar `base64` crate.
+    simd: bool,
     events: u64,
     bytes: u64,
 }
 
 impl FrameFloor {
-    fn new(json: bool) -> FrameFloor {
+    fn new(json: bool, simd: bool) -> FrameFloor {
         FrameFloor {
             pending: Vec::new(),
             out: Vec::with_capacity(128 * 1024),
             json,
+            simd,
             events: 0,
             bytes: 0,
         }
@@ -375,7 +381,13 @@ impl FrameFloor {
         let payload = &f[12 + headers_len..total - 4];
         let b64 = fast_bytes(payload).expect("a chunk payload");
         self.out.clear();
-        B64.decode_vec(b64, &mut self.out).expect("base64");
+        if self.simd {
+            base64_simd::STANDARD
+                .decode_append(b64, &mut self.out)
+                .expect("base64");
+        } else {
+            B64.decode_vec(b64, &mut self.out).expect("base64");
+        }
         consume(&self.out, self.json);
         self.events += 1;
         self.bytes += total as u64;
@@ -420,7 +432,11 @@ impl Raw {
     }
 
     fn floor(&mut self, req: &[u8], json: bool) -> (u64, u64) {
-        let mut f = FrameFloor::new(json);
+        self.floor_with(req, json, false)
+    }
+
+    fn floor_with(&mut self, req: &[u8], json: bool, simd: bool) -> (u64, u64) {
+        let mut f = FrameFloor::new(json, simd);
         raw_exchange(&mut self.sock, req, &mut self.buf, |b| f.feed(b)).unwrap();
         assert!(f.pending.is_empty());
         (f.events, f.bytes)
@@ -769,6 +785,14 @@ impl Bench {
                 Box::new(|| per_frame(raw.borrow_mut().floor(&req, true))),
             ),
             (
+                "SIMD floor",
+                Box::new(|| per_frame(raw.borrow_mut().floor_with(&req, false, true))),
+            ),
+            (
+                "SIMD floor +json",
+                Box::new(|| per_frame(raw.borrow_mut().floor_with(&req, true, true))),
+            ),
+            (
                 "rust iterator",
                 Box::new(|| per_frame(rust_stream(client, &ireq, false))),
             ),
@@ -798,33 +822,34 @@ impl Bench {
             self.rounds
         );
         println!(
-            "| variant | events/s | MB/s | s CPU / M events | spread | vs wire | vs consumer floor (same JSON work): events/s | same, by CPU per event |"
+            "| variant | events/s | MB/s | s CPU / M events | spread | vs wire | vs consumer floor (same JSON work): events/s | same, by CPU per event | vs SIMD floor (same JSON work): events/s | same, by CPU per event |"
         );
-        println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-        for (i, s) in st.iter().enumerate() {
-            let floor = if names[i].ends_with("+json") {
-                &st[2]
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let ratio = |i: usize, floor: &Stats, cpu: bool| {
+            if i == 0 {
+                "-".to_string()
+            } else if cpu {
+                format!("{:.2}x", floor.cpu_per_m / st[i].cpu_per_m)
             } else {
-                &st[1]
-            };
+                format!("{:.2}x", st[i].ev_s / floor.ev_s)
+            }
+        };
+        for (i, s) in st.iter().enumerate() {
+            // The floors: consumer (scalar base64) 1 and +json 2, SIMD 3 and +json 4.
+            let json = usize::from(names[i].ends_with("+json"));
+            let (floor, simd) = (&st[1 + json], &st[3 + json]);
             println!(
-                "| {} | {:.0} | {:.0} | {:.3} | {:.0}% | {:.2}x | {} | {} |",
+                "| {} | {:.0} | {:.0} | {:.3} | {:.0}% | {:.2}x | {} | {} | {} | {} |",
                 names[i],
                 s.ev_s,
                 s.mb_s,
                 s.cpu_per_m,
                 s.spread * 100.0,
                 s.ev_s / st[0].ev_s,
-                if i == 0 {
-                    "-".to_string()
-                } else {
-                    format!("{:.2}x", s.ev_s / floor.ev_s)
-                },
-                if i == 0 {
-                    "-".to_string()
-                } else {
-                    format!("{:.2}x", floor.cpu_per_m / s.cpu_per_m)
-                }
+                ratio(i, floor, false),
+                ratio(i, floor, true),
+                ratio(i, simd, false),
+                ratio(i, simd, true),
             );
         }
         for (i, n) in names.iter().enumerate() {
@@ -838,43 +863,54 @@ impl Bench {
         let ireq = InvokeRequest::new(model, BODY);
         let creq = CRequest::new(model);
         let dur = Duration::from_secs_f64(secs);
-        let mut ours = Vec::new();
-        let mut ours_c = Vec::new();
-        let mut raw = Vec::new();
+        // Per client: requests/s of each round, and every request's latency in µs.
+        let mut rates = [Vec::new(), Vec::new(), Vec::new()];
+        let mut lat: [Vec<f64>; 3] = Default::default();
+        let mut cpu = [0.0f64; 3];
+        let mut count = [0u64; 3];
         for _ in 0..self.rounds.min(3) {
-            let run = |f: &mut dyn FnMut()| {
-                let t0 = Instant::now();
+            for k in 0..3 {
+                let (t0, c0) = (Instant::now(), thread_cpu());
                 let mut n = 0u64;
                 while t0.elapsed() < dur {
-                    f();
+                    let t = Instant::now();
+                    match k {
+                        0 => assert_eq!(self.raw.floor(&req, true).0, 2),
+                        1 => assert_eq!(rust_stream(&self.client, &ireq, true).0, 2),
+                        _ => assert_eq!(c_callback(&self.c, &creq, true).0, 2),
+                    }
+                    lat[k].push(t.elapsed().as_secs_f64() * 1e6);
                     n += 1;
                 }
-                n as f64 / t0.elapsed().as_secs_f64()
-            };
-            ours.push(run(&mut || {
-                assert_eq!(rust_stream(&self.client, &ireq, true).0, 2);
-            }));
-            ours_c.push(run(&mut || {
-                assert_eq!(c_callback(&self.c, &creq, true).0, 2);
-            }));
-            raw.push(run(&mut || {
-                assert_eq!(self.raw.floor(&req, true).0, 2);
-            }));
+                rates[k].push(n as f64 / t0.elapsed().as_secs_f64());
+                cpu[k] += thread_cpu() - c0;
+                count[k] += n;
+            }
             self.emu.clear_requests();
         }
-        let (o, oc, r) = (median(ours), median(ours_c), median(raw));
-        println!("\n## Requests/s, one keep-alive connection, one-chunk responses (1 chunk + message_stop), {secs} s per round, median of {} rounds", self.rounds.min(3));
-        println!("| client | requests/s | vs raw |");
-        println!("|---|---:|---:|");
-        println!("| raw client (replayed signed bytes + frame/CRC/base64/JSON) | {r:.0} | 1.00x |");
-        println!(
-            "| rust client (sign + request + parse + JSON) | {o:.0} | {:.2}x |",
-            o / r
-        );
-        println!(
-            "| C callback (sign + request + parse + JSON) | {oc:.0} | {:.2}x |",
-            oc / r
-        );
+        let pct = |v: &mut Vec<f64>, p: f64| {
+            v.sort_by(f64::total_cmp);
+            v[((v.len() - 1) as f64 * p).round() as usize]
+        };
+        let [r, o, oc] = rates.map(median);
+        println!("\n## Requests/s, one keep-alive connection, one-chunk responses (1 chunk + message_stop), {secs} s per round, median of {} rounds; latency over every request", self.rounds.min(3));
+        println!("| client | requests/s | vs raw | p50 µs | p99 µs | µs CPU / request |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        let names = [
+            "raw client (replayed signed bytes + frame/CRC/base64/JSON)",
+            "rust client (sign + request + parse + JSON)",
+            "C callback (sign + request + parse + JSON)",
+        ];
+        for (k, rate) in [r, o, oc].into_iter().enumerate() {
+            println!(
+                "| {} | {rate:.0} | {:.2}x | {:.1} | {:.1} | {:.1} |",
+                names[k],
+                rate / r,
+                pct(&mut lat[k], 0.5),
+                pct(&mut lat[k], 0.99),
+                cpu[k] / count[k] as f64 * 1e6
+            );
+        }
         (o, oc, r)
     }
 
