@@ -500,7 +500,10 @@ fn fast_chunk_bytes(payload: &[u8]) -> Option<&[u8]> {
         Some(q) => {
             let (value, pad) = rest.split_at(from + q + 1);
             let value = value.strip_suffix(PAD)?;
-            pad.iter().all(u8::is_ascii_alphanumeric).then_some(value)
+            // Without short-circuit, so that the check runs on whole vectors of bytes.
+            pad.iter()
+                .fold(true, |ok, b| ok & b.is_ascii_alphanumeric())
+                .then_some(value)
         }
     }
 }
