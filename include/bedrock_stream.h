@@ -1952,6 +1952,26 @@ void bedrock_stream_converse_stream_free(struct bedrock_stream_converse_stream *
 const char *bedrock_stream_converse_stream_request_id(const struct bedrock_stream_converse_stream *stream);
 
 /**
+ * How many events `bedrock_stream_converse_stream_next` has returned so far (0 when `stream`
+ * is NULL): the ConverseStream twin of `bedrock_stream_stream_events_delivered`.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream no other thread is using.
+ */
+uint64_t bedrock_stream_converse_stream_events_delivered(const struct bedrock_stream_converse_stream *stream);
+
+/**
+ * How many HTTP attempts the call made before the stream opened (retries included; 0 when
+ * `stream` is NULL), as `bedrock_stream_error_attempts` counts them.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream no other thread is using.
+ */
+uint32_t bedrock_stream_converse_stream_attempts(const struct bedrock_stream_converse_stream *stream);
+
+/**
  * Create an empty accumulator. `accumulator_out` must not be NULL; on success it receives an
  * accumulator the caller frees with `bedrock_stream_converse_accumulator_free`. `err_out` may
  * be NULL; `*err_out` is set only on failure.

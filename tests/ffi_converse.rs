@@ -313,6 +313,8 @@ extern "C" {
     ) -> Status;
     fn bedrock_stream_converse_stream_free(s: *mut CStream);
     fn bedrock_stream_converse_stream_request_id(s: *const CStream) -> *const c_char;
+    fn bedrock_stream_converse_stream_events_delivered(s: *const CStream) -> u64;
+    fn bedrock_stream_converse_stream_attempts(s: *const CStream) -> u32;
 
     fn bedrock_stream_converse_event_get_type(e: *const CEvent) -> i32;
     fn bedrock_stream_converse_event_type_name(e: *const CEvent) -> *const c_char;
@@ -603,6 +605,8 @@ fn pull(
             return (Vec::new(), status, d);
         }
         assert!(text(bedrock_stream_converse_stream_request_id(stream)).is_some());
+        assert_eq!(bedrock_stream_converse_stream_events_delivered(stream), 0);
+        assert!(bedrock_stream_converse_stream_attempts(stream) >= 1);
         let mut seen = Vec::new();
         loop {
             let mut ev: *const CEvent = null();
@@ -639,6 +643,10 @@ fn pull(
                 return (seen, OK, None);
             }
             seen.push(read_event(ev));
+            assert_eq!(
+                bedrock_stream_converse_stream_events_delivered(stream),
+                seen.len() as u64
+            );
             if !acc.is_null() {
                 ok(|e| bedrock_stream_converse_accumulator_push(acc, ev, e));
             }
@@ -1923,6 +1931,38 @@ fn push_api_delivers_the_same_events_and_a_callback_stop_closes_the_stream() {
     unsafe {
         bedrock_stream_converse_message_free(m);
         bedrock_stream_converse_accumulator_free(p.acc);
+        bedrock_stream_converse_request_free(r);
+        bedrock_stream_client_free(client);
+    }
+}
+
+#[test]
+fn the_stream_counts_its_attempts_and_events_as_the_core_does() {
+    let emu = Emulator::builder().start().unwrap();
+    let client = new_client(&emu);
+    // Two 503s before the stream opens: three attempts, as the error would say.
+    let r = request("emulator-fault:fail=2:503", "hi");
+    let mut stream: *mut CStream = null_mut();
+    // SAFETY: live handles; valid out-pointers; freed once.
+    unsafe {
+        ok(|e| bedrock_stream_client_converse_stream_open(client, r, null(), &mut stream, e));
+        assert_eq!(bedrock_stream_converse_stream_attempts(stream), 3);
+        assert_eq!(bedrock_stream_converse_stream_events_delivered(stream), 0);
+        let mut n = 0u64;
+        loop {
+            let mut ev: *const CEvent = null();
+            ok(|e| bedrock_stream_converse_stream_next(stream, &mut ev, e));
+            if ev.is_null() {
+                break;
+            }
+            n += 1;
+            assert_eq!(bedrock_stream_converse_stream_events_delivered(stream), n);
+        }
+        assert!(n >= 4, "{n} events");
+        assert_eq!(bedrock_stream_converse_stream_attempts(stream), 3);
+        assert_eq!(bedrock_stream_converse_stream_events_delivered(null()), 0);
+        assert_eq!(bedrock_stream_converse_stream_attempts(null()), 0);
+        bedrock_stream_converse_stream_free(stream);
         bedrock_stream_converse_request_free(r);
         bedrock_stream_client_free(client);
     }
