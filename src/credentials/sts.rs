@@ -243,7 +243,7 @@ pub(crate) fn parse_response(
     let secret = field("SecretAccessKey").ok_or_else(|| missing("SecretAccessKey"))?;
     let token = field("SessionToken").ok_or_else(|| missing("SessionToken"))?;
     let expiration = field("Expiration")
-        .and_then(|e| time::parse_rfc3339(&e))
+        .and_then(|e| time::parse_rfc3339(&e).ok())
         .ok_or_else(|| missing("Expiration"))?;
     Ok(Credentials::new(id, secret, Some(token)).with_expiry(Some(expiration)))
 }
@@ -388,7 +388,7 @@ mod tests {
         let c = parse_response(200, ok, "AssumeRole", "arn:r").unwrap();
         assert_eq!(c.access_key_id(), "ASIAX");
         assert_eq!(c.session_token(), Some("TOKENX"));
-        assert_eq!(c.expiry(), time::parse_rfc3339("2030-01-01T00:00:00Z"));
+        assert_eq!(c.expiry(), time::parse_rfc3339("2030-01-01T00:00:00Z").ok());
 
         let err = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
             <Message>not authorized to perform sts:AssumeRole</Message></Error>\
