@@ -233,7 +233,9 @@ fn parse_container_response(body: &[u8], url: &str) -> Result<Credentials> {
         .ok_or_else(|| bad("no SecretAccessKey"))?;
     let expiry = match c.expiration.as_deref() {
         None => None,
-        Some(e) => Some(time::parse_rfc3339(e).ok_or_else(|| bad("an invalid Expiration"))?),
+        Some(e) => {
+            Some(time::parse_rfc3339(e).map_err(|e| bad(&format!("an invalid Expiration ({e})")))?)
+        }
     };
     Ok(
         Credentials::new(id, secret, c.token.filter(|s| !s.is_empty()))
@@ -361,6 +363,32 @@ mod tests {
             "{req}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// ECS/EKS answer fractional seconds; a bad `Expiration` is a credentials error that says
+    /// why, without the secret.
+    #[test]
+    fn expiration_forms() {
+        let t = |exp: &str| {
+            let body = format!(
+                r#"{{"AccessKeyId":"AKC","SecretAccessKey":"SKCSECRET","Expiration":"{exp}"}}"#
+            );
+            parse_container_response(body.as_bytes(), "http://127.0.0.1/creds")
+        };
+        let c = t("2030-01-01T00:00:00.123456Z").unwrap();
+        assert_eq!(
+            c.expiry(),
+            time::parse_rfc3339("2030-01-01T00:00:00.123456+00:00").ok()
+        );
+        assert!(c.expiry().is_some());
+        let e = t("2030-01-01T25:00:00Z").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Credentials);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("an invalid Expiration (not an RFC 3339 time: hour was not in range)"),
+            "{msg}"
+        );
+        assert!(!msg.contains("SKCSECRET"), "{msg}");
     }
 
     #[test]

@@ -369,8 +369,10 @@ fn parse_imds_credentials(body: &[u8], role: &str) -> Result<Credentials> {
     let expiry = c
         .expiration
         .as_deref()
-        .and_then(time::parse_rfc3339)
-        .ok_or_else(|| bad("no valid Expiration"))?;
+        .ok_or_else(|| bad("no Expiration"))
+        .and_then(|e| {
+            time::parse_rfc3339(e).map_err(|e| bad(&format!("an invalid Expiration ({e})")))
+        })?;
     Ok(
         Credentials::new(id, secret, c.token.filter(|s| !s.is_empty()))
             .with_expiry(Some(expiry))

@@ -820,6 +820,38 @@ pub unsafe extern "C" fn bedrock_stream_converse_stream_request_id(
     })
 }
 
+/// How many events `bedrock_stream_converse_stream_next` has returned so far (0 when `stream`
+/// is NULL): the ConverseStream twin of `bedrock_stream_stream_events_delivered`.
+///
+/// # Safety
+///
+/// `stream` is NULL or a live stream no other thread is using.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bedrock_stream_converse_stream_events_delivered(
+    stream: *const bedrock_stream_converse_stream,
+) -> u64 {
+    ffi_boundary!({
+        // SAFETY: caller contract.
+        unsafe { stream.as_ref() }.map_or(0, |s| s.inner.events_delivered())
+    })
+}
+
+/// How many HTTP attempts the call made before the stream opened (retries included; 0 when
+/// `stream` is NULL), as `bedrock_stream_error_attempts` counts them.
+///
+/// # Safety
+///
+/// `stream` is NULL or a live stream no other thread is using.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bedrock_stream_converse_stream_attempts(
+    stream: *const bedrock_stream_converse_stream,
+) -> u32 {
+    ffi_boundary!({
+        // SAFETY: caller contract.
+        unsafe { stream.as_ref() }.map_or(0, |s| s.inner.attempts())
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // The accumulator and the finished message
 // ---------------------------------------------------------------------------------------------
