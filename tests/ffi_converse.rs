@@ -1801,6 +1801,8 @@ fn every_accessor_on_every_event_type_and_delta_kind() {
                 assert_eq!(u.total_tokens, u.input_tokens + u.output_tokens);
                 assert!(!u.has_cache_read_input_tokens && !u.has_cache_write_input_tokens);
                 assert_eq!(json["metrics"]["latencyMs"], s.latency_ms.unwrap());
+                // A member this library does not know is kept, as received.
+                assert_eq!(json["futureMetadata"], json!({"carbonGrams": 1}), "{json}");
             }
             k => panic!("unexpected event type {k}"),
         }
@@ -2301,6 +2303,8 @@ fn the_tool_loop_and_converse_from_c() {
             *b.block_json.last().unwrap(),
             json!({"futureBlock": {"hint": "kept as unknown"}})
         );
+        // So is a response member it does not know.
+        assert_eq!(b.json["futureMember"], json!({"x": 1}), "{}", b.json);
         bedrock_stream_converse_message_free(m);
         bedrock_stream_converse_request_free(f);
         bedrock_stream_client_free(client);
