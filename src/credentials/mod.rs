@@ -403,6 +403,58 @@ impl Loaded {
     }
 }
 
+/// The JSON credentials the container endpoint and IMDS both answer with: `AccessKeyId`,
+/// `SecretAccessKey`, `Token`, `Expiration` (IMDS also sends `Code` and `Message`, read by
+/// its provider).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EndpointCredentials {
+    pub(crate) code: Option<String>,
+    pub(crate) message: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    token: Option<String>,
+    expiration: Option<String>,
+}
+
+impl EndpointCredentials {
+    /// The body as this JSON; `bad` words the error (`bad("a body that is not ...")`).
+    pub(crate) fn parse(body: &[u8], bad: &dyn Fn(&str) -> Error) -> Result<Self> {
+        serde_json::from_slice(body).map_err(|_| bad("a body that is not the expected JSON"))
+    }
+
+    /// The credentials of `provider`: key id and secret required, `Expiration` too when
+    /// `expiry_required`, and an RFC 3339 time when present. `bad` words the error (never with a
+    /// secret).
+    pub(crate) fn into_credentials(
+        self,
+        provider: &'static str,
+        expiry_required: bool,
+        bad: &dyn Fn(&str) -> Error,
+    ) -> Result<Credentials> {
+        let id = self
+            .access_key_id
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad("no AccessKeyId"))?;
+        let secret = self
+            .secret_access_key
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad("no SecretAccessKey"))?;
+        let expiry = match self.expiration.as_deref() {
+            None if expiry_required => return Err(bad("no Expiration")),
+            None => None,
+            Some(e) => Some(
+                time::parse_rfc3339(e).map_err(|e| bad(&format!("an invalid Expiration ({e})")))?,
+            ),
+        };
+        Ok(
+            Credentials::new(id, secret, self.token.filter(|s| !s.is_empty()))
+                .with_expiry(expiry)
+                .with_provider_name(provider),
+        )
+    }
+}
+
 /// Settings shared by the providers: where environment variables come from, the profile to use,
 /// the region for STS, and how to reach STS / SSO.
 #[derive(Clone, Debug)]
