@@ -152,12 +152,8 @@ impl ProvideCredentials for ContainerProvider {
     }
 
     fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
-        match self.load(ctx)? {
-            Loaded::Found(c) => Ok(c),
-            Loaded::NotConfigured(why) => Err(Error::credentials(format!(
-                "container credentials are not configured: {why}"
-            ))),
-        }
+        self.load(ctx)?
+            .or_not_configured("container credentials are not configured")
     }
 }
 

@@ -214,12 +214,8 @@ impl ProvideCredentials for ImdsProvider {
     }
 
     fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
-        match self.load(ctx)? {
-            Loaded::Found(c) => Ok(c),
-            Loaded::NotConfigured(why) => Err(Error::credentials(format!(
-                "no credentials from IMDS: {why}"
-            ))),
-        }
+        self.load(ctx)?
+            .or_not_configured("no credentials from IMDS")
     }
 }
 

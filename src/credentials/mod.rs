@@ -390,6 +390,19 @@ pub(crate) enum Loaded {
     NotConfigured(String),
 }
 
+impl Loaded {
+    /// For a provider asked directly (not through the chain): the credentials, or a
+    /// credentials error `"{not_configured}: {why}"`.
+    pub(crate) fn or_not_configured(self, not_configured: &str) -> Result<Credentials> {
+        match self {
+            Loaded::Found(c) => Ok(c),
+            Loaded::NotConfigured(why) => {
+                Err(Error::credentials(format!("{not_configured}: {why}")))
+            }
+        }
+    }
+}
+
 /// Settings shared by the providers: where environment variables come from, the profile to use,
 /// the region for STS, and how to reach STS / SSO.
 #[derive(Clone, Debug)]
@@ -498,6 +511,49 @@ pub(crate) use crate::redact::excerpt;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider asked directly says it is not configured, and why (one wording for the
+    /// container, IMDS and web identity providers).
+    #[test]
+    fn a_provider_asked_directly_says_why_it_is_not_configured() {
+        let env = || {
+            ProviderConfig::new(crate::profile::Env::from_pairs([(
+                "AWS_EC2_METADATA_DISABLED",
+                "true",
+            )]))
+        };
+        let e = imds::ImdsProvider::new()
+            .with_config(env())
+            .provide_credentials()
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Credentials);
+        assert!(
+            e.message()
+                .starts_with("no credentials from IMDS: IMDS is disabled"),
+            "{e}"
+        );
+        let e = container::ContainerProvider::new()
+            .with_config(env())
+            .provide_credentials()
+            .unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("container credentials are not configured: "),
+            "{e}"
+        );
+        let e = web_identity::WebIdentityProvider::from_env()
+            .with_config(env())
+            .provide_credentials()
+            .unwrap_err();
+        assert!(
+            e.message().starts_with("web identity is not configured: "),
+            "{e}"
+        );
+        assert!(matches!(
+            Loaded::NotConfigured("x".into()).or_not_configured("y"),
+            Err(e) if e.message() == "y: x"
+        ));
+    }
 
     #[test]
     fn debug_never_shows_secrets() {
