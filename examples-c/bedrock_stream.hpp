@@ -1924,7 +1924,8 @@ public:
         : type_(e.type()), type_name_(e.type_name()), content_block_index_(e.content_block_index()),
           role_(e.role()), member_name_(e.member_name()), delta_kind_(e.delta_kind()),
           delta_(e.delta()), tool_use_id_(e.tool_use_id()), tool_use_name_(e.tool_use_name()),
-          stop_reason_(e.stop_reason()), usage_(e.usage()), latency_(e.latency()), json_(e.json())
+          stop_reason_(e.stop_reason()), usage_(e.usage()), latency_(e.latency()), json_(e.json()),
+          copy_(copy(e.get()))
     {
     }
 
@@ -1966,8 +1967,26 @@ public:
         return latency_;
     }
     [[nodiscard]] std::string_view json() const noexcept { return json_; }
+    /// The library's copy of the event (bedrock_stream_converse_event_copy), shared by the
+    /// copies of this object: what Accumulator::push() folds in.
+    [[nodiscard]] const bedrock_stream_converse_event *get() const noexcept
+    {
+        return copy_.get();
+    }
 
 private:
+    static std::shared_ptr<const bedrock_stream_converse_event>
+    copy(const bedrock_stream_converse_event *e)
+    {
+        bedrock_stream_converse_event *p = nullptr;
+        detail::call(bedrock_stream_converse_event_copy, e, &p);
+        // The deleter runs also when the control block cannot be allocated.
+        return std::shared_ptr<const bedrock_stream_converse_event>(
+            p, [](const bedrock_stream_converse_event *q) {
+                bedrock_stream_converse_event_free(const_cast<bedrock_stream_converse_event *>(q));
+            });
+    }
+
     ConverseEventType type_;
     std::string type_name_;
     std::optional<std::uint32_t> content_block_index_;
@@ -1981,6 +2000,7 @@ private:
     std::optional<ConverseUsage> usage_;
     std::optional<std::chrono::milliseconds> latency_;
     std::string json_;
+    std::shared_ptr<const bedrock_stream_converse_event> copy_;
 };
 
 inline OwnedConverseEvent ConverseEvent::to_owned() const { return OwnedConverseEvent(*this); }
@@ -1998,6 +2018,11 @@ public:
     }
     /// Throws ResponseError (Status::protocol) when the events contradict each other.
     void push(const ConverseEvent &event)
+    {
+        detail::call(bedrock_stream_converse_accumulator_push, handle_.get(), event.get());
+    }
+    /// An event kept with to_owned(), after the stream and the callback are gone.
+    void push(const OwnedConverseEvent &event)
     {
         detail::call(bedrock_stream_converse_accumulator_push, handle_.get(), event.get());
     }

@@ -791,6 +791,14 @@ void converse_stream_push_and_pull()
     CHECK(owned.back().latency().has_value());
     CHECK(contains(owned.back().json(), "\"usage\""));
     CHECK(contains(owned[1].json(), "\"contentBlockIndex\":0"));
+    // The kept events, the stream gone, still fold into the message (copies of them too).
+    bs::Accumulator later;
+    const std::vector<bs::OwnedConverseEvent> copies = owned;
+    for (const bs::OwnedConverseEvent &e : copies)
+        later.push(e);
+    const bs::Message folded = later.finish();
+    CHECK_EQ(folded.text(), text);
+    CHECK_EQ(folded.stop_reason().value_or("(none)"), std::string_view("end_turn"));
 
     // std algorithms work on the iterators.
     bs::ConverseStream again = client().open(question(MODEL, "C++ converse"));
