@@ -472,6 +472,9 @@ extern "C" {
         e: E,
     ) -> Status;
     fn bedrock_stream_converse_stream_free(s: *mut CStream);
+    fn bedrock_stream_converse_event_copy(ev: *const CEvent, out: *mut *mut CEvent, e: E)
+        -> Status;
+    fn bedrock_stream_converse_event_free(ev: *mut CEvent);
     fn bedrock_stream_converse_stream_request_id(s: *const CStream) -> *const c_char;
     fn bedrock_stream_converse_stream_events_delivered(s: *const CStream) -> u64;
     fn bedrock_stream_converse_stream_attempts(s: *const CStream) -> u32;
@@ -3404,6 +3407,89 @@ fn the_new_setters_refuse_bad_values_and_misplaced_blocks_and_leave_the_request_
                 {"toolResult": {"toolUseId": "tu_1", "content": [], "type": "any text"}}
             ]}]})
         );
+        bedrock_stream_converse_request_free(r);
+        bedrock_stream_client_free(client);
+    }
+}
+
+#[test]
+fn copied_events_outlive_the_stream_and_feed_the_accumulator() {
+    let emu = Emulator::builder().start().unwrap();
+    let client = new_client(&emu);
+    // Text, a tool use split over deltas, reasoning, metadata and unknown members.
+    let r = request(MODEL, "What is the weather in Zürich?");
+    // SAFETY: live handles; valid out-pointers; every copy freed once.
+    unsafe {
+        ok(|e| {
+            bedrock_stream_converse_request_add_tool(
+                r,
+                c("get_weather").as_ptr(),
+                null(),
+                c(SCHEMA).as_ptr(),
+                e,
+            )
+        });
+        ok(|e| {
+            bedrock_stream_converse_request_set_additional_model_request_fields(
+                r,
+                c(r#"{"reasoning_config":{"type":"enabled"},"emulator":{"future":true}}"#).as_ptr(),
+                e,
+            )
+        });
+        let live_acc = new_acc();
+        let mut stream: *mut CStream = null_mut();
+        ok(|e| bedrock_stream_client_converse_stream_open(client, r, null(), &mut stream, e));
+        let mut seen = Vec::new();
+        let mut copies: Vec<*mut CEvent> = Vec::new();
+        loop {
+            let mut ev: *const CEvent = null();
+            ok(|e| bedrock_stream_converse_stream_next(stream, &mut ev, e));
+            if ev.is_null() {
+                break;
+            }
+            seen.push(read_event(ev));
+            ok(|e| bedrock_stream_converse_accumulator_push(live_acc, ev, e));
+            let mut copy: *mut CEvent = null_mut();
+            ok(|e| bedrock_stream_converse_event_copy(ev, &mut copy, e));
+            copies.push(copy);
+        }
+        bedrock_stream_converse_stream_free(stream);
+        assert!(seen.len() >= 8, "{}", seen.len());
+        // After the stream: every accessor of every copy says what the live event said, and
+        // the accumulator fed with the copies builds the same message.
+        let copied: Vec<Seen> = copies.iter().map(|&c| read_event(c)).collect();
+        assert_eq!(copied, seen);
+        let acc = new_acc();
+        for &copy in &copies {
+            ok(|e| bedrock_stream_converse_accumulator_push(acc, copy, e));
+        }
+        let (live, from_copies) = (finish(live_acc), finish(acc));
+        let (a, b) = (read_message(live), read_message(from_copies));
+        assert_eq!(a.json, b.json);
+        assert_eq!(a.block_json, b.block_json);
+        assert!(
+            a.kinds.contains(&B_TOOL_USE) && a.kinds.contains(&B_REASONING),
+            "{a:?}"
+        );
+        // A copy of a copy is a copy; NULLs are refused or ignored.
+        let mut again: *mut CEvent = null_mut();
+        ok(|e| bedrock_stream_converse_event_copy(copies[0], &mut again, e));
+        assert_eq!(read_event(again), seen[0]);
+        bedrock_stream_converse_event_free(again);
+        refused(NULL_ARGUMENT, "event", |e| {
+            bedrock_stream_converse_event_copy(null(), &mut again, e)
+        });
+        refused(NULL_ARGUMENT, "copy_out", |e| {
+            bedrock_stream_converse_event_copy(copies[0], null_mut(), e)
+        });
+        bedrock_stream_converse_event_free(null_mut());
+        for copy in copies {
+            bedrock_stream_converse_event_free(copy);
+        }
+        bedrock_stream_converse_message_free(live);
+        bedrock_stream_converse_message_free(from_copies);
+        bedrock_stream_converse_accumulator_free(live_acc);
+        bedrock_stream_converse_accumulator_free(acc);
         bedrock_stream_converse_request_free(r);
         bedrock_stream_client_free(client);
     }
