@@ -501,8 +501,12 @@ typedef struct bedrock_stream_converse_accumulator bedrock_stream_converse_accum
  * `bedrock_stream_client_converse_stream` for the duration of that callback call only, or by
  * `bedrock_stream_converse_stream_next` until the next call to
  * `bedrock_stream_converse_stream_next` or `bedrock_stream_converse_stream_free` on that
- * stream. Every pointer obtained from an event has the same lifetime. Never free an event.
- * Read it on the thread it was given to.
+ * stream. Every pointer obtained from an event has the same lifetime. Never free an event
+ * lent by the library. Read it on the thread it was given to.
+ *
+ * `bedrock_stream_converse_event_copy` makes a copy the caller owns (every accessor works
+ * on it, and `bedrock_stream_converse_accumulator_push` takes it), freed with
+ * `bedrock_stream_converse_event_free`.
  */
 typedef struct bedrock_stream_converse_event bedrock_stream_converse_event;
 
@@ -2423,6 +2427,36 @@ bedrock_stream_status bedrock_stream_converse_request_set_output_effort(struct b
                                                                         struct bedrock_stream_error **err_out);
 
 /**
+ * Copy `event` (lent by the library, or a copy) into an event the caller owns: valid until
+ * `bedrock_stream_converse_event_free`, on any thread (one thread at a time), after the
+ * stream and the callback are gone. Every `bedrock_stream_converse_event_*` accessor reads
+ * it and `bedrock_stream_converse_accumulator_push` takes it, so that events kept for later
+ * can still be folded into the message.
+ *
+ * `event` and `copy_out` must not be NULL. On success `*copy_out` receives the copy.
+ * `err_out` may be NULL; `*err_out` is set only on failure.
+ *
+ * # Safety
+ *
+ * `event` is NULL or a valid event; `copy_out` is NULL or valid for writing one pointer;
+ * `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_event_copy(const struct bedrock_stream_converse_event *event,
+                                                         struct bedrock_stream_converse_event **copy_out,
+                                                         struct bedrock_stream_error **err_out);
+
+/**
+ * Free a copy made by `bedrock_stream_converse_event_copy`. `event` may be NULL (nothing
+ * happens). Never pass an event lent by the library (the callback's, or
+ * `bedrock_stream_converse_stream_next`'s).
+ *
+ * # Safety
+ *
+ * `event` is NULL or a copy from `bedrock_stream_converse_event_copy` not freed yet.
+ */
+void bedrock_stream_converse_event_free(struct bedrock_stream_converse_event *event);
+
+/**
  * The type of `event`: `BEDROCK_STREAM_CONVERSE_EVENT_TYPE_NONE` when `event` is NULL.
  *
  * # Safety
@@ -2710,8 +2744,8 @@ bedrock_stream_status bedrock_stream_converse_accumulator_new(struct bedrock_str
  * # Safety
  *
  * `accumulator` is NULL or a live accumulator no other thread uses; `event` is NULL or an
- * event lent by this library and still valid; `err_out` is NULL or valid for writing one
- * pointer.
+ * event lent by this library and still valid (or a copy of one); `err_out` is NULL or valid
+ * for writing one pointer.
  */
 bedrock_stream_status bedrock_stream_converse_accumulator_push(struct bedrock_stream_converse_accumulator *accumulator,
                                                                const struct bedrock_stream_converse_event *event,

@@ -8,11 +8,15 @@
 
 extern crate bedrock_stream;
 
-#[allow(dead_code, reason = "only the emulator's Rust client is used here")]
+#[allow(
+    dead_code,
+    reason = "only the emulator's Rust client and the shared C API declarations are used here"
+)]
 mod common;
+use common::capi::*;
 use common::program::emulator_client as rust_client;
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, c_void};
 use std::ptr::{null, null_mut};
 use std::sync::mpsc;
 use std::thread;
@@ -38,27 +42,9 @@ macro_rules! opaque {
         }
     )*};
 }
-opaque!(
-    Config, Client, Request, Cancel, Error, CRequest, CStream, CEvent, Acc, CMessage, IResponse
-);
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Bytes {
-    data: *const u8,
-    len: usize,
-}
+opaque!(CRequest, CStream, CEvent, Acc, CMessage, IResponse);
 
 impl Bytes {
-    fn to_vec(self) -> Vec<u8> {
-        assert!(
-            !self.data.is_null(),
-            "bedrock_stream_bytes.data is never NULL"
-        );
-        // SAFETY: the library lends `len` readable bytes at `data`.
-        unsafe { std::slice::from_raw_parts(self.data, self.len) }.to_vec()
-    }
-
     fn json(self) -> Value {
         serde_json::from_slice(&self.to_vec()).unwrap()
     }
@@ -76,20 +62,9 @@ struct Usage {
     cache_write_input_tokens: u64,
 }
 
-type Status = i32;
 type EventCb = Option<unsafe extern "C-unwind" fn(*mut c_void, *const CEvent) -> i32>;
 
-const OK: Status = 0;
-const NULL_ARGUMENT: Status = 1;
-const INVALID_UTF8: Status = 2;
-const ABORTED_BY_CALLBACK: Status = 3;
-const ACCESS_DENIED: Status = 10;
-const THROTTLING: Status = 12;
-const MODEL_STREAM_ERROR: Status = 16;
 const VALIDATION: Status = 17;
-const TRUNCATED: Status = 32;
-const INVALID_INPUT: Status = 50;
-const CANCELLED: Status = 53;
 
 // bedrock_stream_converse_event_type
 const T_NONE: i32 = 0;
@@ -118,56 +93,10 @@ const B_REASONING: i32 = 3;
 const B_REDACTED_REASONING: i32 = 4;
 const B_OTHER: i32 = 8;
 
-type E = *mut *mut Error;
-
 extern "C" {
-    fn bedrock_stream_error_free(err: *mut Error);
-    fn bedrock_stream_error_status(err: *const Error) -> Status;
-    fn bedrock_stream_error_message(
-        err: *const Error,
-        buf: *mut c_char,
-        len: usize,
-        out_n: *mut usize,
-    ) -> Status;
-    fn bedrock_stream_error_http_status(err: *const Error) -> u16;
-    fn bedrock_stream_error_request_id(err: *const Error) -> *const c_char;
-    fn bedrock_stream_error_code(err: *const Error) -> *const c_char;
-    fn bedrock_stream_error_events_delivered(err: *const Error) -> u64;
-    fn bedrock_stream_error_attempts(err: *const Error) -> u32;
-    fn bedrock_stream_error_original_status_code(err: *const Error) -> i32;
 
-    fn bedrock_stream_config_new(config_out: *mut *mut Config, err_out: E) -> Status;
-    fn bedrock_stream_config_free(config: *mut Config);
-    fn bedrock_stream_config_set_region(c: *mut Config, v: *const c_char, e: E) -> Status;
-    fn bedrock_stream_config_set_endpoint_url(c: *mut Config, v: *const c_char, e: E) -> Status;
-    fn bedrock_stream_config_set_credentials(
-        c: *mut Config,
-        id: *const c_char,
-        secret: *const c_char,
-        token: *const c_char,
-        e: E,
-    ) -> Status;
-    fn bedrock_stream_config_set_no_proxy(c: *mut Config, on: bool, e: E) -> Status;
     fn bedrock_stream_config_set_ignore_env_bearer_token(c: *mut Config, on: bool, e: E) -> Status;
     fn bedrock_stream_config_set_retry_backoff_ms(c: *mut Config, a: u64, b: u64, e: E) -> Status;
-    fn bedrock_stream_client_new(c: *const Config, out: *mut *mut Client, e: E) -> Status;
-    fn bedrock_stream_client_free(c: *mut Client);
-    fn bedrock_stream_cancel_new(out: *mut *mut Cancel, e: E) -> Status;
-    fn bedrock_stream_cancel_cancel(c: *const Cancel) -> Status;
-    fn bedrock_stream_cancel_free(c: *mut Cancel);
-    fn bedrock_stream_request_new(
-        model: *const c_char,
-        body: *const u8,
-        len: usize,
-        out: *mut *mut Request,
-        e: E,
-    ) -> Status;
-    fn bedrock_stream_request_set_performance_config_latency(
-        r: *mut Request,
-        v: *const c_char,
-        e: E,
-    ) -> Status;
-    fn bedrock_stream_request_free(r: *mut Request);
 
     fn bedrock_stream_converse_request_new(
         m: *const c_char,
@@ -543,6 +472,9 @@ extern "C" {
         e: E,
     ) -> Status;
     fn bedrock_stream_converse_stream_free(s: *mut CStream);
+    fn bedrock_stream_converse_event_copy(ev: *const CEvent, out: *mut *mut CEvent, e: E)
+        -> Status;
+    fn bedrock_stream_converse_event_free(ev: *mut CEvent);
     fn bedrock_stream_converse_stream_request_id(s: *const CStream) -> *const c_char;
     fn bedrock_stream_converse_stream_events_delivered(s: *const CStream) -> u64;
     fn bedrock_stream_converse_stream_attempts(s: *const CStream) -> u32;
@@ -629,86 +561,6 @@ extern "C" {
 
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 const SCHEMA: &str = r#"{"type":"object","properties":{"city":{"type":"string"}}}"#;
-
-fn c(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-/// A C string returned by the library, or None for NULL.
-fn text(p: *const c_char) -> Option<String> {
-    if p.is_null() {
-        None
-    } else {
-        // SAFETY: the library returns NUL-terminated strings valid for this use.
-        Some(unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
-    }
-}
-
-/// What an error object says, then frees it.
-#[derive(Debug)]
-struct Detail {
-    status: Status,
-    message: String,
-    http_status: u16,
-    request_id: Option<String>,
-    code: Option<String>,
-    events_delivered: u64,
-    attempts: u32,
-    original_status_code: i32,
-}
-
-fn take_error(err: *mut Error) -> Detail {
-    assert!(!err.is_null(), "a failed call must set *err_out");
-    // SAFETY: a live error object owned by the test, freed once at the end.
-    unsafe {
-        let mut n = 0usize;
-        assert_eq!(bedrock_stream_error_message(err, null_mut(), 0, &mut n), OK);
-        let mut buf = vec![0u8; n + 1];
-        assert_eq!(
-            bedrock_stream_error_message(err, buf.as_mut_ptr().cast(), buf.len(), null_mut()),
-            OK
-        );
-        let d = Detail {
-            status: bedrock_stream_error_status(err),
-            message: String::from_utf8(buf[..n].to_vec()).unwrap(),
-            http_status: bedrock_stream_error_http_status(err),
-            request_id: text(bedrock_stream_error_request_id(err)),
-            code: text(bedrock_stream_error_code(err)),
-            events_delivered: bedrock_stream_error_events_delivered(err),
-            attempts: bedrock_stream_error_attempts(err),
-            original_status_code: bedrock_stream_error_original_status_code(err),
-        };
-        bedrock_stream_error_free(err);
-        d
-    }
-}
-
-/// Run a fallible call with a fresh `err_out`: its status and error (if any).
-fn call(f: impl FnOnce(E) -> Status) -> (Status, Option<Detail>) {
-    let mut err: *mut Error = null_mut();
-    let status = f(&mut err);
-    if status == OK {
-        assert!(err.is_null(), "err_out written although the call succeeded");
-        (status, None)
-    } else {
-        let d = take_error(err);
-        assert_eq!(d.status, status, "the error's status is the returned one");
-        (status, Some(d))
-    }
-}
-
-#[track_caller]
-fn fails(f: impl FnOnce(E) -> Status) -> Detail {
-    let (status, d) = call(f);
-    assert_ne!(status, OK, "expected a failure");
-    d.unwrap()
-}
-
-#[track_caller]
-fn ok(f: impl FnOnce(E) -> Status) {
-    let (status, d) = call(f);
-    assert_eq!(status, OK, "unexpected failure: {d:?}");
-}
 
 /// `fails` with this status and a message containing `words`.
 #[track_caller]
@@ -3555,6 +3407,89 @@ fn the_new_setters_refuse_bad_values_and_misplaced_blocks_and_leave_the_request_
                 {"toolResult": {"toolUseId": "tu_1", "content": [], "type": "any text"}}
             ]}]})
         );
+        bedrock_stream_converse_request_free(r);
+        bedrock_stream_client_free(client);
+    }
+}
+
+#[test]
+fn copied_events_outlive_the_stream_and_feed_the_accumulator() {
+    let emu = Emulator::builder().start().unwrap();
+    let client = new_client(&emu);
+    // Text, a tool use split over deltas, reasoning, metadata and unknown members.
+    let r = request(MODEL, "What is the weather in Zürich?");
+    // SAFETY: live handles; valid out-pointers; every copy freed once.
+    unsafe {
+        ok(|e| {
+            bedrock_stream_converse_request_add_tool(
+                r,
+                c("get_weather").as_ptr(),
+                null(),
+                c(SCHEMA).as_ptr(),
+                e,
+            )
+        });
+        ok(|e| {
+            bedrock_stream_converse_request_set_additional_model_request_fields(
+                r,
+                c(r#"{"reasoning_config":{"type":"enabled"},"emulator":{"future":true}}"#).as_ptr(),
+                e,
+            )
+        });
+        let live_acc = new_acc();
+        let mut stream: *mut CStream = null_mut();
+        ok(|e| bedrock_stream_client_converse_stream_open(client, r, null(), &mut stream, e));
+        let mut seen = Vec::new();
+        let mut copies: Vec<*mut CEvent> = Vec::new();
+        loop {
+            let mut ev: *const CEvent = null();
+            ok(|e| bedrock_stream_converse_stream_next(stream, &mut ev, e));
+            if ev.is_null() {
+                break;
+            }
+            seen.push(read_event(ev));
+            ok(|e| bedrock_stream_converse_accumulator_push(live_acc, ev, e));
+            let mut copy: *mut CEvent = null_mut();
+            ok(|e| bedrock_stream_converse_event_copy(ev, &mut copy, e));
+            copies.push(copy);
+        }
+        bedrock_stream_converse_stream_free(stream);
+        assert!(seen.len() >= 8, "{}", seen.len());
+        // After the stream: every accessor of every copy says what the live event said, and
+        // the accumulator fed with the copies builds the same message.
+        let copied: Vec<Seen> = copies.iter().map(|&c| read_event(c)).collect();
+        assert_eq!(copied, seen);
+        let acc = new_acc();
+        for &copy in &copies {
+            ok(|e| bedrock_stream_converse_accumulator_push(acc, copy, e));
+        }
+        let (live, from_copies) = (finish(live_acc), finish(acc));
+        let (a, b) = (read_message(live), read_message(from_copies));
+        assert_eq!(a.json, b.json);
+        assert_eq!(a.block_json, b.block_json);
+        assert!(
+            a.kinds.contains(&B_TOOL_USE) && a.kinds.contains(&B_REASONING),
+            "{a:?}"
+        );
+        // A copy of a copy is a copy; NULLs are refused or ignored.
+        let mut again: *mut CEvent = null_mut();
+        ok(|e| bedrock_stream_converse_event_copy(copies[0], &mut again, e));
+        assert_eq!(read_event(again), seen[0]);
+        bedrock_stream_converse_event_free(again);
+        refused(NULL_ARGUMENT, "event", |e| {
+            bedrock_stream_converse_event_copy(null(), &mut again, e)
+        });
+        refused(NULL_ARGUMENT, "copy_out", |e| {
+            bedrock_stream_converse_event_copy(copies[0], null_mut(), e)
+        });
+        bedrock_stream_converse_event_free(null_mut());
+        for copy in copies {
+            bedrock_stream_converse_event_free(copy);
+        }
+        bedrock_stream_converse_message_free(live);
+        bedrock_stream_converse_message_free(from_copies);
+        bedrock_stream_converse_accumulator_free(live_acc);
+        bedrock_stream_converse_accumulator_free(acc);
         bedrock_stream_converse_request_free(r);
         bedrock_stream_client_free(client);
     }

@@ -188,8 +188,12 @@ fn member_cstr(name: &str) -> Cow<'static, CStr> {
 /// `bedrock_stream_client_converse_stream` for the duration of that callback call only, or by
 /// `bedrock_stream_converse_stream_next` until the next call to
 /// `bedrock_stream_converse_stream_next` or `bedrock_stream_converse_stream_free` on that
-/// stream. Every pointer obtained from an event has the same lifetime. Never free an event.
-/// Read it on the thread it was given to.
+/// stream. Every pointer obtained from an event has the same lifetime. Never free an event
+/// lent by the library. Read it on the thread it was given to.
+///
+/// `bedrock_stream_converse_event_copy` makes a copy the caller owns (every accessor works
+/// on it, and `bedrock_stream_converse_accumulator_push` takes it), freed with
+/// `bedrock_stream_converse_event_free`.
 pub struct bedrock_stream_converse_event {
     event: ConverseStreamEvent,
     type_name: Cow<'static, CStr>,
@@ -330,6 +334,56 @@ unsafe fn event_ref<'a>(
 ) -> Option<&'a bedrock_stream_converse_event> {
     // SAFETY: forwarded contract.
     unsafe { event.as_ref() }
+}
+
+/// Copy `event` (lent by the library, or a copy) into an event the caller owns: valid until
+/// `bedrock_stream_converse_event_free`, on any thread (one thread at a time), after the
+/// stream and the callback are gone. Every `bedrock_stream_converse_event_*` accessor reads
+/// it and `bedrock_stream_converse_accumulator_push` takes it, so that events kept for later
+/// can still be folded into the message.
+///
+/// `event` and `copy_out` must not be NULL. On success `*copy_out` receives the copy.
+/// `err_out` may be NULL; `*err_out` is set only on failure.
+///
+/// # Safety
+///
+/// `event` is NULL or a valid event; `copy_out` is NULL or valid for writing one pointer;
+/// `err_out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bedrock_stream_converse_event_copy(
+    event: *const bedrock_stream_converse_event,
+    copy_out: *mut *mut bedrock_stream_converse_event,
+    err_out: *mut *mut bedrock_stream_error,
+) -> bedrock_stream_status {
+    ffi_boundary!(err_out: err_out, {
+        out_ptr(copy_out, "copy_out")?;
+        // SAFETY: caller contract.
+        let e = unsafe { arg_ref(event, "event") }?;
+        let copy = Box::into_raw(Box::new(bedrock_stream_converse_event::new(e.event.clone())));
+        // SAFETY: checked not NULL; writable per the contract.
+        unsafe { write_out(copy_out, copy) };
+        Ok(())
+    })
+}
+
+/// Free a copy made by `bedrock_stream_converse_event_copy`. `event` may be NULL (nothing
+/// happens). Never pass an event lent by the library (the callback's, or
+/// `bedrock_stream_converse_stream_next`'s).
+///
+/// # Safety
+///
+/// `event` is NULL or a copy from `bedrock_stream_converse_event_copy` not freed yet.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bedrock_stream_converse_event_free(
+    event: *mut bedrock_stream_converse_event,
+) {
+    ffi_boundary!({
+        if !event.is_null() {
+            // SAFETY: from `Box::into_raw` in `bedrock_stream_converse_event_copy`, not freed
+            // yet (contract).
+            drop(unsafe { Box::from_raw(event) });
+        }
+    })
 }
 
 /// The type of `event`: `BEDROCK_STREAM_CONVERSE_EVENT_TYPE_NONE` when `event` is NULL.
@@ -905,8 +959,8 @@ pub unsafe extern "C" fn bedrock_stream_converse_accumulator_new(
 /// # Safety
 ///
 /// `accumulator` is NULL or a live accumulator no other thread uses; `event` is NULL or an
-/// event lent by this library and still valid; `err_out` is NULL or valid for writing one
-/// pointer.
+/// event lent by this library and still valid (or a copy of one); `err_out` is NULL or valid
+/// for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bedrock_stream_converse_accumulator_push(
     accumulator: *mut bedrock_stream_converse_accumulator,
