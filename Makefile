@@ -184,6 +184,8 @@ demo:
 test:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-features --all-targets -- -D warnings
+	# A Rust user's build (no C API) is warning-free too: code only the C layer uses is cfg'd on `capi`.
+	$(CARGO) clippy --no-default-features --all-targets -- -D warnings
 	# The crate docs (README.md is their front page) as docs.rs builds them, without a warning.
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --all-features --no-deps
 	# `cargo test` does not write target/debug/libbedrock_stream.so; the C and Go tests link it.

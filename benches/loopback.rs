@@ -27,7 +27,10 @@
 //! Then: requests/s with one-chunk responses on one keep-alive client vs the raw client (with
 //! p50/p99 latency over every request and CPU per request);
 //! 64 and 256 concurrent streams on one shared client vs as many raw clients; peak RSS of a
-//! child process (this binary re-executed) streaming >= 1 GiB; and the peers (the AWS SDK for
+//! child process (this binary re-executed) streaming >= 1 GiB (its end RSS split anonymous /
+//! file-backed); ConverseStream (Rust iterator, C callback, C pull) beside
+//! InvokeModelWithResponseStream at the same 200-byte frames (`converse`); 256 streams on one
+//! client, whole-process peak RSS, ours vs the SDK peer (`rss256`); and the peers (the AWS SDK for
 //! Rust and boto3, from `bench-peers/`) against the same emulator when `BENCH_SDK_PEER` /
 //! `BENCH_BOTO3_PYTHON` + `BENCH_BOTO3_SCRIPT` are set (scripts/bench.sh sets them).
 //!
@@ -49,8 +52,9 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use bedrock_stream::converse::{ContentBlockDelta, ConverseJson, ConverseStreamEvent};
 use bedrock_stream::emulator::Emulator;
-use bedrock_stream::{Client, Credentials, Event, InvokeRequest};
+use bedrock_stream::{CancelHandle, Client, Credentials, Event, InvokeRequest};
 use serde::Deserialize;
 
 const BODY: &str = r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}"#;
@@ -178,7 +182,7 @@ fn stats(samples: &[Sample]) -> Stats {
 }
 
 /// `BENCH_ONLY=tokens,requests` runs only the named sections (`tokens`, `64k`, `requests`,
-/// `concurrent`, `rss`, `peers`), for profiling.
+/// `concurrent`, `rss`, `converse`, `rss256`, `peers`), for profiling.
 fn enabled(section: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |v| v.split(',').any(|s| s == section))
 }
@@ -547,6 +551,35 @@ extern "C" {
     ) -> i32;
     fn bedrock_stream_stream_free(stream: *mut Opaque);
     fn bedrock_stream_event_payload(event: *const Opaque) -> CBytes;
+    fn bedrock_stream_converse_request_from_json(
+        model: *const c_char,
+        json: *const c_char,
+        out: *mut *mut Opaque,
+        err: *mut *mut Opaque,
+    ) -> i32;
+    fn bedrock_stream_converse_request_free(request: *mut Opaque);
+    fn bedrock_stream_client_converse_stream(
+        client: *const Opaque,
+        request: *const Opaque,
+        cb: EventCb,
+        user_data: *mut c_void,
+        cancel: *const Opaque,
+        err: *mut *mut Opaque,
+    ) -> i32;
+    fn bedrock_stream_client_converse_stream_open(
+        client: *const Opaque,
+        request: *const Opaque,
+        cancel: *const Opaque,
+        out: *mut *mut Opaque,
+        err: *mut *mut Opaque,
+    ) -> i32;
+    fn bedrock_stream_converse_stream_next(
+        stream: *mut Opaque,
+        event_out: *mut *const Opaque,
+        err: *mut *mut Opaque,
+    ) -> i32;
+    fn bedrock_stream_converse_stream_free(stream: *mut Opaque);
+    fn bedrock_stream_converse_event_delta(event: *const Opaque) -> CBytes;
 }
 
 /// A C-ABI client (freed on drop).
@@ -983,8 +1016,9 @@ fn rss_child(spec: &str) {
         }
     };
     println!(
-        "baseline_kib={baseline} peak_kib={} events={events}",
-        status_kib("VmHWM:")
+        "baseline_kib={baseline} peak_kib={} events={events} {}",
+        status_kib("VmHWM:"),
+        smaps_rollup()
     );
 }
 
@@ -1011,13 +1045,299 @@ fn rss(bench: &Bench, api: &str, frames: u64, size: usize) {
     let growth = peak.saturating_sub(base);
     let budget = 8 * 1024 + size as u64 / 1024 + 1;
     println!(
-        "| {api} | {frames} × {size} B | {:.2} GiB | {:.1} | {:.1} | {:.2} | {} |",
+        "| {api} | {frames} × {size} B | {:.2} GiB | {:.1} | {:.1} | {:.2} | {} | {:.1} / {:.1} |",
         (frames * size as u64) as f64 / (1u64 << 30) as f64,
         base as f64 / 1024.0,
         peak as f64 / 1024.0,
         growth as f64 / 1024.0,
-        if growth <= budget { "yes" } else { "NO" }
+        if growth <= budget { "yes" } else { "NO" },
+        kv("anon_kib=") as f64 / 1024.0,
+        kv("file_kib=") as f64 / 1024.0,
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// ConverseStream (issue 12): the same 200-byte frames on the wire as the `tokens` workload,
+// as contentBlockDelta text events; the consumer gets each delta's text.
+
+const CONVERSE_BODY: &str = r#"{"messages":[{"role":"user","content":[{"text":"Say hello"}]}]}"#;
+
+/// Drain one ConverseStream through the Rust iterator: (events, text bytes).
+fn rust_converse(c: &Client, req: &ConverseJson) -> (u64, u64) {
+    let (mut events, mut bytes) = (0, 0);
+    for e in c.converse_stream_json(req, CancelHandle::new()).unwrap() {
+        if let ConverseStreamEvent::ContentBlockDelta(d) = e.unwrap() {
+            if let ContentBlockDelta::Text(t) = &d.delta {
+                bytes += black_box(t).len() as u64;
+            }
+        }
+        events += 1;
+    }
+    (events, bytes)
+}
+
+/// A C ConverseStream request (freed on drop).
+struct CConverseRequest(*mut Opaque);
+
+impl CConverseRequest {
+    fn new(model: &str) -> CConverseRequest {
+        let (m, j) = (
+            CString::new(model).unwrap(),
+            CString::new(CONVERSE_BODY).unwrap(),
+        );
+        let mut r = std::ptr::null_mut();
+        // SAFETY: valid strings; out pointer is ours.
+        ok(
+            unsafe {
+                bedrock_stream_converse_request_from_json(
+                    m.as_ptr(),
+                    j.as_ptr(),
+                    &mut r,
+                    std::ptr::null_mut(),
+                )
+            },
+            "converse_request_from_json",
+        );
+        CConverseRequest(r)
+    }
+}
+
+impl Drop for CConverseRequest {
+    fn drop(&mut self) {
+        // SAFETY: ours, no call running.
+        unsafe { bedrock_stream_converse_request_free(self.0) }
+    }
+}
+
+extern "C" fn on_converse_event(user: *mut c_void, event: *const Opaque) -> i32 {
+    // SAFETY: `user` is the `CbState` passed by `c_converse_callback`; the event is lent for
+    // this call, and so are the delta's bytes.
+    let st = unsafe { &mut *(user as *mut CbState) };
+    // SAFETY: as above.
+    let d = unsafe { bedrock_stream_converse_event_delta(event) };
+    st.events += 1;
+    st.bytes += black_box(d.len) as u64;
+    0
+}
+
+fn c_converse_callback(c: &CClient, r: &CConverseRequest) -> (u64, u64) {
+    let mut st = CbState {
+        json: false,
+        events: 0,
+        bytes: 0,
+    };
+    // SAFETY: live handles; the callback follows the contract; `st` outlives the call.
+    let rc = unsafe {
+        bedrock_stream_client_converse_stream(
+            c.0,
+            r.0,
+            on_converse_event,
+            &mut st as *mut CbState as *mut c_void,
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        )
+    };
+    ok(rc, "client_converse_stream");
+    (st.events, st.bytes)
+}
+
+fn c_converse_pull(c: &CClient, r: &CConverseRequest) -> (u64, u64) {
+    let (mut events, mut bytes) = (0, 0);
+    // SAFETY: live handles; each event is read before the next `converse_stream_next`.
+    unsafe {
+        let mut s = std::ptr::null_mut();
+        ok(
+            bedrock_stream_client_converse_stream_open(
+                c.0,
+                r.0,
+                std::ptr::null(),
+                &mut s,
+                std::ptr::null_mut(),
+            ),
+            "client_converse_stream_open",
+        );
+        loop {
+            let mut ev = std::ptr::null();
+            ok(
+                bedrock_stream_converse_stream_next(s, &mut ev, std::ptr::null_mut()),
+                "converse_stream_next",
+            );
+            if ev.is_null() {
+                break;
+            }
+            bytes += black_box(bedrock_stream_converse_event_delta(ev).len) as u64;
+            events += 1;
+        }
+        bedrock_stream_converse_stream_free(s);
+    }
+    (events, bytes)
+}
+
+/// ConverseStream vs InvokeModelWithResponseStream, `frames` frames of 200 bytes each.
+fn converse(bench: &Bench, frames: u64) {
+    let model = format!("emulator-fault:bulk:chunks={frames}:size=200");
+    let ireq = InvokeRequest::new(model.clone(), BODY);
+    let creq = CRequest::new(&model);
+    let vreq = ConverseJson::parse(model.clone(), CONVERSE_BODY, true).unwrap();
+    let cvreq = CConverseRequest::new(&model);
+    let (client, c) = (&bench.client, &bench.c);
+    // InvokeModelWithResponseStream: the frames and message_stop; ConverseStream: messageStart,
+    // the frames, contentBlockStop, messageStop, metadata.
+    let check = |expect: u64, (events, _): (u64, u64)| {
+        assert_eq!(events, expect);
+        (events, frames * 200)
+    };
+    rust_converse(client, &vreq);
+    c_converse_callback(c, &cvreq);
+    rust_stream(client, &ireq, true);
+    let mut variants: Vec<Variant<'_>> = vec![
+        (
+            "InvokeModelWithResponseStream: rust iterator +json",
+            Box::new(|| check(frames + 1, rust_stream(client, &ireq, true))),
+        ),
+        (
+            "InvokeModelWithResponseStream: C callback +json",
+            Box::new(|| check(frames + 1, c_callback(c, &creq, true))),
+        ),
+        (
+            "ConverseStream: rust iterator (typed events, delta text)",
+            Box::new(|| check(frames + 4, rust_converse(client, &vreq))),
+        ),
+        (
+            "ConverseStream: C callback (bedrock_stream_converse_event_delta)",
+            Box::new(|| check(frames + 4, c_converse_callback(c, &cvreq))),
+        ),
+        (
+            "ConverseStream: C pull (bedrock_stream_converse_stream_next)",
+            Box::new(|| check(frames + 4, c_converse_pull(c, &cvreq))),
+        ),
+    ];
+    let st = run_rounds(&bench.emu, bench.rounds, &mut variants);
+    println!(
+        "\n## ConverseStream vs InvokeModelWithResponseStream — {frames} frames of 200 bytes per stream (contentBlockDelta text / chunk events), median of {} rounds",
+        bench.rounds
+    );
+    println!("| operation: variant | events/s | MB/s (frames) | s CPU / M events | spread | vs Invoke rust iterator +json, events/s | same, by CPU per event |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (i, s) in st.iter().enumerate() {
+        println!(
+            "| {} | {:.0} | {:.0} | {:.3} | {:.0}% | {:.2}x | {:.2}x |",
+            variants[i].0,
+            s.ev_s,
+            s.mb_s,
+            s.cpu_per_m,
+            s.spread * 100.0,
+            s.ev_s / st[0].ev_s,
+            st[0].cpu_per_m / s.cpu_per_m
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 256 streams on one client: whole-process peak RSS, ours (a thread per stream, in a child
+// process) vs the AWS SDK for Rust peer (256 tasks on tokio's multi-thread runtime).
+
+const RSS256_CHILD: &str = "LOOPBACK_RSS256_CHILD";
+
+/// `url|streams|model`: one shared client, every stream opened before any is read (a
+/// barrier), then each drained on its own thread with the model-JSON parse.
+fn rss256_child(spec: &str) {
+    let mut parts = spec.splitn(3, '|');
+    let (url, n, model) = (
+        parts.next().unwrap(),
+        parts.next().unwrap().parse::<usize>().unwrap(),
+        parts.next().unwrap().to_owned(),
+    );
+    let c = client_for(url, 1);
+    rust_stream(&c, &InvokeRequest::new(model.clone(), BODY), true);
+    let baseline = status_kib("VmHWM:");
+    let req = Arc::new(InvokeRequest::new(model, BODY));
+    let barrier = Arc::new(std::sync::Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let (c, r, b) = (c.clone(), req.clone(), barrier.clone());
+            thread::spawn(move || {
+                let stream = c.invoke_model_with_response_stream(&r).unwrap();
+                b.wait();
+                let mut events = 0u64;
+                for e in stream {
+                    if let Event::Chunk(chunk) = e.unwrap() {
+                        consume(chunk.bytes(), true);
+                    }
+                    events += 1;
+                }
+                events
+            })
+        })
+        .collect();
+    let events: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    println!(
+        "baseline_kib={baseline} peak_kib={} events={events} {}",
+        status_kib("VmHWM:"),
+        smaps_rollup()
+    );
+}
+
+/// Where the RSS is now: `rss_kib` (Rss), `anon_kib` (Anonymous: heap, stacks), `file_kib`
+/// (the rest: mapped text and data of the binary and its libraries), from smaps_rollup.
+fn smaps_rollup() -> String {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let (rss, anon) = (field("Rss:"), field("Anonymous:"));
+    format!(
+        "rss_kib={rss} anon_kib={anon} file_kib={}",
+        rss.saturating_sub(anon)
+    )
+}
+
+fn rss256(bench: &Bench, n: usize, frames: u64) {
+    let model = format!("emulator-fault:bulk:chunks={frames}:size=200");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env(RSS256_CHILD, format!("{}|{n}|{model}", bench.url))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = String::from_utf8_lossy(&out.stdout).into_owned();
+    let expect = n as f64 * (frames + 1) as f64;
+    assert_eq!(peer_kv(&ours, "events="), expect);
+    let mib = |o: &str, k: &str| peer_kv(o, k) / 1024.0;
+    println!(
+        "| ours: one Client, a thread per stream (child process) | {n} | {frames} | {:.1} | {:.1} (anon {:.1}, file-backed {:.1}) | - |",
+        mib(&ours, "peak_kib="),
+        mib(&ours, "rss_kib="),
+        mib(&ours, "anon_kib="),
+        mib(&ours, "file_kib=")
+    );
+    bench.emu.clear_requests();
+    let Ok(peer) = std::env::var("BENCH_SDK_PEER") else {
+        println!("| aws-sdk-bedrockruntime (skipped: set BENCH_SDK_PEER, as scripts/bench.sh does) | | | | | |");
+        return;
+    };
+    let args = [
+        "rss256".to_string(),
+        bench.url.clone(),
+        model,
+        n.to_string(),
+    ];
+    if let Some(out) = run_peer(&[peer], &args) {
+        assert_eq!(peer_kv(&out, "events="), expect);
+        println!(
+            "| aws-sdk-bedrockruntime: one client, {n} tasks (tokio multi-thread) | {n} | {frames} | {:.1} | | {:.2} |",
+            mib(&out, "vmhwm_kib="),
+            peer_kv(&ours, "peak_kib=") / peer_kv(&out, "vmhwm_kib=")
+        );
+    }
+    bench.emu.clear_requests();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1105,8 +1425,13 @@ fn peers(bench: &Bench, ours: &[(String, f64)], ours_rps: f64) {
             let rss = median(col("vmhwm_kib=")) / 1024.0;
             let mb = (frames * size as u64) as f64 / secs / 1e6;
             let o = find(&format!("{wl} / rust iterator +json"));
+            // The SDK peer says which tokio runtime it ran on (see bench-peers/src/main.rs).
+            let runtime = runs[0]
+                .split_whitespace()
+                .find_map(|p| p.strip_prefix("runtime="))
+                .map_or(String::new(), |r| format!(", {r} runtime"));
             println!(
-                "| {name} | {wl} ({frames} × {size} B) | {ev:.0} | {mb:.0} | {cpu_per_m:.3} | {rss:.1} | {:.1}x |",
+                "| {name} | {wl} ({frames} × {size} B{runtime}) | {ev:.0} | {mb:.0} | {cpu_per_m:.3} | {rss:.1} | {:.1}x |",
                 o / ev
             );
             bench.emu.clear_requests();
@@ -1137,6 +1462,10 @@ fn peers(bench: &Bench, ours: &[(String, f64)], ours_rps: f64) {
 fn main() {
     if let Ok(spec) = std::env::var(RSS_CHILD) {
         rss_child(&spec);
+        return;
+    }
+    if let Ok(spec) = std::env::var(RSS256_CHILD) {
+        rss256_child(&spec);
         return;
     }
     let args: Vec<String> = std::env::args().collect();
@@ -1193,8 +1522,8 @@ fn main() {
     }
     if enabled("rss") {
         println!("\n## Peak RSS of a child process streaming one response (VmHWM after vs before the stream; budget 8 MiB + one frame)");
-        println!("| API | stream | size | baseline MiB | peak MiB | growth MiB | within budget |");
-        println!("|---|---|---:|---:|---:|---:|---|");
+        println!("| API | stream | size | baseline MiB | peak MiB (whole process) | growth MiB | within budget | at the end: anonymous / file-backed MiB |");
+        println!("|---|---|---:|---:|---:|---:|---|---:|");
         let gib = if smoke { 1 << 20 } else { 1u64 << 30 };
         for (api, size) in [
             ("rust", 65536usize),
@@ -1205,6 +1534,21 @@ fn main() {
             let frames = gib.div_ceil(size as u64) + if size > 1024 { 64 } else { 0 };
             rss(&bench, api, frames, size);
         }
+    }
+    if enabled("converse") {
+        converse(&bench, ((1_000_000.0 * s) as u64).max(10));
+    }
+    if enabled("rss256") {
+        println!("\n## 256 streams on one client: whole-process peak RSS (VmHWM), 200-byte frames, +json");
+        println!(
+            "| client | streams | frames each | peak RSS MiB | RSS at the end MiB | ours / SDK |"
+        );
+        println!("|---|---:|---:|---:|---|---:|");
+        rss256(
+            &bench,
+            if smoke { 4 } else { 256 },
+            ((2000.0 * s) as u64).max(10),
+        );
     }
     if !smoke && enabled("peers") {
         peers(&bench, &ours, rps);

@@ -41,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -1461,6 +1462,276 @@ public:
         return set(bedrock_stream_converse_request_set_service_tier, tier, "service_tier");
     }
 
+    // The other members of the service model (the C functions of the same names document
+    // each value). Block setters add to the last message, or into the tool result opened by
+    // begin_tool_result() until end_tool_result().
+
+    /// An image in Amazon S3 (`s3://bucket/key`; the owner's 12-digit account id or nullopt).
+    ConverseRequest &add_image_s3(std::string_view format, std::string_view uri,
+                                  std::optional<std::string_view> bucket_owner = std::nullopt)
+    {
+        return media_s3(bedrock_stream_converse_request_add_image_s3, format, uri, bucket_owner);
+    }
+    /// A document in Amazon S3; `format` may be nullopt (not sent).
+    ConverseRequest &add_document_s3(std::optional<std::string_view> format,
+                                     std::string_view name, std::string_view uri,
+                                     std::optional<std::string_view> bucket_owner = std::nullopt)
+    {
+        const detail::OptionalCString f(format, "document format");
+        const detail::CString n(name, "document name");
+        const detail::CString u(uri, "uri");
+        const detail::OptionalCString o(bucket_owner, "bucket owner");
+        detail::call(bedrock_stream_converse_request_add_document_s3, handle_.get(), f.c_str(),
+                     n.c_str(), u.c_str(), o.c_str());
+        return *this;
+    }
+    /// A document given as plain text (`source.text`).
+    ConverseRequest &add_document_text(std::optional<std::string_view> format,
+                                       std::string_view name, std::string_view text)
+    {
+        return document_with(bedrock_stream_converse_request_add_document_text, format, name,
+                             text);
+    }
+    /// A document made of text blocks (`source.content`), starting with `text`;
+    /// add_document_content_text() adds more.
+    ConverseRequest &add_document_content(std::optional<std::string_view> format,
+                                          std::string_view name, std::string_view text)
+    {
+        return document_with(bedrock_stream_converse_request_add_document_content, format, name,
+                             text);
+    }
+    ConverseRequest &add_document_content_text(std::string_view text)
+    {
+        return set(bedrock_stream_converse_request_add_document_content_text, text, "text");
+    }
+    /// `context` of the last block added, a document.
+    ConverseRequest &document_context(std::string_view context)
+    {
+        return set(bedrock_stream_converse_request_set_document_context, context, "context");
+    }
+    /// `citations.enabled` of the last block added, a document or a search result.
+    ConverseRequest &citations_enabled(bool enabled)
+    {
+        detail::call(bedrock_stream_converse_request_set_citations_enabled, handle_.get(),
+                     enabled);
+        return *this;
+    }
+    /// `format`: "mkv", "mov", "mp4", "webm", "flv", "mpeg", "mpg", "wmv" or "three_gp".
+    ConverseRequest &add_video(std::string_view format, Bytes video)
+    {
+        return media(bedrock_stream_converse_request_add_video, format, video);
+    }
+    ConverseRequest &add_video_s3(std::string_view format, std::string_view uri,
+                                  std::optional<std::string_view> bucket_owner = std::nullopt)
+    {
+        return media_s3(bedrock_stream_converse_request_add_video_s3, format, uri, bucket_owner);
+    }
+    /// `format`: "mp3", "opus", "wav", "aac", "flac", "mp4", "ogg", "mkv", "mka", "x-aac",
+    /// "m4a", "mpeg", "mpga", "pcm" or "webm".
+    ConverseRequest &add_audio(std::string_view format, Bytes audio)
+    {
+        return media(bedrock_stream_converse_request_add_audio, format, audio);
+    }
+    ConverseRequest &add_audio_s3(std::string_view format, std::string_view uri,
+                                  std::optional<std::string_view> bucket_owner = std::nullopt)
+    {
+        return media_s3(bedrock_stream_converse_request_add_audio_s3, format, uri, bucket_owner);
+    }
+    /// `guardContent` text; `qualifiers` each "grounding_source", "query" or "guard_content".
+    ConverseRequest &add_guard_content_text(std::string_view text,
+                                            std::initializer_list<std::string_view> qualifiers = {})
+    {
+        return guard_text(bedrock_stream_converse_request_add_guard_content_text, text,
+                          qualifiers);
+    }
+    /// `guardContent` image: "png" or "jpeg".
+    ConverseRequest &add_guard_content_image(std::string_view format, Bytes image)
+    {
+        return media(bedrock_stream_converse_request_add_guard_content_image, format, image);
+    }
+    /// A prompt-cache checkpoint with a `ttl`: "5m" or "1h".
+    ConverseRequest &add_cache_point(std::string_view ttl)
+    {
+        return set(bedrock_stream_converse_request_add_cache_point_ttl, ttl, "ttl");
+    }
+    /// Reasoning text with its signature (replaying a saved conversation).
+    ConverseRequest &add_reasoning_text(std::string_view text,
+                                        std::optional<std::string_view> signature = std::nullopt)
+    {
+        const detail::CString t(text, "reasoning text");
+        const detail::OptionalCString sig(signature, "signature");
+        detail::call(bedrock_stream_converse_request_add_reasoning_text, handle_.get(),
+                     t.c_str(), sig.c_str());
+        return *this;
+    }
+    ConverseRequest &add_reasoning_redacted(Bytes redacted)
+    {
+        detail::call(bedrock_stream_converse_request_add_reasoning_redacted, handle_.get(),
+                     redacted.data(), redacted.size());
+        return *this;
+    }
+    /// An empty `citationsContent` block, filled by the add_citation* setters below.
+    ConverseRequest &add_citations_content()
+    {
+        detail::call(bedrock_stream_converse_request_add_citations_content, handle_.get());
+        return *this;
+    }
+    ConverseRequest &add_citation_generated_text(std::string_view text)
+    {
+        return set(bedrock_stream_converse_request_add_citation_generated_text, text, "text");
+    }
+    ConverseRequest &add_citation(std::optional<std::string_view> title = std::nullopt,
+                                  std::optional<std::string_view> source = std::nullopt)
+    {
+        const detail::OptionalCString t(title, "title");
+        const detail::OptionalCString s(source, "source");
+        detail::call(bedrock_stream_converse_request_add_citation, handle_.get(), t.c_str(),
+                     s.c_str());
+        return *this;
+    }
+    ConverseRequest &add_citation_source_text(std::string_view text)
+    {
+        return set(bedrock_stream_converse_request_add_citation_source_text, text, "text");
+    }
+    ConverseRequest &citation_web_location(std::optional<std::string_view> url,
+                                           std::optional<std::string_view> domain)
+    {
+        const detail::OptionalCString u(url, "url");
+        const detail::OptionalCString d(domain, "domain");
+        detail::call(bedrock_stream_converse_request_set_citation_web_location, handle_.get(),
+                     u.c_str(), d.c_str());
+        return *this;
+    }
+    /// `kind`: "documentChar", "documentPage", "documentChunk" or "searchResultLocation".
+    ConverseRequest &citation_location(std::string_view kind, std::optional<std::uint32_t> index,
+                                       std::optional<std::uint32_t> start,
+                                       std::optional<std::uint32_t> end)
+    {
+        const detail::CString k(kind, "kind");
+        const auto n = [](std::optional<std::uint32_t> v) {
+            return v ? static_cast<std::int64_t>(*v) : std::int64_t{-1};
+        };
+        detail::call(bedrock_stream_converse_request_set_citation_location, handle_.get(),
+                     k.c_str(), n(index), n(start), n(end));
+        return *this;
+    }
+    /// A `searchResult` with its first text; add_search_result_text() adds more.
+    ConverseRequest &add_search_result(std::string_view source, std::string_view title,
+                                       std::string_view text)
+    {
+        const detail::CString s(source, "source");
+        const detail::CString t(title, "title");
+        const detail::CString x(text, "text");
+        detail::call(bedrock_stream_converse_request_add_search_result, handle_.get(), s.c_str(),
+                     t.c_str(), x.c_str());
+        return *this;
+    }
+    ConverseRequest &add_search_result_text(std::string_view text)
+    {
+        return set(bedrock_stream_converse_request_add_search_result_text, text, "text");
+    }
+    ConverseRequest &add_tool_addition(std::optional<std::string_view> type,
+                                       std::optional<std::string_view> name,
+                                       std::optional<std::string_view> server_name = std::nullopt)
+    {
+        return tool_reference(bedrock_stream_converse_request_add_tool_addition, type, name,
+                              server_name);
+    }
+    ConverseRequest &add_tool_removal(std::optional<std::string_view> type,
+                                      std::optional<std::string_view> name,
+                                      std::optional<std::string_view> server_name = std::nullopt)
+    {
+        return tool_reference(bedrock_stream_converse_request_add_tool_removal, type, name,
+                              server_name);
+    }
+    /// Opens a tool result: the block setters add to its content until end_tool_result().
+    ConverseRequest &begin_tool_result(std::string_view tool_use_id,
+                                       std::optional<std::string_view> status = std::nullopt)
+    {
+        const detail::CString id(tool_use_id, "tool_use_id");
+        const detail::OptionalCString st(status, "tool result status");
+        detail::call(bedrock_stream_converse_request_begin_tool_result, handle_.get(), id.c_str(),
+                     st.c_str());
+        return *this;
+    }
+    /// A `json` block of the open tool result.
+    ConverseRequest &add_json_content(std::string_view json)
+    {
+        return set(bedrock_stream_converse_request_add_json_content, json, "json");
+    }
+    ConverseRequest &end_tool_result()
+    {
+        detail::call(bedrock_stream_converse_request_end_tool_result, handle_.get());
+        return *this;
+    }
+    /// `type` of the last toolUse ("server_tool_use") or toolResult block.
+    ConverseRequest &tool_block_type(std::string_view type)
+    {
+        return set(bedrock_stream_converse_request_set_tool_block_type, type, "type");
+    }
+    /// `system`: guardContent text, guardContent image, cachePoint (ttl or nullopt).
+    ConverseRequest &add_system_guard_content_text(
+        std::string_view text, std::initializer_list<std::string_view> qualifiers = {})
+    {
+        return guard_text(bedrock_stream_converse_request_add_system_guard_content_text, text,
+                          qualifiers);
+    }
+    ConverseRequest &add_system_guard_content_image(std::string_view format, Bytes image)
+    {
+        return media(bedrock_stream_converse_request_add_system_guard_content_image, format,
+                     image);
+    }
+    ConverseRequest &add_system_cache_point(std::optional<std::string_view> ttl = std::nullopt)
+    {
+        return optional_ttl(bedrock_stream_converse_request_add_system_cache_point, ttl);
+    }
+    /// `toolConfig.tools`: a tool the service provides, a cachePoint, `strict` of the last tool.
+    ConverseRequest &add_system_tool(std::string_view name)
+    {
+        return set(bedrock_stream_converse_request_add_system_tool, name, "system tool name");
+    }
+    ConverseRequest &add_tool_cache_point(std::optional<std::string_view> ttl = std::nullopt)
+    {
+        return optional_ttl(bedrock_stream_converse_request_add_tool_cache_point, ttl);
+    }
+    ConverseRequest &tool_strict(bool strict)
+    {
+        detail::call(bedrock_stream_converse_request_set_tool_strict, handle_.get(), strict);
+        return *this;
+    }
+    /// `projectIdentifier`: an id or ARN.
+    ConverseRequest &project_identifier(std::string_view project)
+    {
+        return set(bedrock_stream_converse_request_set_project_identifier, project,
+                   "project identifier");
+    }
+    /// `promptVariables`: sets one variable of a managed prompt.
+    ConverseRequest &prompt_variable(std::string_view name, std::string_view text)
+    {
+        const detail::CString n(name, "prompt variable name");
+        const detail::CString t(text, "prompt variable text");
+        detail::call(bedrock_stream_converse_request_set_prompt_variable, handle_.get(),
+                     n.c_str(), t.c_str());
+        return *this;
+    }
+    /// `outputConfig.textFormat`: structured output following a JSON Schema (JSON text).
+    ConverseRequest &output_json_schema(std::string_view schema_json,
+                                        std::optional<std::string_view> name = std::nullopt,
+                                        std::optional<std::string_view> description = std::nullopt)
+    {
+        const detail::CString s(schema_json, "output schema");
+        const detail::OptionalCString n(name, "schema name");
+        const detail::OptionalCString d(description, "schema description");
+        detail::call(bedrock_stream_converse_request_set_output_json_schema, handle_.get(),
+                     s.c_str(), n.c_str(), d.c_str());
+        return *this;
+    }
+    /// `outputConfig.effort` (0 to 16 characters).
+    ConverseRequest &output_effort(std::string_view effort)
+    {
+        return set(bedrock_stream_converse_request_set_output_effort, effort, "effort");
+    }
+
     [[nodiscard]] const bedrock_stream_converse_request *get() const noexcept
     {
         return handle_.get();
@@ -1474,6 +1745,68 @@ private:
     {
         const detail::CString s(v, what);
         detail::call(f, handle_.get(), s.c_str());
+        return *this;
+    }
+    template <class F>
+    ConverseRequest &media(F f, std::string_view format, Bytes data)
+    {
+        const detail::CString fm(format, "format");
+        detail::call(f, handle_.get(), fm.c_str(), data.data(), data.size());
+        return *this;
+    }
+    template <class F>
+    ConverseRequest &media_s3(F f, std::string_view format, std::string_view uri,
+                              std::optional<std::string_view> bucket_owner)
+    {
+        const detail::CString fm(format, "format");
+        const detail::CString u(uri, "uri");
+        const detail::OptionalCString o(bucket_owner, "bucket owner");
+        detail::call(f, handle_.get(), fm.c_str(), u.c_str(), o.c_str());
+        return *this;
+    }
+    template <class F>
+    ConverseRequest &document_with(F f, std::optional<std::string_view> format,
+                                   std::string_view name, std::string_view text)
+    {
+        const detail::OptionalCString fm(format, "document format");
+        const detail::CString n(name, "document name");
+        const detail::CString t(text, "text");
+        detail::call(f, handle_.get(), fm.c_str(), n.c_str(), t.c_str());
+        return *this;
+    }
+    template <class F>
+    ConverseRequest &guard_text(F f, std::string_view text,
+                                std::initializer_list<std::string_view> qualifiers)
+    {
+        const detail::CString t(text, "guard content text");
+        std::vector<detail::CString> owned;
+        owned.reserve(qualifiers.size());
+        for (const std::string_view q : qualifiers)
+            owned.emplace_back(q, "qualifier");
+        std::vector<const char *> ptrs;
+        ptrs.reserve(owned.size());
+        for (const detail::CString &q : owned)
+            ptrs.push_back(q.c_str());
+        detail::call(f, handle_.get(), t.c_str(), ptrs.empty() ? nullptr : ptrs.data(),
+                     ptrs.size());
+        return *this;
+    }
+    template <class F>
+    ConverseRequest &tool_reference(F f, std::optional<std::string_view> type,
+                                    std::optional<std::string_view> name,
+                                    std::optional<std::string_view> server_name)
+    {
+        const detail::OptionalCString t(type, "type");
+        const detail::OptionalCString n(name, "name");
+        const detail::OptionalCString sn(server_name, "server name");
+        detail::call(f, handle_.get(), t.c_str(), n.c_str(), sn.c_str());
+        return *this;
+    }
+    template <class F>
+    ConverseRequest &optional_ttl(F f, std::optional<std::string_view> ttl)
+    {
+        const detail::OptionalCString t(ttl, "ttl");
+        detail::call(f, handle_.get(), t.c_str());
         return *this;
     }
     template <class F>
@@ -1591,7 +1924,8 @@ public:
         : type_(e.type()), type_name_(e.type_name()), content_block_index_(e.content_block_index()),
           role_(e.role()), member_name_(e.member_name()), delta_kind_(e.delta_kind()),
           delta_(e.delta()), tool_use_id_(e.tool_use_id()), tool_use_name_(e.tool_use_name()),
-          stop_reason_(e.stop_reason()), usage_(e.usage()), latency_(e.latency()), json_(e.json())
+          stop_reason_(e.stop_reason()), usage_(e.usage()), latency_(e.latency()), json_(e.json()),
+          copy_(copy(e.get()))
     {
     }
 
@@ -1633,8 +1967,26 @@ public:
         return latency_;
     }
     [[nodiscard]] std::string_view json() const noexcept { return json_; }
+    /// The library's copy of the event (bedrock_stream_converse_event_copy), shared by the
+    /// copies of this object: what Accumulator::push() folds in.
+    [[nodiscard]] const bedrock_stream_converse_event *get() const noexcept
+    {
+        return copy_.get();
+    }
 
 private:
+    static std::shared_ptr<const bedrock_stream_converse_event>
+    copy(const bedrock_stream_converse_event *e)
+    {
+        bedrock_stream_converse_event *p = nullptr;
+        detail::call(bedrock_stream_converse_event_copy, e, &p);
+        // The deleter runs also when the control block cannot be allocated.
+        return std::shared_ptr<const bedrock_stream_converse_event>(
+            p, [](const bedrock_stream_converse_event *q) {
+                bedrock_stream_converse_event_free(const_cast<bedrock_stream_converse_event *>(q));
+            });
+    }
+
     ConverseEventType type_;
     std::string type_name_;
     std::optional<std::uint32_t> content_block_index_;
@@ -1648,6 +2000,7 @@ private:
     std::optional<ConverseUsage> usage_;
     std::optional<std::chrono::milliseconds> latency_;
     std::string json_;
+    std::shared_ptr<const bedrock_stream_converse_event> copy_;
 };
 
 inline OwnedConverseEvent ConverseEvent::to_owned() const { return OwnedConverseEvent(*this); }
@@ -1665,6 +2018,11 @@ public:
     }
     /// Throws ResponseError (Status::protocol) when the events contradict each other.
     void push(const ConverseEvent &event)
+    {
+        detail::call(bedrock_stream_converse_accumulator_push, handle_.get(), event.get());
+    }
+    /// An event kept with to_owned(), after the stream and the callback are gone.
+    void push(const OwnedConverseEvent &event)
     {
         detail::call(bedrock_stream_converse_accumulator_push, handle_.get(), event.get());
     }
@@ -1739,8 +2097,6 @@ public:
         detail::call(Next, handle_.get(), &event);
         started_ = true;
         current_ = event != nullptr ? std::optional<View>(View(event)) : std::nullopt;
-        if (current_)
-            ++returned_;
         return current_;
     }
 
@@ -1788,15 +2144,12 @@ public:
 
 protected:
     explicit PullStream(CStream *p) noexcept : handle_(p) {}
-    /// Events next() returned.
-    std::uint64_t returned() const noexcept { return returned_; }
 
     Handle<CStream> handle_;
 
 private:
     std::optional<View> current_;
     bool started_ = false;
-    std::uint64_t returned_ = 0;
 };
 
 } // namespace detail
@@ -1837,8 +2190,16 @@ public:
     {
         return detail::optional_string(bedrock_stream_converse_stream_request_id(handle_.get()));
     }
-    /// Events returned so far.
-    [[nodiscard]] std::uint64_t events_delivered() const noexcept { return returned(); }
+    /// Events returned so far (the library's count).
+    [[nodiscard]] std::uint64_t events_delivered() const noexcept
+    {
+        return bedrock_stream_converse_stream_events_delivered(handle_.get());
+    }
+    /// HTTP attempts made before the stream opened, retries included.
+    [[nodiscard]] std::uint32_t attempts() const noexcept
+    {
+        return bedrock_stream_converse_stream_attempts(handle_.get());
+    }
 };
 
 /// A client: create once, share between threads.

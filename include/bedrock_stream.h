@@ -501,8 +501,12 @@ typedef struct bedrock_stream_converse_accumulator bedrock_stream_converse_accum
  * `bedrock_stream_client_converse_stream` for the duration of that callback call only, or by
  * `bedrock_stream_converse_stream_next` until the next call to
  * `bedrock_stream_converse_stream_next` or `bedrock_stream_converse_stream_free` on that
- * stream. Every pointer obtained from an event has the same lifetime. Never free an event.
- * Read it on the thread it was given to.
+ * stream. Every pointer obtained from an event has the same lifetime. Never free an event
+ * lent by the library. Read it on the thread it was given to.
+ *
+ * `bedrock_stream_converse_event_copy` makes a copy the caller owns (every accessor works
+ * on it, and `bedrock_stream_converse_accumulator_push` takes it), freed with
+ * `bedrock_stream_converse_event_free`.
  */
 typedef struct bedrock_stream_converse_event bedrock_stream_converse_event;
 
@@ -1710,6 +1714,749 @@ bedrock_stream_status bedrock_stream_converse_request_set_service_tier(struct be
                                                                        struct bedrock_stream_error **err_out);
 
 /**
+ * Add an `image` block whose source is an object in Amazon S3 (`source.s3Location`):
+ * `format` as for `bedrock_stream_converse_request_add_image`, `uri` `s3://bucket/key`,
+ * `bucket_owner` the bucket owner's 12-digit account id or NULL (not sent).
+ *
+ * Like every block function, it adds to the last message, or to the tool result opened by
+ * `bedrock_stream_converse_request_begin_tool_result` while it is open.
+ *
+ * `request`, `format` and `uri` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_image_s3(struct bedrock_stream_converse_request *request,
+                                                                   const char *format,
+                                                                   const char *uri,
+                                                                   const char *bucket_owner,
+                                                                   struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `document` block whose source is an object in Amazon S3 (`source.s3Location`):
+ * `format` as for `bedrock_stream_converse_request_add_document` or NULL (not sent), `name`
+ * 1 to 200 characters, `uri` `s3://bucket/key`, `bucket_owner` a 12-digit account id or NULL.
+ *
+ * `request`, `name` and `uri` must not be NULL. `err_out` may be NULL; `*err_out` is set only
+ * on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_document_s3(struct bedrock_stream_converse_request *request,
+                                                                      const char *format,
+                                                                      const char *name,
+                                                                      const char *uri,
+                                                                      const char *bucket_owner,
+                                                                      struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `document` block given as plain text (`source.text`, UTF-8, copied, not empty):
+ * `format` (e.g. `"txt"`, `"md"`) or NULL (not sent), `name` 1 to 200 characters.
+ *
+ * `request`, `name` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_document_text(struct bedrock_stream_converse_request *request,
+                                                                        const char *format,
+                                                                        const char *name,
+                                                                        const char *text,
+                                                                        struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `document` block made of text blocks (`source.content`): `format` or NULL (not
+ * sent), `name` 1 to 200 characters, and its first text block `text` (UTF-8, copied);
+ * `bedrock_stream_converse_request_add_document_content_text` adds more.
+ *
+ * `request`, `name` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_document_content(struct bedrock_stream_converse_request *request,
+                                                                           const char *format,
+                                                                           const char *name,
+                                                                           const char *text,
+                                                                           struct bedrock_stream_error **err_out);
+
+/**
+ * Add a text block to the `source.content` of the last block added, a document from
+ * `bedrock_stream_converse_request_add_document_content`.
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_document_content_text(struct bedrock_stream_converse_request *request,
+                                                                                const char *text,
+                                                                                struct bedrock_stream_error **err_out);
+
+/**
+ * `context`: set the context of the last block added, a document (UTF-8, copied): what the
+ * document is, for the model.
+ *
+ * `request` and `context` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `context` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_document_context(struct bedrock_stream_converse_request *request,
+                                                                           const char *context,
+                                                                           struct bedrock_stream_error **err_out);
+
+/**
+ * `citations.enabled`: let the model cite the last block added, a document or a search
+ * result (`{"citations":{"enabled":true}}`), or not (`false`, sent as such).
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_citations_enabled(struct bedrock_stream_converse_request *request,
+                                                                            bool enabled,
+                                                                            struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `video` block: `format` is one of `"mkv"`, `"mov"`, `"mp4"`, `"webm"`, `"flv"`,
+ * `"mpeg"`, `"mpg"`, `"wmv"`, `"three_gp"`; the video is the `len` bytes at `data` (copied,
+ * at least one byte; sent as base64).
+ *
+ * `request`, `format` and `data` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `format` is NULL or
+ * NUL-terminated; `data` is NULL or valid for reading `len` bytes; `err_out` is NULL or valid
+ * for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_video(struct bedrock_stream_converse_request *request,
+                                                                const char *format,
+                                                                const uint8_t *data,
+                                                                size_t len,
+                                                                struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `video` block whose source is an object in Amazon S3: `format` as for
+ * `bedrock_stream_converse_request_add_video`, `uri` `s3://bucket/key`, `bucket_owner` a
+ * 12-digit account id or NULL (not sent).
+ *
+ * `request`, `format` and `uri` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_video_s3(struct bedrock_stream_converse_request *request,
+                                                                   const char *format,
+                                                                   const char *uri,
+                                                                   const char *bucket_owner,
+                                                                   struct bedrock_stream_error **err_out);
+
+/**
+ * Add an `audio` block: `format` is one of `"mp3"`, `"opus"`, `"wav"`, `"aac"`, `"flac"`,
+ * `"mp4"`, `"ogg"`, `"mkv"`, `"mka"`, `"x-aac"`, `"m4a"`, `"mpeg"`, `"mpga"`, `"pcm"`,
+ * `"webm"`; the audio is the `len` bytes at `data` (copied, at least one byte; sent as
+ * base64).
+ *
+ * `request`, `format` and `data` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `format` is NULL or
+ * NUL-terminated; `data` is NULL or valid for reading `len` bytes; `err_out` is NULL or valid
+ * for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_audio(struct bedrock_stream_converse_request *request,
+                                                                const char *format,
+                                                                const uint8_t *data,
+                                                                size_t len,
+                                                                struct bedrock_stream_error **err_out);
+
+/**
+ * Add an `audio` block whose source is an object in Amazon S3: `format` as for
+ * `bedrock_stream_converse_request_add_audio`, `uri` `s3://bucket/key`, `bucket_owner` a
+ * 12-digit account id or NULL (not sent).
+ *
+ * `request`, `format` and `uri` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_audio_s3(struct bedrock_stream_converse_request *request,
+                                                                   const char *format,
+                                                                   const char *uri,
+                                                                   const char *bucket_owner,
+                                                                   struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `guardContent` block holding text for the guardrail to evaluate: `text` (UTF-8,
+ * copied) and `n` qualifiers at `qualifiers`, each `"grounding_source"`, `"query"` or
+ * `"guard_content"` (`n` = 0: none sent; `qualifiers` may then be NULL).
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `qualifiers` is NULL or valid for reading `n` pointers, each NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_guard_content_text(struct bedrock_stream_converse_request *request,
+                                                                             const char *text,
+                                                                             const char *const *qualifiers,
+                                                                             size_t n,
+                                                                             struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `guardContent` block holding an image for the guardrail to evaluate: `format`
+ * `"png"` or `"jpeg"`, the `len` bytes at `data` (copied, at least one; sent as base64).
+ *
+ * `request`, `format` and `data` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `format` is NULL or
+ * NUL-terminated; `data` is NULL or valid for reading `len` bytes; `err_out` is NULL or valid
+ * for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_guard_content_image(struct bedrock_stream_converse_request *request,
+                                                                              const char *format,
+                                                                              const uint8_t *data,
+                                                                              size_t len,
+                                                                              struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `cachePoint` block with a `ttl`: `"5m"` or `"1h"` (as
+ * `bedrock_stream_converse_request_add_cache_point`, which sends no ttl).
+ *
+ * `request` and `ttl` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `ttl` is NULL or NUL-terminated;
+ * `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_cache_point_ttl(struct bedrock_stream_converse_request *request,
+                                                                          const char *ttl,
+                                                                          struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `reasoningContent` block with `reasoningText`: the model's reasoning `text` and its
+ * `signature` (NULL: not sent), e.g. replaying a conversation saved earlier. To send back the
+ * model's own message use `bedrock_stream_converse_request_append_message`.
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_reasoning_text(struct bedrock_stream_converse_request *request,
+                                                                         const char *text,
+                                                                         const char *signature,
+                                                                         struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `reasoningContent` block with `redactedContent`: the `len` bytes at `data` (copied,
+ * at least one; sent as base64), as the model sent them.
+ *
+ * `request` and `data` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `data` is NULL or valid for
+ * reading `len` bytes; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_reasoning_redacted(struct bedrock_stream_converse_request *request,
+                                                                             const uint8_t *data,
+                                                                             size_t len,
+                                                                             struct bedrock_stream_error **err_out);
+
+/**
+ * Add an empty `citationsContent` block (generated text with the sources it cites, e.g.
+ * replaying a conversation saved earlier); fill it with
+ * `bedrock_stream_converse_request_add_citation_generated_text` (its `content`) and
+ * `bedrock_stream_converse_request_add_citation` (its `citations`).
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_citations_content(struct bedrock_stream_converse_request *request,
+                                                                            struct bedrock_stream_error **err_out);
+
+/**
+ * `content`: add a generated text (UTF-8, copied) to the last block added, a
+ * `citationsContent` block.
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_citation_generated_text(struct bedrock_stream_converse_request *request,
+                                                                                  const char *text,
+                                                                                  struct bedrock_stream_error **err_out);
+
+/**
+ * `citations`: add a citation to the last block added, a `citationsContent` block: its
+ * `title` and `source` (each NULL: not sent). Its source texts and location are set with
+ * `bedrock_stream_converse_request_add_citation_source_text`,
+ * `bedrock_stream_converse_request_set_citation_location` and
+ * `bedrock_stream_converse_request_set_citation_web_location`.
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_citation(struct bedrock_stream_converse_request *request,
+                                                                   const char *title,
+                                                                   const char *source,
+                                                                   struct bedrock_stream_error **err_out);
+
+/**
+ * `sourceContent`: add a text the last citation quotes from its source (UTF-8, copied).
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_citation_source_text(struct bedrock_stream_converse_request *request,
+                                                                               const char *text,
+                                                                               struct bedrock_stream_error **err_out);
+
+/**
+ * `location.web`: the last citation points to a web page, `url` and `domain` (each NULL: not
+ * sent). Replaces an earlier location.
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_citation_web_location(struct bedrock_stream_converse_request *request,
+                                                                                const char *url,
+                                                                                const char *domain,
+                                                                                struct bedrock_stream_error **err_out);
+
+/**
+ * `location`: the last citation points into a document or a search result. `kind` is
+ * `"documentChar"`, `"documentPage"`, `"documentChunk"` (then `index` is `documentIndex`) or
+ * `"searchResultLocation"` (then `index` is `searchResultIndex`); `index`, `start` and `end`
+ * are 0 to 4294967295, or negative: not sent. Replaces an earlier location.
+ *
+ * `request` and `kind` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `kind` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_citation_location(struct bedrock_stream_converse_request *request,
+                                                                            const char *kind,
+                                                                            int64_t index,
+                                                                            int64_t start,
+                                                                            int64_t end,
+                                                                            struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `searchResult` block: where it comes from (`source`), its `title` and its first text
+ * (`text`; `bedrock_stream_converse_request_add_search_result_text` adds more), all UTF-8,
+ * copied. `bedrock_stream_converse_request_set_citations_enabled` lets the model cite it.
+ *
+ * `request`, `source`, `title` and `text` must not be NULL. `err_out` may be NULL; `*err_out`
+ * is set only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_search_result(struct bedrock_stream_converse_request *request,
+                                                                        const char *source,
+                                                                        const char *title,
+                                                                        const char *text,
+                                                                        struct bedrock_stream_error **err_out);
+
+/**
+ * `content`: add a text (UTF-8, copied) to the last block added, a search result.
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_search_result_text(struct bedrock_stream_converse_request *request,
+                                                                             const char *text,
+                                                                             struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `toolAddition` block: the tool `tool` refers to by its `type`, `name` and
+ * `server_name` (each NULL: not sent).
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_tool_addition(struct bedrock_stream_converse_request *request,
+                                                                        const char *type,
+                                                                        const char *name,
+                                                                        const char *server_name,
+                                                                        struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `toolRemoval` block: as `bedrock_stream_converse_request_add_tool_addition`, for a
+ * tool taken away.
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_tool_removal(struct bedrock_stream_converse_request *request,
+                                                                       const char *type,
+                                                                       const char *name,
+                                                                       const char *server_name,
+                                                                       struct bedrock_stream_error **err_out);
+
+/**
+ * Open a `toolResult` block in the last message, with no content yet: `tool_use_id` is the
+ * id of the `toolUse` it answers, `status` `"success"`, `"error"` or NULL (not sent). Until
+ * `bedrock_stream_converse_request_end_tool_result` (or the next
+ * `bedrock_stream_converse_request_add_message`), the block functions add to its `content`
+ * instead of the message: `_add_text`, `_add_json_content`, `_add_image`, `_add_image_s3`,
+ * `_add_document*`, `_add_video*`, `_add_search_result` (and the functions that change the
+ * last block added); any other block fails with `BEDROCK_STREAM_STATUS_INVALID_INPUT`.
+ *
+ * `request` and `tool_use_id` must not be NULL. `err_out` may be NULL; `*err_out` is set only
+ * on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_begin_tool_result(struct bedrock_stream_converse_request *request,
+                                                                        const char *tool_use_id,
+                                                                        const char *status,
+                                                                        struct bedrock_stream_error **err_out);
+
+/**
+ * Add a `json` block (JSON text, any value) to the content of the tool result opened by
+ * `bedrock_stream_converse_request_begin_tool_result` (it goes nowhere else).
+ *
+ * `request` and `json` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `json` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_json_content(struct bedrock_stream_converse_request *request,
+                                                                       const char *json,
+                                                                       struct bedrock_stream_error **err_out);
+
+/**
+ * Close the tool result opened by `bedrock_stream_converse_request_begin_tool_result`: the
+ * block functions add to the message again.
+ *
+ * `request` must not be NULL. Fails with `BEDROCK_STREAM_STATUS_INVALID_INPUT` when no tool
+ * result is open. `err_out` may be NULL; `*err_out` is set only on failure (the request is
+ * then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_end_tool_result(struct bedrock_stream_converse_request *request,
+                                                                      struct bedrock_stream_error **err_out);
+
+/**
+ * `type` of the last `toolUse` or `toolResult` block of the last message: for a tool use
+ * `"server_tool_use"` (a tool the service ran), for a tool result any text (UTF-8, copied).
+ *
+ * `request` and `type` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `type` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_tool_block_type(struct bedrock_stream_converse_request *request,
+                                                                          const char *type,
+                                                                          struct bedrock_stream_error **err_out);
+
+/**
+ * `system`: add a `guardContent` block holding text, as
+ * `bedrock_stream_converse_request_add_guard_content_text` does to a message.
+ *
+ * `request` and `text` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `text` is NULL or
+ * NUL-terminated; `qualifiers` is NULL or valid for reading `n` pointers, each NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_system_guard_content_text(struct bedrock_stream_converse_request *request,
+                                                                                    const char *text,
+                                                                                    const char *const *qualifiers,
+                                                                                    size_t n,
+                                                                                    struct bedrock_stream_error **err_out);
+
+/**
+ * `system`: add a `guardContent` block holding an image, as
+ * `bedrock_stream_converse_request_add_guard_content_image` does to a message.
+ *
+ * `request`, `format` and `data` must not be NULL. `err_out` may be NULL; `*err_out` is set
+ * only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `format` is NULL or
+ * NUL-terminated; `data` is NULL or valid for reading `len` bytes; `err_out` is NULL or valid
+ * for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_system_guard_content_image(struct bedrock_stream_converse_request *request,
+                                                                                     const char *format,
+                                                                                     const uint8_t *data,
+                                                                                     size_t len,
+                                                                                     struct bedrock_stream_error **err_out);
+
+/**
+ * `system`: add a `cachePoint` block (type `default`) with `ttl` `"5m"`, `"1h"` or NULL (not
+ * sent): a prompt-cache checkpoint after the system blocks before it.
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `ttl` is NULL or NUL-terminated;
+ * `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_system_cache_point(struct bedrock_stream_converse_request *request,
+                                                                             const char *ttl,
+                                                                             struct bedrock_stream_error **err_out);
+
+/**
+ * `toolConfig.tools`: offer the model a tool the service provides (`systemTool`), by its
+ * `name` (`[a-zA-Z0-9_-]`, 1 to 64 characters).
+ *
+ * `request` and `name` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `name` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_system_tool(struct bedrock_stream_converse_request *request,
+                                                                      const char *name,
+                                                                      struct bedrock_stream_error **err_out);
+
+/**
+ * `toolConfig.tools`: add a `cachePoint` (type `default`) with `ttl` `"5m"`, `"1h"` or NULL
+ * (not sent): a prompt-cache checkpoint after the tools before it.
+ *
+ * `request` must not be NULL. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `ttl` is NULL or NUL-terminated;
+ * `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_add_tool_cache_point(struct bedrock_stream_converse_request *request,
+                                                                           const char *ttl,
+                                                                           struct bedrock_stream_error **err_out);
+
+/**
+ * `strict` of the last tool added with `bedrock_stream_converse_request_add_tool`: the
+ * model's input must follow the schema exactly (`true`) or not (`false`, sent as such).
+ *
+ * `request` must not be NULL. Fails with `BEDROCK_STREAM_STATUS_INVALID_INPUT` when the last
+ * tool is not a `toolSpec`. `err_out` may be NULL; `*err_out` is set only on failure (the
+ * request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `err_out` is NULL or valid for
+ * writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_tool_strict(struct bedrock_stream_converse_request *request,
+                                                                      bool strict,
+                                                                      struct bedrock_stream_error **err_out);
+
+/**
+ * `projectIdentifier`: the project the call is billed to: its id (`[a-zA-Z0-9_-]`) or ARN,
+ * 1 to 2048 characters.
+ *
+ * `request` and `project` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `project` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_project_identifier(struct bedrock_stream_converse_request *request,
+                                                                             const char *project,
+                                                                             struct bedrock_stream_error **err_out);
+
+/**
+ * `promptVariables`: set the variable `name` of a prompt from Prompt management (the model
+ * id is the prompt's ARN) to `text` (UTF-8, copied). Sensitive: never logged.
+ *
+ * `request`, `name` and `text` must not be NULL; `name` must not be empty. `err_out` may be
+ * NULL; `*err_out` is set only on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_prompt_variable(struct bedrock_stream_converse_request *request,
+                                                                          const char *name,
+                                                                          const char *text,
+                                                                          struct bedrock_stream_error **err_out);
+
+/**
+ * `outputConfig.textFormat`: structured output. The answer follows the JSON Schema
+ * `schema_json` (JSON text, an object; sent as the text `structure.jsonSchema.schema`, type
+ * `json_schema`), with the schema's `name` and `description` (each NULL: not sent).
+ *
+ * `request` and `schema_json` must not be NULL. `err_out` may be NULL; `*err_out` is set only
+ * on failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; the strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_output_json_schema(struct bedrock_stream_converse_request *request,
+                                                                             const char *schema_json,
+                                                                             const char *name,
+                                                                             const char *description,
+                                                                             struct bedrock_stream_error **err_out);
+
+/**
+ * `outputConfig.effort`: how much effort the model spends (model-specific, e.g. `"low"`,
+ * `"medium"`, `"high"`; 0 to 16 characters, copied).
+ *
+ * `request` and `effort` must not be NULL. `err_out` may be NULL; `*err_out` is set only on
+ * failure (the request is then unchanged).
+ *
+ * # Safety
+ *
+ * `request` is NULL or a live request no other thread uses; `effort` is NULL or
+ * NUL-terminated; `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_request_set_output_effort(struct bedrock_stream_converse_request *request,
+                                                                        const char *effort,
+                                                                        struct bedrock_stream_error **err_out);
+
+/**
+ * Copy `event` (lent by the library, or a copy) into an event the caller owns: valid until
+ * `bedrock_stream_converse_event_free`, on any thread (one thread at a time), after the
+ * stream and the callback are gone. Every `bedrock_stream_converse_event_*` accessor reads
+ * it and `bedrock_stream_converse_accumulator_push` takes it, so that events kept for later
+ * can still be folded into the message.
+ *
+ * `event` and `copy_out` must not be NULL. On success `*copy_out` receives the copy.
+ * `err_out` may be NULL; `*err_out` is set only on failure.
+ *
+ * # Safety
+ *
+ * `event` is NULL or a valid event; `copy_out` is NULL or valid for writing one pointer;
+ * `err_out` is NULL or valid for writing one pointer.
+ */
+bedrock_stream_status bedrock_stream_converse_event_copy(const struct bedrock_stream_converse_event *event,
+                                                         struct bedrock_stream_converse_event **copy_out,
+                                                         struct bedrock_stream_error **err_out);
+
+/**
+ * Free a copy made by `bedrock_stream_converse_event_copy`. `event` may be NULL (nothing
+ * happens). Never pass an event lent by the library (the callback's, or
+ * `bedrock_stream_converse_stream_next`'s).
+ *
+ * # Safety
+ *
+ * `event` is NULL or a copy from `bedrock_stream_converse_event_copy` not freed yet.
+ */
+void bedrock_stream_converse_event_free(struct bedrock_stream_converse_event *event);
+
+/**
  * The type of `event`: `BEDROCK_STREAM_CONVERSE_EVENT_TYPE_NONE` when `event` is NULL.
  *
  * # Safety
@@ -1952,6 +2699,26 @@ void bedrock_stream_converse_stream_free(struct bedrock_stream_converse_stream *
 const char *bedrock_stream_converse_stream_request_id(const struct bedrock_stream_converse_stream *stream);
 
 /**
+ * How many events `bedrock_stream_converse_stream_next` has returned so far (0 when `stream`
+ * is NULL): the ConverseStream twin of `bedrock_stream_stream_events_delivered`.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream no other thread is using.
+ */
+uint64_t bedrock_stream_converse_stream_events_delivered(const struct bedrock_stream_converse_stream *stream);
+
+/**
+ * How many HTTP attempts the call made before the stream opened (retries included; 0 when
+ * `stream` is NULL), as `bedrock_stream_error_attempts` counts them.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream no other thread is using.
+ */
+uint32_t bedrock_stream_converse_stream_attempts(const struct bedrock_stream_converse_stream *stream);
+
+/**
  * Create an empty accumulator. `accumulator_out` must not be NULL; on success it receives an
  * accumulator the caller frees with `bedrock_stream_converse_accumulator_free`. `err_out` may
  * be NULL; `*err_out` is set only on failure.
@@ -1977,8 +2744,8 @@ bedrock_stream_status bedrock_stream_converse_accumulator_new(struct bedrock_str
  * # Safety
  *
  * `accumulator` is NULL or a live accumulator no other thread uses; `event` is NULL or an
- * event lent by this library and still valid; `err_out` is NULL or valid for writing one
- * pointer.
+ * event lent by this library and still valid (or a copy of one); `err_out` is NULL or valid
+ * for writing one pointer.
  */
 bedrock_stream_status bedrock_stream_converse_accumulator_push(struct bedrock_stream_converse_accumulator *accumulator,
                                                                const struct bedrock_stream_converse_event *event,

@@ -444,6 +444,7 @@ impl<'a> EventRef<'a> {
     }
 
     /// Where the event lives (for the C API, which lends it by address).
+    #[cfg(feature = "capi")]
     pub(crate) fn current(&self) -> &'a Current {
         self.current
     }

@@ -7,10 +7,8 @@
 #![cfg(feature = "emulator")]
 
 mod common;
-use common::program::{emulator_client as client, make_examples, run_program, Memcheck, Run};
-use common::{cdylib, profile_dir};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use common::program::{built_examples, emulator_client as client, run_example, Run};
+use std::path::Path;
 
 use bedrock_stream::converse::{
     ContentBlock, ConverseRequest, ConverseStreamEvent, InferenceConfiguration, Message,
@@ -21,30 +19,13 @@ use serde_json::{json, Value};
 
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
-/// Builds the two programs once; returns the directory holding them.
+/// The two programs, built once.
 fn programs() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        cdylib();
-        let build = profile_dir().join("examples-c-converse");
-        let targets: Vec<String> = ["converse", "tools"]
-            .iter()
-            .map(|p| build.join(p).display().to_string())
-            .collect();
-        let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
-        make_examples(&build, &[], &targets);
-        build
-    })
+    built_examples("examples-c-converse", &["converse", "tools"])
 }
 
 fn run(emulator: &Emulator, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    run_program(
-        &programs().join(program),
-        &emulator.endpoint_url(),
-        args,
-        env,
-        Memcheck::Valgrind(&[]),
-    )
+    run_example(programs(), emulator, program, args, env)
 }
 
 /// What converse.c prints for `prompt`, read with the Rust API from the same request; the

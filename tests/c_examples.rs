@@ -10,11 +10,10 @@
 #![cfg(feature = "emulator")]
 
 mod common;
-use common::program::{make_examples, run_program, Memcheck, Run};
-use common::{cdylib, profile_dir, root};
-use std::path::{Path, PathBuf};
+use common::program::{built_examples, run_example, Run};
+use common::{profile_dir, root};
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use bedrock_stream::emulator::{
     Emulator, Scenario, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
@@ -24,27 +23,15 @@ use bedrock_stream::{Client, Credentials, Event, InvokeRequest};
 
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
-/// Builds the examples once; returns the directory holding the programs.
+/// The examples, built once.
 fn programs() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        cdylib();
-        let build = profile_dir().join("examples-c");
-        make_examples(&build, &[], &[]);
-        build
-    })
+    built_examples("examples-c", &[])
 }
 
 /// Runs `program` with a clean environment pointing at `emulator`; C programs run under
 /// valgrind (when installed) and any valgrind error or leak fails the test.
 fn run(emulator: &Emulator, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    run_program(
-        &programs().join(program),
-        &emulator.endpoint_url(),
-        args,
-        env,
-        Memcheck::Valgrind(&[]),
-    )
+    run_example(programs(), emulator, program, args, env)
 }
 
 fn claude_body(prompt: &str, max_tokens: u32) -> String {

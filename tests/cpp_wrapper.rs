@@ -57,6 +57,7 @@ const CHECKS: &[&str] = &[
     "converse_cancel",
     "converse_callback_results",
     "converse_request_setters",
+    "converse_request_every_member",
 ];
 
 /// Whether `cxx` is installed; when it is not the test fails, unless
@@ -342,6 +343,71 @@ fn check_converse_wire(emu: &Emulator) {
             "serviceTier": {"type": "default"}
         }),
         "{body:#}"
+    );
+
+    // The setters of every other member (converse_request_every_member), as sent.
+    let every = find("every member");
+    assert_eq!(every.len(), 1);
+    let b = &every[0].1;
+    let two = base64::engine::general_purpose::STANDARD.encode(b"\x01\x02");
+    assert_eq!(
+        b["messages"][0]["content"],
+        json!([
+            {"text": "every member"},
+            {"image": {"format": "png", "source": {"s3Location": {"uri": "s3://bucket-a/i.png", "bucketOwner": "123456789012"}}}},
+            {"document": {"name": "big", "source": {"s3Location": {"uri": "s3://bucket-a/d.pdf"}}}},
+            {"document": {"format": "txt", "name": "memo", "source": {"text": "plain"}, "context": "ctx", "citations": {"enabled": true}}},
+            {"document": {"name": "parts", "source": {"content": [{"text": "one"}, {"text": "two"}]}}},
+            {"video": {"format": "mp4", "source": {"bytes": two}}},
+            {"video": {"format": "mov", "source": {"s3Location": {"uri": "s3://bucket-a/v.mov"}}}},
+            {"audio": {"format": "mp3", "source": {"bytes": two}}},
+            {"audio": {"format": "wav", "source": {"s3Location": {"uri": "s3://bucket-a/a.wav", "bucketOwner": "123456789012"}}}},
+            {"guardContent": {"text": {"text": "guarded", "qualifiers": ["query", "grounding_source"]}}},
+            {"guardContent": {"image": {"format": "jpeg", "source": {"bytes": two}}}},
+            {"cachePoint": {"type": "default", "ttl": "1h"}},
+            {"searchResult": {"source": "kb", "title": "KB", "content": [{"text": "first"}, {"text": "second"}]}},
+            {"toolAddition": {"tool": {"type": "mcp", "name": "lookup", "serverName": "srv"}}},
+            {"toolRemoval": {"tool": {"name": "lookup"}}}
+        ]),
+        "{b:#}"
+    );
+    assert_eq!(
+        b["messages"][1]["content"],
+        json!([
+            {"reasoningContent": {"reasoningText": {"text": "thinking", "signature": "sig"}}},
+            {"reasoningContent": {"redactedContent": two}},
+            {"citationsContent": {"content": [{"text": "Paris."}], "citations": [
+                {"title": "Atlas", "source": "atlas.pdf", "sourceContent": [{"text": "the capital"}],
+                 "location": {"documentPage": {"documentIndex": 0, "start": 3}}},
+                {"location": {"web": {"url": "https://example.com"}}}]}},
+            {"toolUse": {"toolUseId": "tu_1", "name": "web_search", "input": {}, "type": "server_tool_use"}}
+        ])
+    );
+    assert_eq!(
+        b["messages"][2]["content"],
+        json!([{"toolResult": {"toolUseId": "tu_1", "status": "success", "type": "custom",
+                               "content": [{"json": {"n": 1}}, {"text": "result text"}]}}])
+    );
+    assert_eq!(
+        b["system"],
+        json!([{"text": "sys"}, {"guardContent": {"text": {"text": "rules"}}},
+               {"guardContent": {"image": {"format": "png", "source": {"bytes": two}}}},
+               {"cachePoint": {"type": "default"}}])
+    );
+    assert_eq!(b["toolConfig"]["tools"][0]["toolSpec"]["strict"], true);
+    assert_eq!(
+        b["toolConfig"]["tools"].as_array().unwrap()[1..],
+        [
+            json!({"systemTool": {"name": "nova_grounding"}}),
+            json!({"cachePoint": {"type": "default", "ttl": "5m"}})
+        ]
+    );
+    assert_eq!(b["projectIdentifier"], "proj_1");
+    assert_eq!(b["promptVariables"], json!({"city": {"text": "Paris"}}));
+    assert_eq!(
+        b["outputConfig"],
+        json!({"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {
+            "schema": "{\"type\":\"object\"}", "name": "answer"}}}, "effort": "low"})
     );
 
     // from_json: sent as given.

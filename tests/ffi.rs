@@ -6,7 +6,7 @@
 
 extern crate bedrock_stream;
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, c_void, CStr};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -15,7 +15,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+#[allow(dead_code, reason = "only the shared C API declarations are used here")]
+mod common;
 mod read_barrier;
+use common::capi::*;
 
 use base64::Engine as _;
 use bedrock_stream::eventstream::{Header, Message};
@@ -25,18 +28,6 @@ use bedrock_stream::eventstream::{Header, Message};
 // ---------------------------------------------------------------------------------------------
 
 #[repr(C)]
-struct Config {
-    _p: [u8; 0],
-}
-#[repr(C)]
-struct Client {
-    _p: [u8; 0],
-}
-#[repr(C)]
-struct Request {
-    _p: [u8; 0],
-}
-#[repr(C)]
 struct Stream {
     _p: [u8; 0],
 }
@@ -44,32 +35,8 @@ struct Stream {
 struct Event {
     _p: [u8; 0],
 }
-#[repr(C)]
-struct Cancel {
-    _p: [u8; 0],
-}
-#[repr(C)]
-struct Error {
-    _p: [u8; 0],
-}
 
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Bytes {
-    data: *const u8,
-    len: usize,
-}
-
-impl Bytes {
-    fn to_vec(self) -> Vec<u8> {
-        assert!(
-            !self.data.is_null(),
-            "bedrock_stream_bytes.data is never NULL"
-        );
-        // SAFETY: the library lends `len` readable bytes at `data`.
-        unsafe { std::slice::from_raw_parts(self.data, self.len) }.to_vec()
-    }
-}
+impl Bytes {}
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -101,23 +68,12 @@ struct Metrics {
     cache_write_input_token_count: u64,
 }
 
-type Status = i32;
 type EventCb = Option<unsafe extern "C-unwind" fn(*mut c_void, *const Event) -> i32>;
 
-const OK: Status = 0;
-const NULL_ARGUMENT: Status = 1;
-const INVALID_UTF8: Status = 2;
-const ABORTED_BY_CALLBACK: Status = 3;
 const PANIC: Status = 4;
-const ACCESS_DENIED: Status = 10;
-const THROTTLING: Status = 12;
-const MODEL_STREAM_ERROR: Status = 16;
 const UNEXPECTED_CONTENT_TYPE: Status = 30;
-const TRUNCATED: Status = 32;
 const TIMEOUT: Status = 41;
-const INVALID_INPUT: Status = 50;
 const CONFIG: Status = 51;
-const CANCELLED: Status = 53;
 
 const KIND_NONE: i32 = 0;
 const KIND_CHUNK: i32 = 1;
@@ -128,52 +84,9 @@ extern "C" {
     fn bedrock_stream_version() -> *const c_char;
     fn bedrock_stream_version_number() -> u32;
 
-    fn bedrock_stream_error_free(err: *mut Error);
-    fn bedrock_stream_error_status(err: *const Error) -> Status;
-    fn bedrock_stream_error_message(
-        err: *const Error,
-        buf: *mut c_char,
-        len: usize,
-        out_n: *mut usize,
-    ) -> Status;
-    fn bedrock_stream_error_http_status(err: *const Error) -> u16;
-    fn bedrock_stream_error_request_id(err: *const Error) -> *const c_char;
-    fn bedrock_stream_error_code(err: *const Error) -> *const c_char;
-    fn bedrock_stream_error_retryable(err: *const Error) -> bool;
-    fn bedrock_stream_error_events_delivered(err: *const Error) -> u64;
-    fn bedrock_stream_error_attempts(err: *const Error) -> u32;
-    fn bedrock_stream_error_original_status_code(err: *const Error) -> i32;
-    fn bedrock_stream_error_original_message(err: *const Error) -> *const c_char;
-    fn bedrock_stream_error_resource_name(err: *const Error) -> *const c_char;
-    fn bedrock_stream_error_timer(err: *const Error) -> *const c_char;
-
-    fn bedrock_stream_config_new(config_out: *mut *mut Config, err_out: *mut *mut Error) -> Status;
-    fn bedrock_stream_config_free(config: *mut Config);
-    fn bedrock_stream_config_set_region(
-        config: *mut Config,
-        region: *const c_char,
-        err_out: *mut *mut Error,
-    ) -> Status;
-    fn bedrock_stream_config_set_endpoint_url(
-        config: *mut Config,
-        url: *const c_char,
-        err_out: *mut *mut Error,
-    ) -> Status;
-    fn bedrock_stream_config_set_credentials(
-        config: *mut Config,
-        access_key_id: *const c_char,
-        secret_access_key: *const c_char,
-        session_token: *const c_char,
-        err_out: *mut *mut Error,
-    ) -> Status;
     fn bedrock_stream_config_set_proxy(
         config: *mut Config,
         url: *const c_char,
-        err_out: *mut *mut Error,
-    ) -> Status;
-    fn bedrock_stream_config_set_no_proxy(
-        config: *mut Config,
-        no_proxy: bool,
         err_out: *mut *mut Error,
     ) -> Status;
     fn bedrock_stream_config_set_max_attempts(
@@ -198,12 +111,6 @@ extern "C" {
         err_out: *mut *mut Error,
     ) -> Status;
 
-    fn bedrock_stream_client_new(
-        config: *const Config,
-        client_out: *mut *mut Client,
-        err_out: *mut *mut Error,
-    ) -> Status;
-    fn bedrock_stream_client_free(client: *mut Client);
     fn bedrock_stream_client_invoke(
         client: *const Client,
         request: *const Request,
@@ -220,14 +127,6 @@ extern "C" {
         err_out: *mut *mut Error,
     ) -> Status;
 
-    fn bedrock_stream_request_new(
-        model_id: *const c_char,
-        body: *const u8,
-        body_len: usize,
-        request_out: *mut *mut Request,
-        err_out: *mut *mut Error,
-    ) -> Status;
-    fn bedrock_stream_request_free(request: *mut Request);
     fn bedrock_stream_request_set_trace(
         request: *mut Request,
         trace: *const c_char,
@@ -236,11 +135,6 @@ extern "C" {
     fn bedrock_stream_request_set_service_tier(
         request: *mut Request,
         tier: *const c_char,
-        err_out: *mut *mut Error,
-    ) -> Status;
-    fn bedrock_stream_request_set_performance_config_latency(
-        request: *mut Request,
-        latency: *const c_char,
         err_out: *mut *mut Error,
     ) -> Status;
     fn bedrock_stream_request_set_guardrail_identifier(
@@ -282,107 +176,12 @@ extern "C" {
     fn bedrock_stream_event_usage(event: *const Event, usage_out: *mut Usage) -> bool;
     fn bedrock_stream_event_metrics(event: *const Event, metrics_out: *mut Metrics) -> bool;
 
-    fn bedrock_stream_cancel_new(cancel_out: *mut *mut Cancel, err_out: *mut *mut Error) -> Status;
-    fn bedrock_stream_cancel_cancel(cancel: *const Cancel) -> Status;
     fn bedrock_stream_cancel_is_cancelled(cancel: *const Cancel) -> bool;
-    fn bedrock_stream_cancel_free(cancel: *mut Cancel);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn c(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-/// A C string returned by the library, or None for NULL.
-fn text(p: *const c_char) -> Option<String> {
-    if p.is_null() {
-        None
-    } else {
-        // SAFETY: the library returns NUL-terminated strings valid for this use.
-        Some(unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
-    }
-}
-
-/// Everything an error object says, then frees it.
-#[derive(Debug, Default)]
-struct Detail {
-    status: Status,
-    message: String,
-    http_status: u16,
-    request_id: Option<String>,
-    code: Option<String>,
-    retryable: bool,
-    events_delivered: u64,
-    attempts: u32,
-    original_status_code: i32,
-    original_message: Option<String>,
-    resource_name: Option<String>,
-    timer: Option<String>,
-}
-
-fn take_error(err: *mut Error) -> Detail {
-    assert!(!err.is_null(), "a failed call must set *err_out");
-    // SAFETY: `err` is a live error object owned by the test; freed once at the end.
-    unsafe {
-        let mut n = 0usize;
-        assert_eq!(bedrock_stream_error_message(err, null_mut(), 0, &mut n), OK);
-        let mut buf = vec![0u8; n + 1];
-        let mut n2 = 0usize;
-        assert_eq!(
-            bedrock_stream_error_message(err, buf.as_mut_ptr().cast(), buf.len(), &mut n2),
-            OK
-        );
-        assert_eq!(n, n2);
-        assert_eq!(buf[n], 0);
-        let d = Detail {
-            status: bedrock_stream_error_status(err),
-            message: String::from_utf8(buf[..n].to_vec()).unwrap(),
-            http_status: bedrock_stream_error_http_status(err),
-            request_id: text(bedrock_stream_error_request_id(err)),
-            code: text(bedrock_stream_error_code(err)),
-            retryable: bedrock_stream_error_retryable(err),
-            events_delivered: bedrock_stream_error_events_delivered(err),
-            attempts: bedrock_stream_error_attempts(err),
-            original_status_code: bedrock_stream_error_original_status_code(err),
-            original_message: text(bedrock_stream_error_original_message(err)),
-            resource_name: text(bedrock_stream_error_resource_name(err)),
-            timer: text(bedrock_stream_error_timer(err)),
-        };
-        bedrock_stream_error_free(err);
-        d
-    }
-}
-
-/// Run a fallible call with a fresh `err_out`; returns its status and the error (if any).
-fn call(f: impl FnOnce(*mut *mut Error) -> Status) -> (Status, Option<Detail>) {
-    let mut err: *mut Error = null_mut();
-    let status = f(&mut err);
-    if status == OK {
-        assert!(err.is_null(), "err_out written although the call succeeded");
-        (status, None)
-    } else {
-        let d = take_error(err);
-        assert_eq!(
-            d.status, status,
-            "the error object's status is the returned one"
-        );
-        (status, Some(d))
-    }
-}
-
-fn fails(f: impl FnOnce(*mut *mut Error) -> Status) -> Detail {
-    let (status, d) = call(f);
-    assert_ne!(status, OK, "expected a failure");
-    d.unwrap()
-}
-
-fn ok(f: impl FnOnce(*mut *mut Error) -> Status) {
-    let (status, d) = call(f);
-    assert_eq!(status, OK, "unexpected failure: {d:?}");
-}
 
 fn new_config(endpoint: &str) -> *mut Config {
     let mut config: *mut Config = null_mut();

@@ -8,11 +8,15 @@
 
 extern crate bedrock_stream;
 
-#[allow(dead_code, reason = "only the emulator's Rust client is used here")]
+#[allow(
+    dead_code,
+    reason = "only the emulator's Rust client and the shared C API declarations are used here"
+)]
 mod common;
+use common::capi::*;
 use common::program::emulator_client as rust_client;
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, c_void};
 use std::ptr::{null, null_mut};
 use std::sync::mpsc;
 use std::thread;
@@ -38,27 +42,9 @@ macro_rules! opaque {
         }
     )*};
 }
-opaque!(
-    Config, Client, Request, Cancel, Error, CRequest, CStream, CEvent, Acc, CMessage, IResponse
-);
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Bytes {
-    data: *const u8,
-    len: usize,
-}
+opaque!(CRequest, CStream, CEvent, Acc, CMessage, IResponse);
 
 impl Bytes {
-    fn to_vec(self) -> Vec<u8> {
-        assert!(
-            !self.data.is_null(),
-            "bedrock_stream_bytes.data is never NULL"
-        );
-        // SAFETY: the library lends `len` readable bytes at `data`.
-        unsafe { std::slice::from_raw_parts(self.data, self.len) }.to_vec()
-    }
-
     fn json(self) -> Value {
         serde_json::from_slice(&self.to_vec()).unwrap()
     }
@@ -76,20 +62,9 @@ struct Usage {
     cache_write_input_tokens: u64,
 }
 
-type Status = i32;
 type EventCb = Option<unsafe extern "C-unwind" fn(*mut c_void, *const CEvent) -> i32>;
 
-const OK: Status = 0;
-const NULL_ARGUMENT: Status = 1;
-const INVALID_UTF8: Status = 2;
-const ABORTED_BY_CALLBACK: Status = 3;
-const ACCESS_DENIED: Status = 10;
-const THROTTLING: Status = 12;
-const MODEL_STREAM_ERROR: Status = 16;
 const VALIDATION: Status = 17;
-const TRUNCATED: Status = 32;
-const INVALID_INPUT: Status = 50;
-const CANCELLED: Status = 53;
 
 // bedrock_stream_converse_event_type
 const T_NONE: i32 = 0;
@@ -118,56 +93,10 @@ const B_REASONING: i32 = 3;
 const B_REDACTED_REASONING: i32 = 4;
 const B_OTHER: i32 = 8;
 
-type E = *mut *mut Error;
-
 extern "C" {
-    fn bedrock_stream_error_free(err: *mut Error);
-    fn bedrock_stream_error_status(err: *const Error) -> Status;
-    fn bedrock_stream_error_message(
-        err: *const Error,
-        buf: *mut c_char,
-        len: usize,
-        out_n: *mut usize,
-    ) -> Status;
-    fn bedrock_stream_error_http_status(err: *const Error) -> u16;
-    fn bedrock_stream_error_request_id(err: *const Error) -> *const c_char;
-    fn bedrock_stream_error_code(err: *const Error) -> *const c_char;
-    fn bedrock_stream_error_events_delivered(err: *const Error) -> u64;
-    fn bedrock_stream_error_attempts(err: *const Error) -> u32;
-    fn bedrock_stream_error_original_status_code(err: *const Error) -> i32;
 
-    fn bedrock_stream_config_new(config_out: *mut *mut Config, err_out: E) -> Status;
-    fn bedrock_stream_config_free(config: *mut Config);
-    fn bedrock_stream_config_set_region(c: *mut Config, v: *const c_char, e: E) -> Status;
-    fn bedrock_stream_config_set_endpoint_url(c: *mut Config, v: *const c_char, e: E) -> Status;
-    fn bedrock_stream_config_set_credentials(
-        c: *mut Config,
-        id: *const c_char,
-        secret: *const c_char,
-        token: *const c_char,
-        e: E,
-    ) -> Status;
-    fn bedrock_stream_config_set_no_proxy(c: *mut Config, on: bool, e: E) -> Status;
     fn bedrock_stream_config_set_ignore_env_bearer_token(c: *mut Config, on: bool, e: E) -> Status;
     fn bedrock_stream_config_set_retry_backoff_ms(c: *mut Config, a: u64, b: u64, e: E) -> Status;
-    fn bedrock_stream_client_new(c: *const Config, out: *mut *mut Client, e: E) -> Status;
-    fn bedrock_stream_client_free(c: *mut Client);
-    fn bedrock_stream_cancel_new(out: *mut *mut Cancel, e: E) -> Status;
-    fn bedrock_stream_cancel_cancel(c: *const Cancel) -> Status;
-    fn bedrock_stream_cancel_free(c: *mut Cancel);
-    fn bedrock_stream_request_new(
-        model: *const c_char,
-        body: *const u8,
-        len: usize,
-        out: *mut *mut Request,
-        e: E,
-    ) -> Status;
-    fn bedrock_stream_request_set_performance_config_latency(
-        r: *mut Request,
-        v: *const c_char,
-        e: E,
-    ) -> Status;
-    fn bedrock_stream_request_free(r: *mut Request);
 
     fn bedrock_stream_converse_request_new(
         m: *const c_char,
@@ -285,6 +214,237 @@ extern "C" {
         v: *const c_char,
         e: E,
     ) -> Status;
+    // The builder's other members (every member of the service model has a setter).
+    fn bedrock_stream_converse_request_add_image_s3(
+        r: *mut CRequest,
+        f: *const c_char,
+        uri: *const c_char,
+        owner: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_document_s3(
+        r: *mut CRequest,
+        f: *const c_char,
+        name: *const c_char,
+        uri: *const c_char,
+        owner: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_document_text(
+        r: *mut CRequest,
+        f: *const c_char,
+        name: *const c_char,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_document_content(
+        r: *mut CRequest,
+        f: *const c_char,
+        name: *const c_char,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_document_content_text(
+        r: *mut CRequest,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_set_document_context(
+        r: *mut CRequest,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_set_citations_enabled(
+        r: *mut CRequest,
+        on: bool,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_video(
+        r: *mut CRequest,
+        f: *const c_char,
+        d: *const u8,
+        n: usize,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_video_s3(
+        r: *mut CRequest,
+        f: *const c_char,
+        uri: *const c_char,
+        owner: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_audio(
+        r: *mut CRequest,
+        f: *const c_char,
+        d: *const u8,
+        n: usize,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_audio_s3(
+        r: *mut CRequest,
+        f: *const c_char,
+        uri: *const c_char,
+        owner: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_guard_content_text(
+        r: *mut CRequest,
+        t: *const c_char,
+        q: *const *const c_char,
+        n: usize,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_guard_content_image(
+        r: *mut CRequest,
+        f: *const c_char,
+        d: *const u8,
+        n: usize,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_cache_point_ttl(
+        r: *mut CRequest,
+        ttl: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_reasoning_text(
+        r: *mut CRequest,
+        t: *const c_char,
+        sig: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_reasoning_redacted(
+        r: *mut CRequest,
+        d: *const u8,
+        n: usize,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_citations_content(r: *mut CRequest, e: E) -> Status;
+    fn bedrock_stream_converse_request_add_citation_generated_text(
+        r: *mut CRequest,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_citation(
+        r: *mut CRequest,
+        title: *const c_char,
+        source: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_citation_source_text(
+        r: *mut CRequest,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_set_citation_web_location(
+        r: *mut CRequest,
+        url: *const c_char,
+        domain: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_set_citation_location(
+        r: *mut CRequest,
+        kind: *const c_char,
+        index: i64,
+        start: i64,
+        end: i64,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_search_result(
+        r: *mut CRequest,
+        source: *const c_char,
+        title: *const c_char,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_search_result_text(
+        r: *mut CRequest,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_tool_addition(
+        r: *mut CRequest,
+        ty: *const c_char,
+        name: *const c_char,
+        server: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_tool_removal(
+        r: *mut CRequest,
+        ty: *const c_char,
+        name: *const c_char,
+        server: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_begin_tool_result(
+        r: *mut CRequest,
+        id: *const c_char,
+        status: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_json_content(
+        r: *mut CRequest,
+        j: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_end_tool_result(r: *mut CRequest, e: E) -> Status;
+    fn bedrock_stream_converse_request_set_tool_block_type(
+        r: *mut CRequest,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_system_guard_content_text(
+        r: *mut CRequest,
+        t: *const c_char,
+        q: *const *const c_char,
+        n: usize,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_system_guard_content_image(
+        r: *mut CRequest,
+        f: *const c_char,
+        d: *const u8,
+        n: usize,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_system_cache_point(
+        r: *mut CRequest,
+        ttl: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_system_tool(
+        r: *mut CRequest,
+        name: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_add_tool_cache_point(
+        r: *mut CRequest,
+        ttl: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_set_tool_strict(r: *mut CRequest, on: bool, e: E) -> Status;
+    fn bedrock_stream_converse_request_set_project_identifier(
+        r: *mut CRequest,
+        p: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_set_prompt_variable(
+        r: *mut CRequest,
+        n: *const c_char,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_set_output_json_schema(
+        r: *mut CRequest,
+        s: *const c_char,
+        n: *const c_char,
+        d: *const c_char,
+        e: E,
+    ) -> Status;
+    fn bedrock_stream_converse_request_set_output_effort(
+        r: *mut CRequest,
+        t: *const c_char,
+        e: E,
+    ) -> Status;
     fn bedrock_stream_converse_request_append_message(
         r: *mut CRequest,
         m: *const CMessage,
@@ -312,7 +472,12 @@ extern "C" {
         e: E,
     ) -> Status;
     fn bedrock_stream_converse_stream_free(s: *mut CStream);
+    fn bedrock_stream_converse_event_copy(ev: *const CEvent, out: *mut *mut CEvent, e: E)
+        -> Status;
+    fn bedrock_stream_converse_event_free(ev: *mut CEvent);
     fn bedrock_stream_converse_stream_request_id(s: *const CStream) -> *const c_char;
+    fn bedrock_stream_converse_stream_events_delivered(s: *const CStream) -> u64;
+    fn bedrock_stream_converse_stream_attempts(s: *const CStream) -> u32;
 
     fn bedrock_stream_converse_event_get_type(e: *const CEvent) -> i32;
     fn bedrock_stream_converse_event_type_name(e: *const CEvent) -> *const c_char;
@@ -396,86 +561,6 @@ extern "C" {
 
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 const SCHEMA: &str = r#"{"type":"object","properties":{"city":{"type":"string"}}}"#;
-
-fn c(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-/// A C string returned by the library, or None for NULL.
-fn text(p: *const c_char) -> Option<String> {
-    if p.is_null() {
-        None
-    } else {
-        // SAFETY: the library returns NUL-terminated strings valid for this use.
-        Some(unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
-    }
-}
-
-/// What an error object says, then frees it.
-#[derive(Debug)]
-struct Detail {
-    status: Status,
-    message: String,
-    http_status: u16,
-    request_id: Option<String>,
-    code: Option<String>,
-    events_delivered: u64,
-    attempts: u32,
-    original_status_code: i32,
-}
-
-fn take_error(err: *mut Error) -> Detail {
-    assert!(!err.is_null(), "a failed call must set *err_out");
-    // SAFETY: a live error object owned by the test, freed once at the end.
-    unsafe {
-        let mut n = 0usize;
-        assert_eq!(bedrock_stream_error_message(err, null_mut(), 0, &mut n), OK);
-        let mut buf = vec![0u8; n + 1];
-        assert_eq!(
-            bedrock_stream_error_message(err, buf.as_mut_ptr().cast(), buf.len(), null_mut()),
-            OK
-        );
-        let d = Detail {
-            status: bedrock_stream_error_status(err),
-            message: String::from_utf8(buf[..n].to_vec()).unwrap(),
-            http_status: bedrock_stream_error_http_status(err),
-            request_id: text(bedrock_stream_error_request_id(err)),
-            code: text(bedrock_stream_error_code(err)),
-            events_delivered: bedrock_stream_error_events_delivered(err),
-            attempts: bedrock_stream_error_attempts(err),
-            original_status_code: bedrock_stream_error_original_status_code(err),
-        };
-        bedrock_stream_error_free(err);
-        d
-    }
-}
-
-/// Run a fallible call with a fresh `err_out`: its status and error (if any).
-fn call(f: impl FnOnce(E) -> Status) -> (Status, Option<Detail>) {
-    let mut err: *mut Error = null_mut();
-    let status = f(&mut err);
-    if status == OK {
-        assert!(err.is_null(), "err_out written although the call succeeded");
-        (status, None)
-    } else {
-        let d = take_error(err);
-        assert_eq!(d.status, status, "the error's status is the returned one");
-        (status, Some(d))
-    }
-}
-
-#[track_caller]
-fn fails(f: impl FnOnce(E) -> Status) -> Detail {
-    let (status, d) = call(f);
-    assert_ne!(status, OK, "expected a failure");
-    d.unwrap()
-}
-
-#[track_caller]
-fn ok(f: impl FnOnce(E) -> Status) {
-    let (status, d) = call(f);
-    assert_eq!(status, OK, "unexpected failure: {d:?}");
-}
 
 /// `fails` with this status and a message containing `words`.
 #[track_caller]
@@ -603,6 +688,8 @@ fn pull(
             return (Vec::new(), status, d);
         }
         assert!(text(bedrock_stream_converse_stream_request_id(stream)).is_some());
+        assert_eq!(bedrock_stream_converse_stream_events_delivered(stream), 0);
+        assert!(bedrock_stream_converse_stream_attempts(stream) >= 1);
         let mut seen = Vec::new();
         loop {
             let mut ev: *const CEvent = null();
@@ -639,6 +726,10 @@ fn pull(
                 return (seen, OK, None);
             }
             seen.push(read_event(ev));
+            assert_eq!(
+                bedrock_stream_converse_stream_events_delivered(stream),
+                seen.len() as u64
+            );
             if !acc.is_null() {
                 ok(|e| bedrock_stream_converse_accumulator_push(acc, ev, e));
             }
@@ -1713,6 +1804,8 @@ fn every_accessor_on_every_event_type_and_delta_kind() {
                 assert_eq!(u.total_tokens, u.input_tokens + u.output_tokens);
                 assert!(!u.has_cache_read_input_tokens && !u.has_cache_write_input_tokens);
                 assert_eq!(json["metrics"]["latencyMs"], s.latency_ms.unwrap());
+                // A member this library does not know is kept, as received.
+                assert_eq!(json["futureMetadata"], json!({"carbonGrams": 1}), "{json}");
             }
             k => panic!("unexpected event type {k}"),
         }
@@ -1923,6 +2016,38 @@ fn push_api_delivers_the_same_events_and_a_callback_stop_closes_the_stream() {
     unsafe {
         bedrock_stream_converse_message_free(m);
         bedrock_stream_converse_accumulator_free(p.acc);
+        bedrock_stream_converse_request_free(r);
+        bedrock_stream_client_free(client);
+    }
+}
+
+#[test]
+fn the_stream_counts_its_attempts_and_events_as_the_core_does() {
+    let emu = Emulator::builder().start().unwrap();
+    let client = new_client(&emu);
+    // Two 503s before the stream opens: three attempts, as the error would say.
+    let r = request("emulator-fault:fail=2:503", "hi");
+    let mut stream: *mut CStream = null_mut();
+    // SAFETY: live handles; valid out-pointers; freed once.
+    unsafe {
+        ok(|e| bedrock_stream_client_converse_stream_open(client, r, null(), &mut stream, e));
+        assert_eq!(bedrock_stream_converse_stream_attempts(stream), 3);
+        assert_eq!(bedrock_stream_converse_stream_events_delivered(stream), 0);
+        let mut n = 0u64;
+        loop {
+            let mut ev: *const CEvent = null();
+            ok(|e| bedrock_stream_converse_stream_next(stream, &mut ev, e));
+            if ev.is_null() {
+                break;
+            }
+            n += 1;
+            assert_eq!(bedrock_stream_converse_stream_events_delivered(stream), n);
+        }
+        assert!(n >= 4, "{n} events");
+        assert_eq!(bedrock_stream_converse_stream_attempts(stream), 3);
+        assert_eq!(bedrock_stream_converse_stream_events_delivered(null()), 0);
+        assert_eq!(bedrock_stream_converse_stream_attempts(null()), 0);
+        bedrock_stream_converse_stream_free(stream);
         bedrock_stream_converse_request_free(r);
         bedrock_stream_client_free(client);
     }
@@ -2181,6 +2306,8 @@ fn the_tool_loop_and_converse_from_c() {
             *b.block_json.last().unwrap(),
             json!({"futureBlock": {"hint": "kept as unknown"}})
         );
+        // So is a response member it does not know.
+        assert_eq!(b.json["futureMember"], json!({"x": 1}), "{}", b.json);
         bedrock_stream_converse_message_free(m);
         bedrock_stream_converse_request_free(f);
         bedrock_stream_client_free(client);
@@ -2247,6 +2374,1123 @@ fn invoke_model_returns_the_body_and_the_response_headers() {
         assert_eq!((d.http_status, d.attempts), (404, 1));
         assert!(resp.is_null());
         bedrock_stream_request_free(r);
+        bedrock_stream_client_free(client);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every member of the service model has a C setter
+// ---------------------------------------------------------------------------------------------
+
+/// Call a builder function on the request, which must succeed (the C strings live until the
+/// call returns).
+macro_rules! set {
+    ($f:ident($($a:expr),* $(,)?)) => {
+        // SAFETY: a live request; every pointer argument is valid for the call.
+        ok(|e| unsafe { $f($($a,)* e) })
+    };
+}
+
+/// The shapes whose every member must have a C setter: the request, every union of content
+/// blocks and what they hold.
+const WALKED: &[&str] = &[
+    "ConverseStreamRequest",
+    "ConverseRequest",
+    "ContentBlock",
+    "SystemContentBlock",
+    "ToolResultContentBlock",
+    "ImageBlock",
+    "ImageSource",
+    "DocumentBlock",
+    "DocumentSource",
+    "DocumentContentBlock",
+    "VideoBlock",
+    "VideoSource",
+    "AudioBlock",
+    "AudioSource",
+    "S3Location",
+    "CitationsConfig",
+    "CachePointBlock",
+    "ToolUseBlock",
+    "ToolResultBlock",
+    "GuardrailConverseContentBlock",
+    "GuardrailConverseTextBlock",
+    "GuardrailConverseImageBlock",
+    "GuardrailConverseImageSource",
+    "ReasoningContentBlock",
+    "ReasoningTextBlock",
+    "CitationsContentBlock",
+    "CitationGeneratedContent",
+    "Citation",
+    "CitationSourceContent",
+    "CitationLocation",
+    "WebLocation",
+    "DocumentCharLocation",
+    "DocumentPageLocation",
+    "DocumentChunkLocation",
+    "SearchResultLocation",
+    "SearchResultBlock",
+    "SearchResultContentBlock",
+    "ToolAdditionBlock",
+    "ToolRemovalBlock",
+    "ToolReference",
+    "InferenceConfiguration",
+    "ToolConfiguration",
+    "Tool",
+    "ToolSpecification",
+    "ToolInputSchema",
+    "SystemTool",
+    "ToolChoice",
+    "SpecificToolChoice",
+    "GuardrailStreamConfiguration",
+    "GuardrailConfiguration",
+    "PromptVariableValues",
+    "PerformanceConfiguration",
+    "ServiceTier",
+    "OutputConfig",
+    "OutputFormat",
+    "OutputFormatStructure",
+    "JsonSchemaDefinition",
+];
+
+/// Members deliberately without a setter, and why.
+const LEFT_OUT: &[(&str, &str)] = &[
+    (
+        "ImageBlock.error",
+        "ErrorBlock is the service's report on an image it could not process (responses only)",
+    ),
+    (
+        "AudioBlock.error",
+        "ErrorBlock is the service's report on audio it could not process (responses only)",
+    ),
+];
+
+/// Shapes whose members are those of another (same names, same setters).
+const SAME_AS: &[(&str, &str)] = &[
+    ("ConverseRequest", "ConverseStreamRequest"),
+    ("GuardrailConfiguration", "GuardrailStreamConfiguration"),
+    ("DocumentPageLocation", "DocumentCharLocation"),
+    ("DocumentChunkLocation", "DocumentCharLocation"),
+];
+
+/// One member: the C function that sets it, a request built with it (on top of a user
+/// message saying "hi") and where the member is in the body (`*`: any array element or
+/// object value).
+struct Row {
+    member: &'static str,
+    function: &'static str,
+    build: fn(*mut CRequest),
+    at: &'static str,
+}
+
+const PNG: &[u8] = b"\x89PNG-ish";
+
+fn b_plain(_: *mut CRequest) {}
+
+fn b_image(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_image(
+        r,
+        c("PNG").as_ptr(),
+        PNG.as_ptr(),
+        PNG.len()
+    ));
+}
+
+fn b_image_s3(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_image_s3(
+        r,
+        c("webp").as_ptr(),
+        c("s3://my-bucket/a.webp").as_ptr(),
+        c("123456789012").as_ptr(),
+    ));
+}
+
+fn b_document(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_document(
+        r,
+        c("pdf").as_ptr(),
+        c("report").as_ptr(),
+        b"%PDF".as_ptr(),
+        4,
+    ));
+    set!(bedrock_stream_converse_request_set_document_context(
+        r,
+        c("Q3 figures").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_set_citations_enabled(
+        r, true
+    ));
+}
+
+fn b_document_s3(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_document_s3(
+        r,
+        null(),
+        c("big").as_ptr(),
+        c("s3://docs.bucket/x/y.pdf").as_ptr(),
+        null(),
+    ));
+}
+
+fn b_document_text(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_document_text(
+        r,
+        c("txt").as_ptr(),
+        c("memo").as_ptr(),
+        c("Plain words.").as_ptr(),
+    ));
+}
+
+fn b_document_content(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_document_content(
+        r,
+        null(),
+        c("parts").as_ptr(),
+        c("part one").as_ptr(),
+    ));
+    set!(bedrock_stream_converse_request_add_document_content_text(
+        r,
+        c("part two").as_ptr()
+    ));
+}
+
+fn b_video(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_video(
+        r,
+        c("three_gp").as_ptr(),
+        b"vid".as_ptr(),
+        3
+    ));
+}
+
+fn b_video_s3(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_video_s3(
+        r,
+        c("MP4").as_ptr(),
+        c("s3://vids/clip.mp4").as_ptr(),
+        c("123456789012").as_ptr(),
+    ));
+}
+
+fn b_audio(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_audio(
+        r,
+        c("x-aac").as_ptr(),
+        b"aud".as_ptr(),
+        3
+    ));
+}
+
+fn b_audio_s3(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_audio_s3(
+        r,
+        c("wav").as_ptr(),
+        c("s3://sounds/a.wav").as_ptr(),
+        null(),
+    ));
+}
+
+fn b_tool_use(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_message(
+        r,
+        c("assistant").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_tool_use(
+        r,
+        c("tu_9").as_ptr(),
+        c("web_search").as_ptr(),
+        c(r#"{"q":"rust"}"#).as_ptr(),
+    ));
+    set!(bedrock_stream_converse_request_set_tool_block_type(
+        r,
+        c("Server_Tool_Use").as_ptr()
+    ));
+}
+
+fn b_tool_result(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_begin_tool_result(
+        r,
+        c("tu_9").as_ptr(),
+        c("error").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_json_content(
+        r,
+        c(r#"{"n":1}"#).as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_text(
+        r,
+        c("result text").as_ptr()
+    ));
+    b_image(r);
+    b_document(r);
+    b_video(r);
+    b_search_result(r);
+    set!(bedrock_stream_converse_request_end_tool_result(r));
+    set!(bedrock_stream_converse_request_set_tool_block_type(
+        r,
+        c("custom").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_text(
+        r,
+        c("after the result").as_ptr()
+    ));
+}
+
+fn b_guard(r: *mut CRequest) {
+    let q = [c("grounding_source"), c("QUERY")];
+    let p = [q[0].as_ptr(), q[1].as_ptr()];
+    set!(bedrock_stream_converse_request_add_guard_content_text(
+        r,
+        c("check me").as_ptr(),
+        p.as_ptr(),
+        2
+    ));
+    set!(bedrock_stream_converse_request_add_guard_content_image(
+        r,
+        c("jpeg").as_ptr(),
+        PNG.as_ptr(),
+        PNG.len()
+    ));
+}
+
+fn b_cache_ttl(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_cache_point_ttl(
+        r,
+        c("1H").as_ptr()
+    ));
+}
+
+fn b_reasoning(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_message(
+        r,
+        c("assistant").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_reasoning_text(
+        r,
+        c("thinking").as_ptr(),
+        c("sig==").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_reasoning_redacted(
+        r,
+        b"\x00\x01".as_ptr(),
+        2
+    ));
+}
+
+fn b_citations(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_message(
+        r,
+        c("assistant").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_citations_content(r));
+    set!(bedrock_stream_converse_request_add_citation_generated_text(
+        r,
+        c("Paris.").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_citation(
+        r,
+        c("Atlas").as_ptr(),
+        c("atlas.pdf").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_citation_source_text(
+        r,
+        c("the capital is Paris").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_set_citation_location(
+        r,
+        c("documentpage").as_ptr(),
+        0,
+        3,
+        4
+    ));
+    set!(bedrock_stream_converse_request_add_citation(
+        r,
+        null(),
+        null()
+    ));
+    set!(bedrock_stream_converse_request_set_citation_web_location(
+        r,
+        c("https://example.com/p").as_ptr(),
+        c("example.com").as_ptr(),
+    ));
+    set!(bedrock_stream_converse_request_add_citation(
+        r,
+        null(),
+        null()
+    ));
+    set!(bedrock_stream_converse_request_set_citation_location(
+        r,
+        c("documentChar").as_ptr(),
+        1,
+        10,
+        20
+    ));
+    set!(bedrock_stream_converse_request_add_citation(
+        r,
+        null(),
+        null()
+    ));
+    set!(bedrock_stream_converse_request_set_citation_location(
+        r,
+        c("documentChunk").as_ptr(),
+        2,
+        -1,
+        7
+    ));
+    set!(bedrock_stream_converse_request_add_citation(
+        r,
+        null(),
+        null()
+    ));
+    set!(bedrock_stream_converse_request_set_citation_location(
+        r,
+        c("searchResultLocation").as_ptr(),
+        5,
+        0,
+        1
+    ));
+}
+
+fn b_search_result(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_search_result(
+        r,
+        c("https://kb/1").as_ptr(),
+        c("KB 1").as_ptr(),
+        c("first").as_ptr(),
+    ));
+    set!(bedrock_stream_converse_request_add_search_result_text(
+        r,
+        c("second").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_set_citations_enabled(
+        r, false
+    ));
+}
+
+fn b_tool_add_remove(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_tool_addition(
+        r,
+        c("mcp").as_ptr(),
+        c("lookup").as_ptr(),
+        c("srv").as_ptr(),
+    ));
+    set!(bedrock_stream_converse_request_add_tool_removal(
+        r,
+        null(),
+        c("lookup").as_ptr(),
+        null()
+    ));
+}
+
+fn b_system(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_system_text(
+        r,
+        c("Be brief.").as_ptr()
+    ));
+    set!(
+        bedrock_stream_converse_request_add_system_guard_content_text(
+            r,
+            c("rules").as_ptr(),
+            null(),
+            0
+        )
+    );
+    set!(
+        bedrock_stream_converse_request_add_system_guard_content_image(
+            r,
+            c("png").as_ptr(),
+            PNG.as_ptr(),
+            PNG.len()
+        )
+    );
+    set!(bedrock_stream_converse_request_add_system_cache_point(
+        r,
+        c("5m").as_ptr()
+    ));
+}
+
+fn b_tools(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_add_tool(
+        r,
+        c("lookup").as_ptr(),
+        c("Looks things up.").as_ptr(),
+        c(SCHEMA).as_ptr(),
+    ));
+    set!(bedrock_stream_converse_request_set_tool_strict(r, true));
+    set!(bedrock_stream_converse_request_add_system_tool(
+        r,
+        c("nova_grounding").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_add_tool_cache_point(
+        r,
+        null()
+    ));
+}
+
+fn b_choice_auto(r: *mut CRequest) {
+    b_tools(r);
+    set!(bedrock_stream_converse_request_set_tool_choice(
+        r,
+        c("auto").as_ptr(),
+        null()
+    ));
+}
+
+fn b_choice_any(r: *mut CRequest) {
+    b_tools(r);
+    set!(bedrock_stream_converse_request_set_tool_choice(
+        r,
+        c("ANY").as_ptr(),
+        null()
+    ));
+}
+
+fn b_choice_tool(r: *mut CRequest) {
+    b_tools(r);
+    set!(bedrock_stream_converse_request_set_tool_choice(
+        r,
+        c("tool").as_ptr(),
+        c("lookup").as_ptr()
+    ));
+}
+
+fn b_inference(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_set_max_tokens(r, 10));
+    set!(bedrock_stream_converse_request_set_temperature(r, 0.25));
+    set!(bedrock_stream_converse_request_set_top_p(r, 0.5));
+    set!(bedrock_stream_converse_request_add_stop_sequence(
+        r,
+        c("STOP").as_ptr()
+    ));
+}
+
+fn b_guardrail(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_set_guardrail(
+        r,
+        c("gr1").as_ptr(),
+        c("1").as_ptr(),
+        c("enabled").as_ptr(),
+        c("sync").as_ptr(),
+    ));
+}
+
+fn b_top(r: *mut CRequest) {
+    set!(bedrock_stream_converse_request_set_project_identifier(
+        r,
+        c("proj_1").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_set_prompt_variable(
+        r,
+        c("city").as_ptr(),
+        c("Paris").as_ptr()
+    ));
+    set!(
+        bedrock_stream_converse_request_set_additional_model_request_fields(
+            r,
+            c(r#"{"top_k":3}"#).as_ptr()
+        )
+    );
+    set!(
+        bedrock_stream_converse_request_add_additional_model_response_field_path(
+            r,
+            c("/x").as_ptr()
+        )
+    );
+    set!(bedrock_stream_converse_request_set_request_metadata(
+        r,
+        c("k").as_ptr(),
+        c("v").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_set_performance_config_latency(r, c("standard").as_ptr()));
+    set!(bedrock_stream_converse_request_set_service_tier(
+        r,
+        c("flex").as_ptr()
+    ));
+    set!(bedrock_stream_converse_request_set_output_json_schema(
+        r,
+        c(SCHEMA).as_ptr(),
+        c("city").as_ptr(),
+        c("A city.").as_ptr(),
+    ));
+    set!(bedrock_stream_converse_request_set_output_effort(
+        r,
+        c("high").as_ptr()
+    ));
+}
+
+#[rustfmt::skip]
+const ROWS: &[Row] = &[
+    // ConverseStreamRequest
+    Row { member: "ConverseStreamRequest.modelId", function: "bedrock_stream_converse_request_new", build: b_plain, at: "" },
+    Row { member: "ConverseStreamRequest.messages", function: "bedrock_stream_converse_request_add_message", build: b_plain, at: "/messages/*/role" },
+    Row { member: "ConverseStreamRequest.system", function: "bedrock_stream_converse_request_add_system_text", build: b_system, at: "/system/*/text" },
+    Row { member: "ConverseStreamRequest.inferenceConfig", function: "bedrock_stream_converse_request_set_max_tokens", build: b_inference, at: "/inferenceConfig" },
+    Row { member: "ConverseStreamRequest.toolConfig", function: "bedrock_stream_converse_request_add_tool", build: b_tools, at: "/toolConfig/tools" },
+    Row { member: "ConverseStreamRequest.guardrailConfig", function: "bedrock_stream_converse_request_set_guardrail", build: b_guardrail, at: "/guardrailConfig" },
+    Row { member: "ConverseStreamRequest.projectIdentifier", function: "bedrock_stream_converse_request_set_project_identifier", build: b_top, at: "/projectIdentifier" },
+    Row { member: "ConverseStreamRequest.additionalModelRequestFields", function: "bedrock_stream_converse_request_set_additional_model_request_fields", build: b_top, at: "/additionalModelRequestFields/top_k" },
+    Row { member: "ConverseStreamRequest.promptVariables", function: "bedrock_stream_converse_request_set_prompt_variable", build: b_top, at: "/promptVariables/city" },
+    Row { member: "ConverseStreamRequest.additionalModelResponseFieldPaths", function: "bedrock_stream_converse_request_add_additional_model_response_field_path", build: b_top, at: "/additionalModelResponseFieldPaths/*" },
+    Row { member: "ConverseStreamRequest.requestMetadata", function: "bedrock_stream_converse_request_set_request_metadata", build: b_top, at: "/requestMetadata/k" },
+    Row { member: "ConverseStreamRequest.performanceConfig", function: "bedrock_stream_converse_request_set_performance_config_latency", build: b_top, at: "/performanceConfig" },
+    Row { member: "ConverseStreamRequest.serviceTier", function: "bedrock_stream_converse_request_set_service_tier", build: b_top, at: "/serviceTier" },
+    Row { member: "ConverseStreamRequest.outputConfig", function: "bedrock_stream_converse_request_set_output_json_schema", build: b_top, at: "/outputConfig" },
+    // ContentBlock
+    Row { member: "ContentBlock.text", function: "bedrock_stream_converse_request_add_text", build: b_plain, at: "/messages/*/content/*/text" },
+    Row { member: "ContentBlock.image", function: "bedrock_stream_converse_request_add_image", build: b_image, at: "/messages/*/content/*/image" },
+    Row { member: "ContentBlock.document", function: "bedrock_stream_converse_request_add_document", build: b_document, at: "/messages/*/content/*/document" },
+    Row { member: "ContentBlock.video", function: "bedrock_stream_converse_request_add_video", build: b_video, at: "/messages/*/content/*/video" },
+    Row { member: "ContentBlock.audio", function: "bedrock_stream_converse_request_add_audio", build: b_audio, at: "/messages/*/content/*/audio" },
+    Row { member: "ContentBlock.toolUse", function: "bedrock_stream_converse_request_add_tool_use", build: b_tool_use, at: "/messages/*/content/*/toolUse" },
+    Row { member: "ContentBlock.toolResult", function: "bedrock_stream_converse_request_begin_tool_result", build: b_tool_result, at: "/messages/*/content/*/toolResult" },
+    Row { member: "ContentBlock.guardContent", function: "bedrock_stream_converse_request_add_guard_content_text", build: b_guard, at: "/messages/*/content/*/guardContent" },
+    Row { member: "ContentBlock.cachePoint", function: "bedrock_stream_converse_request_add_cache_point_ttl", build: b_cache_ttl, at: "/messages/*/content/*/cachePoint" },
+    Row { member: "ContentBlock.reasoningContent", function: "bedrock_stream_converse_request_add_reasoning_text", build: b_reasoning, at: "/messages/*/content/*/reasoningContent" },
+    Row { member: "ContentBlock.citationsContent", function: "bedrock_stream_converse_request_add_citations_content", build: b_citations, at: "/messages/*/content/*/citationsContent" },
+    Row { member: "ContentBlock.searchResult", function: "bedrock_stream_converse_request_add_search_result", build: b_search_result, at: "/messages/*/content/*/searchResult" },
+    Row { member: "ContentBlock.toolAddition", function: "bedrock_stream_converse_request_add_tool_addition", build: b_tool_add_remove, at: "/messages/*/content/*/toolAddition" },
+    Row { member: "ContentBlock.toolRemoval", function: "bedrock_stream_converse_request_add_tool_removal", build: b_tool_add_remove, at: "/messages/*/content/*/toolRemoval" },
+    // SystemContentBlock
+    Row { member: "SystemContentBlock.text", function: "bedrock_stream_converse_request_add_system_text", build: b_system, at: "/system/*/text" },
+    Row { member: "SystemContentBlock.guardContent", function: "bedrock_stream_converse_request_add_system_guard_content_text", build: b_system, at: "/system/*/guardContent/text/text" },
+    Row { member: "SystemContentBlock.cachePoint", function: "bedrock_stream_converse_request_add_system_cache_point", build: b_system, at: "/system/*/cachePoint/ttl" },
+    // ToolResultContentBlock
+    Row { member: "ToolResultContentBlock.json", function: "bedrock_stream_converse_request_add_json_content", build: b_tool_result, at: "/messages/*/content/*/toolResult/content/*/json/n" },
+    Row { member: "ToolResultContentBlock.text", function: "bedrock_stream_converse_request_add_text", build: b_tool_result, at: "/messages/*/content/*/toolResult/content/*/text" },
+    Row { member: "ToolResultContentBlock.image", function: "bedrock_stream_converse_request_add_image", build: b_tool_result, at: "/messages/*/content/*/toolResult/content/*/image/source/bytes" },
+    Row { member: "ToolResultContentBlock.document", function: "bedrock_stream_converse_request_add_document", build: b_tool_result, at: "/messages/*/content/*/toolResult/content/*/document/context" },
+    Row { member: "ToolResultContentBlock.video", function: "bedrock_stream_converse_request_add_video", build: b_tool_result, at: "/messages/*/content/*/toolResult/content/*/video/format" },
+    Row { member: "ToolResultContentBlock.searchResult", function: "bedrock_stream_converse_request_add_search_result", build: b_tool_result, at: "/messages/*/content/*/toolResult/content/*/searchResult/content/*/text" },
+    // Media
+    Row { member: "ImageBlock.format", function: "bedrock_stream_converse_request_add_image", build: b_image, at: "/messages/*/content/*/image/format" },
+    Row { member: "ImageBlock.source", function: "bedrock_stream_converse_request_add_image", build: b_image, at: "/messages/*/content/*/image/source" },
+    Row { member: "ImageSource.bytes", function: "bedrock_stream_converse_request_add_image", build: b_image, at: "/messages/*/content/*/image/source/bytes" },
+    Row { member: "ImageSource.s3Location", function: "bedrock_stream_converse_request_add_image_s3", build: b_image_s3, at: "/messages/*/content/*/image/source/s3Location" },
+    Row { member: "S3Location.uri", function: "bedrock_stream_converse_request_add_image_s3", build: b_image_s3, at: "/messages/*/content/*/image/source/s3Location/uri" },
+    Row { member: "S3Location.bucketOwner", function: "bedrock_stream_converse_request_add_image_s3", build: b_image_s3, at: "/messages/*/content/*/image/source/s3Location/bucketOwner" },
+    Row { member: "DocumentBlock.format", function: "bedrock_stream_converse_request_add_document", build: b_document, at: "/messages/*/content/*/document/format" },
+    Row { member: "DocumentBlock.name", function: "bedrock_stream_converse_request_add_document", build: b_document, at: "/messages/*/content/*/document/name" },
+    Row { member: "DocumentBlock.source", function: "bedrock_stream_converse_request_add_document", build: b_document, at: "/messages/*/content/*/document/source" },
+    Row { member: "DocumentBlock.context", function: "bedrock_stream_converse_request_set_document_context", build: b_document, at: "/messages/*/content/*/document/context" },
+    Row { member: "DocumentBlock.citations", function: "bedrock_stream_converse_request_set_citations_enabled", build: b_document, at: "/messages/*/content/*/document/citations" },
+    Row { member: "CitationsConfig.enabled", function: "bedrock_stream_converse_request_set_citations_enabled", build: b_document, at: "/messages/*/content/*/document/citations/enabled" },
+    Row { member: "DocumentSource.bytes", function: "bedrock_stream_converse_request_add_document", build: b_document, at: "/messages/*/content/*/document/source/bytes" },
+    Row { member: "DocumentSource.s3Location", function: "bedrock_stream_converse_request_add_document_s3", build: b_document_s3, at: "/messages/*/content/*/document/source/s3Location/uri" },
+    Row { member: "DocumentSource.text", function: "bedrock_stream_converse_request_add_document_text", build: b_document_text, at: "/messages/*/content/*/document/source/text" },
+    Row { member: "DocumentSource.content", function: "bedrock_stream_converse_request_add_document_content", build: b_document_content, at: "/messages/*/content/*/document/source/content" },
+    Row { member: "DocumentContentBlock.text", function: "bedrock_stream_converse_request_add_document_content_text", build: b_document_content, at: "/messages/*/content/*/document/source/content/*/text" },
+    Row { member: "VideoBlock.format", function: "bedrock_stream_converse_request_add_video", build: b_video, at: "/messages/*/content/*/video/format" },
+    Row { member: "VideoBlock.source", function: "bedrock_stream_converse_request_add_video", build: b_video, at: "/messages/*/content/*/video/source" },
+    Row { member: "VideoSource.bytes", function: "bedrock_stream_converse_request_add_video", build: b_video, at: "/messages/*/content/*/video/source/bytes" },
+    Row { member: "VideoSource.s3Location", function: "bedrock_stream_converse_request_add_video_s3", build: b_video_s3, at: "/messages/*/content/*/video/source/s3Location/bucketOwner" },
+    Row { member: "AudioBlock.format", function: "bedrock_stream_converse_request_add_audio", build: b_audio, at: "/messages/*/content/*/audio/format" },
+    Row { member: "AudioBlock.source", function: "bedrock_stream_converse_request_add_audio", build: b_audio, at: "/messages/*/content/*/audio/source" },
+    Row { member: "AudioSource.bytes", function: "bedrock_stream_converse_request_add_audio", build: b_audio, at: "/messages/*/content/*/audio/source/bytes" },
+    Row { member: "AudioSource.s3Location", function: "bedrock_stream_converse_request_add_audio_s3", build: b_audio_s3, at: "/messages/*/content/*/audio/source/s3Location/uri" },
+    Row { member: "CachePointBlock.type", function: "bedrock_stream_converse_request_add_cache_point_ttl", build: b_cache_ttl, at: "/messages/*/content/*/cachePoint/type" },
+    Row { member: "CachePointBlock.ttl", function: "bedrock_stream_converse_request_add_cache_point_ttl", build: b_cache_ttl, at: "/messages/*/content/*/cachePoint/ttl" },
+    // Tool use and result
+    Row { member: "ToolUseBlock.toolUseId", function: "bedrock_stream_converse_request_add_tool_use", build: b_tool_use, at: "/messages/*/content/*/toolUse/toolUseId" },
+    Row { member: "ToolUseBlock.name", function: "bedrock_stream_converse_request_add_tool_use", build: b_tool_use, at: "/messages/*/content/*/toolUse/name" },
+    Row { member: "ToolUseBlock.input", function: "bedrock_stream_converse_request_add_tool_use", build: b_tool_use, at: "/messages/*/content/*/toolUse/input/q" },
+    Row { member: "ToolUseBlock.type", function: "bedrock_stream_converse_request_set_tool_block_type", build: b_tool_use, at: "/messages/*/content/*/toolUse/type" },
+    Row { member: "ToolResultBlock.toolUseId", function: "bedrock_stream_converse_request_begin_tool_result", build: b_tool_result, at: "/messages/*/content/*/toolResult/toolUseId" },
+    Row { member: "ToolResultBlock.content", function: "bedrock_stream_converse_request_add_json_content", build: b_tool_result, at: "/messages/*/content/*/toolResult/content/*" },
+    Row { member: "ToolResultBlock.status", function: "bedrock_stream_converse_request_begin_tool_result", build: b_tool_result, at: "/messages/*/content/*/toolResult/status" },
+    Row { member: "ToolResultBlock.type", function: "bedrock_stream_converse_request_set_tool_block_type", build: b_tool_result, at: "/messages/*/content/*/toolResult/type" },
+    // Guard content
+    Row { member: "GuardrailConverseContentBlock.text", function: "bedrock_stream_converse_request_add_guard_content_text", build: b_guard, at: "/messages/*/content/*/guardContent/text" },
+    Row { member: "GuardrailConverseContentBlock.image", function: "bedrock_stream_converse_request_add_guard_content_image", build: b_guard, at: "/messages/*/content/*/guardContent/image" },
+    Row { member: "GuardrailConverseTextBlock.text", function: "bedrock_stream_converse_request_add_guard_content_text", build: b_guard, at: "/messages/*/content/*/guardContent/text/text" },
+    Row { member: "GuardrailConverseTextBlock.qualifiers", function: "bedrock_stream_converse_request_add_guard_content_text", build: b_guard, at: "/messages/*/content/*/guardContent/text/qualifiers/*" },
+    Row { member: "GuardrailConverseImageBlock.format", function: "bedrock_stream_converse_request_add_guard_content_image", build: b_guard, at: "/messages/*/content/*/guardContent/image/format" },
+    Row { member: "GuardrailConverseImageBlock.source", function: "bedrock_stream_converse_request_add_guard_content_image", build: b_guard, at: "/messages/*/content/*/guardContent/image/source" },
+    Row { member: "GuardrailConverseImageSource.bytes", function: "bedrock_stream_converse_request_add_guard_content_image", build: b_guard, at: "/messages/*/content/*/guardContent/image/source/bytes" },
+    // Reasoning
+    Row { member: "ReasoningContentBlock.reasoningText", function: "bedrock_stream_converse_request_add_reasoning_text", build: b_reasoning, at: "/messages/*/content/*/reasoningContent/reasoningText" },
+    Row { member: "ReasoningContentBlock.redactedContent", function: "bedrock_stream_converse_request_add_reasoning_redacted", build: b_reasoning, at: "/messages/*/content/*/reasoningContent/redactedContent" },
+    Row { member: "ReasoningTextBlock.text", function: "bedrock_stream_converse_request_add_reasoning_text", build: b_reasoning, at: "/messages/*/content/*/reasoningContent/reasoningText/text" },
+    Row { member: "ReasoningTextBlock.signature", function: "bedrock_stream_converse_request_add_reasoning_text", build: b_reasoning, at: "/messages/*/content/*/reasoningContent/reasoningText/signature" },
+    // Citations
+    Row { member: "CitationsContentBlock.content", function: "bedrock_stream_converse_request_add_citation_generated_text", build: b_citations, at: "/messages/*/content/*/citationsContent/content/*" },
+    Row { member: "CitationGeneratedContent.text", function: "bedrock_stream_converse_request_add_citation_generated_text", build: b_citations, at: "/messages/*/content/*/citationsContent/content/*/text" },
+    Row { member: "CitationsContentBlock.citations", function: "bedrock_stream_converse_request_add_citation", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*" },
+    Row { member: "Citation.title", function: "bedrock_stream_converse_request_add_citation", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/title" },
+    Row { member: "Citation.source", function: "bedrock_stream_converse_request_add_citation", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/source" },
+    Row { member: "Citation.sourceContent", function: "bedrock_stream_converse_request_add_citation_source_text", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/sourceContent/*" },
+    Row { member: "CitationSourceContent.text", function: "bedrock_stream_converse_request_add_citation_source_text", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/sourceContent/*/text" },
+    Row { member: "Citation.location", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location" },
+    Row { member: "CitationLocation.web", function: "bedrock_stream_converse_request_set_citation_web_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/web" },
+    Row { member: "WebLocation.url", function: "bedrock_stream_converse_request_set_citation_web_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/web/url" },
+    Row { member: "WebLocation.domain", function: "bedrock_stream_converse_request_set_citation_web_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/web/domain" },
+    Row { member: "CitationLocation.documentChar", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/documentChar" },
+    Row { member: "CitationLocation.documentPage", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/documentPage" },
+    Row { member: "CitationLocation.documentChunk", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/documentChunk" },
+    Row { member: "CitationLocation.searchResultLocation", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/searchResultLocation" },
+    Row { member: "DocumentCharLocation.documentIndex", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/documentChar/documentIndex" },
+    Row { member: "DocumentCharLocation.start", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/documentPage/start" },
+    Row { member: "DocumentCharLocation.end", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/documentChunk/end" },
+    Row { member: "SearchResultLocation.searchResultIndex", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/searchResultLocation/searchResultIndex" },
+    Row { member: "SearchResultLocation.start", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/searchResultLocation/start" },
+    Row { member: "SearchResultLocation.end", function: "bedrock_stream_converse_request_set_citation_location", build: b_citations, at: "/messages/*/content/*/citationsContent/citations/*/location/searchResultLocation/end" },
+    // Search results, tool additions and removals
+    Row { member: "SearchResultBlock.source", function: "bedrock_stream_converse_request_add_search_result", build: b_search_result, at: "/messages/*/content/*/searchResult/source" },
+    Row { member: "SearchResultBlock.title", function: "bedrock_stream_converse_request_add_search_result", build: b_search_result, at: "/messages/*/content/*/searchResult/title" },
+    Row { member: "SearchResultBlock.content", function: "bedrock_stream_converse_request_add_search_result_text", build: b_search_result, at: "/messages/*/content/*/searchResult/content/*" },
+    Row { member: "SearchResultContentBlock.text", function: "bedrock_stream_converse_request_add_search_result_text", build: b_search_result, at: "/messages/*/content/*/searchResult/content/*/text" },
+    Row { member: "SearchResultBlock.citations", function: "bedrock_stream_converse_request_set_citations_enabled", build: b_search_result, at: "/messages/*/content/*/searchResult/citations/enabled" },
+    Row { member: "ToolAdditionBlock.tool", function: "bedrock_stream_converse_request_add_tool_addition", build: b_tool_add_remove, at: "/messages/*/content/*/toolAddition/tool" },
+    Row { member: "ToolRemovalBlock.tool", function: "bedrock_stream_converse_request_add_tool_removal", build: b_tool_add_remove, at: "/messages/*/content/*/toolRemoval/tool/name" },
+    Row { member: "ToolReference.type", function: "bedrock_stream_converse_request_add_tool_addition", build: b_tool_add_remove, at: "/messages/*/content/*/toolAddition/tool/type" },
+    Row { member: "ToolReference.name", function: "bedrock_stream_converse_request_add_tool_addition", build: b_tool_add_remove, at: "/messages/*/content/*/toolAddition/tool/name" },
+    Row { member: "ToolReference.serverName", function: "bedrock_stream_converse_request_add_tool_addition", build: b_tool_add_remove, at: "/messages/*/content/*/toolAddition/tool/serverName" },
+    // Inference, tools, guardrail, the rest
+    Row { member: "InferenceConfiguration.maxTokens", function: "bedrock_stream_converse_request_set_max_tokens", build: b_inference, at: "/inferenceConfig/maxTokens" },
+    Row { member: "InferenceConfiguration.temperature", function: "bedrock_stream_converse_request_set_temperature", build: b_inference, at: "/inferenceConfig/temperature" },
+    Row { member: "InferenceConfiguration.topP", function: "bedrock_stream_converse_request_set_top_p", build: b_inference, at: "/inferenceConfig/topP" },
+    Row { member: "InferenceConfiguration.stopSequences", function: "bedrock_stream_converse_request_add_stop_sequence", build: b_inference, at: "/inferenceConfig/stopSequences/*" },
+    Row { member: "ToolConfiguration.tools", function: "bedrock_stream_converse_request_add_tool", build: b_tools, at: "/toolConfig/tools/*" },
+    Row { member: "ToolConfiguration.toolChoice", function: "bedrock_stream_converse_request_set_tool_choice", build: b_choice_auto, at: "/toolConfig/toolChoice" },
+    Row { member: "Tool.toolSpec", function: "bedrock_stream_converse_request_add_tool", build: b_tools, at: "/toolConfig/tools/*/toolSpec" },
+    Row { member: "Tool.systemTool", function: "bedrock_stream_converse_request_add_system_tool", build: b_tools, at: "/toolConfig/tools/*/systemTool/name" },
+    Row { member: "Tool.cachePoint", function: "bedrock_stream_converse_request_add_tool_cache_point", build: b_tools, at: "/toolConfig/tools/*/cachePoint/type" },
+    Row { member: "SystemTool.name", function: "bedrock_stream_converse_request_add_system_tool", build: b_tools, at: "/toolConfig/tools/*/systemTool/name" },
+    Row { member: "ToolSpecification.name", function: "bedrock_stream_converse_request_add_tool", build: b_tools, at: "/toolConfig/tools/*/toolSpec/name" },
+    Row { member: "ToolSpecification.description", function: "bedrock_stream_converse_request_add_tool", build: b_tools, at: "/toolConfig/tools/*/toolSpec/description" },
+    Row { member: "ToolSpecification.inputSchema", function: "bedrock_stream_converse_request_add_tool", build: b_tools, at: "/toolConfig/tools/*/toolSpec/inputSchema" },
+    Row { member: "ToolInputSchema.json", function: "bedrock_stream_converse_request_add_tool", build: b_tools, at: "/toolConfig/tools/*/toolSpec/inputSchema/json/type" },
+    Row { member: "ToolSpecification.strict", function: "bedrock_stream_converse_request_set_tool_strict", build: b_tools, at: "/toolConfig/tools/*/toolSpec/strict" },
+    Row { member: "ToolChoice.auto", function: "bedrock_stream_converse_request_set_tool_choice", build: b_choice_auto, at: "/toolConfig/toolChoice/auto" },
+    Row { member: "ToolChoice.any", function: "bedrock_stream_converse_request_set_tool_choice", build: b_choice_any, at: "/toolConfig/toolChoice/any" },
+    Row { member: "ToolChoice.tool", function: "bedrock_stream_converse_request_set_tool_choice", build: b_choice_tool, at: "/toolConfig/toolChoice/tool" },
+    Row { member: "SpecificToolChoice.name", function: "bedrock_stream_converse_request_set_tool_choice", build: b_choice_tool, at: "/toolConfig/toolChoice/tool/name" },
+    Row { member: "GuardrailStreamConfiguration.guardrailIdentifier", function: "bedrock_stream_converse_request_set_guardrail", build: b_guardrail, at: "/guardrailConfig/guardrailIdentifier" },
+    Row { member: "GuardrailStreamConfiguration.guardrailVersion", function: "bedrock_stream_converse_request_set_guardrail", build: b_guardrail, at: "/guardrailConfig/guardrailVersion" },
+    Row { member: "GuardrailStreamConfiguration.trace", function: "bedrock_stream_converse_request_set_guardrail", build: b_guardrail, at: "/guardrailConfig/trace" },
+    Row { member: "GuardrailStreamConfiguration.streamProcessingMode", function: "bedrock_stream_converse_request_set_guardrail", build: b_guardrail, at: "/guardrailConfig/streamProcessingMode" },
+    Row { member: "PromptVariableValues.text", function: "bedrock_stream_converse_request_set_prompt_variable", build: b_top, at: "/promptVariables/city/text" },
+    Row { member: "PerformanceConfiguration.latency", function: "bedrock_stream_converse_request_set_performance_config_latency", build: b_top, at: "/performanceConfig/latency" },
+    Row { member: "ServiceTier.type", function: "bedrock_stream_converse_request_set_service_tier", build: b_top, at: "/serviceTier/type" },
+    Row { member: "OutputConfig.textFormat", function: "bedrock_stream_converse_request_set_output_json_schema", build: b_top, at: "/outputConfig/textFormat" },
+    Row { member: "OutputConfig.effort", function: "bedrock_stream_converse_request_set_output_effort", build: b_top, at: "/outputConfig/effort" },
+    Row { member: "OutputFormat.type", function: "bedrock_stream_converse_request_set_output_json_schema", build: b_top, at: "/outputConfig/textFormat/type" },
+    Row { member: "OutputFormat.structure", function: "bedrock_stream_converse_request_set_output_json_schema", build: b_top, at: "/outputConfig/textFormat/structure" },
+    Row { member: "OutputFormatStructure.jsonSchema", function: "bedrock_stream_converse_request_set_output_json_schema", build: b_top, at: "/outputConfig/textFormat/structure/jsonSchema" },
+    Row { member: "JsonSchemaDefinition.schema", function: "bedrock_stream_converse_request_set_output_json_schema", build: b_top, at: "/outputConfig/textFormat/structure/jsonSchema/schema" },
+    Row { member: "JsonSchemaDefinition.name", function: "bedrock_stream_converse_request_set_output_json_schema", build: b_top, at: "/outputConfig/textFormat/structure/jsonSchema/name" },
+    Row { member: "JsonSchemaDefinition.description", function: "bedrock_stream_converse_request_set_output_json_schema", build: b_top, at: "/outputConfig/textFormat/structure/jsonSchema/description" },
+];
+
+/// Whether `pattern` (`/a/*/b`; `*` is any array element or object value) leads to a value
+/// in `v`.
+fn reaches(v: &Value, pattern: &str) -> bool {
+    fn walk(v: &Value, parts: &[&str]) -> bool {
+        let Some((first, rest)) = parts.split_first() else {
+            return true;
+        };
+        match (*first, v) {
+            ("*", Value::Array(a)) => a.iter().any(|x| walk(x, rest)),
+            ("*", Value::Object(o)) => o.values().any(|x| walk(x, rest)),
+            (k, Value::Object(o)) => o.get(k).is_some_and(|x| walk(x, rest)),
+            _ => false,
+        }
+    }
+    let parts: Vec<&str> = pattern.split('/').skip(1).collect();
+    walk(v, &parts)
+}
+
+#[test]
+fn every_member_of_the_service_model_has_a_c_setter_that_sends_it() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let model: Value = serde_json::from_slice(
+        &std::fs::read(format!("{dir}/tests/data/bedrock-runtime.service-2.json")).unwrap(),
+    )
+    .unwrap();
+    let header = std::fs::read_to_string(format!("{dir}/include/bedrock_stream.h")).unwrap();
+    let same_as = |shape: &str| {
+        SAME_AS
+            .iter()
+            .find(|(s, _)| *s == shape)
+            .map_or(shape.to_owned(), |(_, t)| (*t).to_owned())
+    };
+    // The walk: every member of every walked shape has a row or a reason.
+    let mut missing = Vec::new();
+    for shape in WALKED {
+        let members = model["shapes"][*shape]["members"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{shape} is not a structure of the service model"));
+        for member in members.keys() {
+            let key = format!("{}.{member}", same_as(shape));
+            let has_row = ROWS.iter().any(|r| r.member == key);
+            let left_out = LEFT_OUT
+                .iter()
+                .any(|(m, _)| *m == format!("{shape}.{member}"));
+            if !has_row && !left_out {
+                missing.push(format!("{shape}.{member}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "members without a C setter: {missing:?}"
+    );
+    // Every row names a member of the model and a function of the header.
+    for row in ROWS {
+        let (shape, member) = row.member.split_once('.').unwrap();
+        assert!(
+            WALKED.contains(&shape) && model["shapes"][shape]["members"].get(member).is_some(),
+            "{}: not a member of a walked shape",
+            row.member
+        );
+        assert!(
+            header.contains(&format!(" {}(", row.function)),
+            "{}: {} is not in include/bedrock_stream.h",
+            row.member,
+            row.function
+        );
+    }
+    // Every row exercised: the body sent holds the member where the service model puts it.
+    let emu = Emulator::builder().start().unwrap();
+    let client = new_client(&emu);
+    for row in ROWS {
+        let r = request(MODEL, "hi");
+        (row.build)(r);
+        let (_, status, d) = pull(client, r, null_mut());
+        assert_eq!(status, OK, "{}: {d:?}", row.member);
+        let sent = emu.requests().last().unwrap().clone();
+        if row.at.is_empty() {
+            assert!(
+                sent.path.contains("/model/"),
+                "{}: {}",
+                row.member,
+                sent.path
+            );
+        } else {
+            let body: Value = serde_json::from_slice(&sent.body).unwrap();
+            assert!(
+                reaches(&body, row.at),
+                "{} ({}): {} not in {body}",
+                row.member,
+                row.function,
+                row.at
+            );
+            // The Rust request reads the same body back unchanged: names and types are the
+            // service model's.
+            let typed: ConverseRequest = serde_json::from_value(body.clone()).unwrap();
+            assert_eq!(
+                serde_json::from_slice::<Value>(&typed.to_body().unwrap()).unwrap(),
+                body,
+                "{}",
+                row.member
+            );
+        }
+        // SAFETY: freed once.
+        unsafe { bedrock_stream_converse_request_free(r) };
+    }
+    // SAFETY: freed once.
+    unsafe { bedrock_stream_client_free(client) };
+}
+
+#[test]
+fn the_new_setters_refuse_bad_values_and_misplaced_blocks_and_leave_the_request_unchanged() {
+    let emu = Emulator::builder().start().unwrap();
+    let client = new_client(&emu);
+    let r = request(MODEL, "hi");
+    // SAFETY: a live request; the strings live across each call.
+    unsafe {
+        let bad = |words: &str, f: &dyn Fn(E) -> Status| refused(INVALID_INPUT, words, f);
+        bad("s3://bucket/key", &|e| {
+            bedrock_stream_converse_request_add_image_s3(
+                r,
+                c("png").as_ptr(),
+                c("https://x/y").as_ptr(),
+                null(),
+                e,
+            )
+        });
+        bad("s3://bucket/key", &|e| {
+            bedrock_stream_converse_request_add_video_s3(
+                r,
+                c("mp4").as_ptr(),
+                c("s3://UPPER/y").as_ptr(),
+                null(),
+                e,
+            )
+        });
+        bad("12-digit", &|e| {
+            bedrock_stream_converse_request_add_audio_s3(
+                r,
+                c("wav").as_ptr(),
+                c("s3://ok-bucket/y").as_ptr(),
+                c("12345").as_ptr(),
+                e,
+            )
+        });
+        bad("video format", &|e| {
+            bedrock_stream_converse_request_add_video(r, c("avi").as_ptr(), b"v".as_ptr(), 1, e)
+        });
+        bad("empty", &|e| {
+            bedrock_stream_converse_request_add_audio(r, c("mp3").as_ptr(), b"".as_ptr(), 0, e)
+        });
+        bad("qualifier", &|e| {
+            let q = [c("everything")];
+            let p = [q[0].as_ptr()];
+            bedrock_stream_converse_request_add_guard_content_text(
+                r,
+                c("t").as_ptr(),
+                p.as_ptr(),
+                1,
+                e,
+            )
+        });
+        refused(NULL_ARGUMENT, "qualifiers", |e| {
+            bedrock_stream_converse_request_add_guard_content_text(r, c("t").as_ptr(), null(), 1, e)
+        });
+        bad("guard content image format", &|e| {
+            bedrock_stream_converse_request_add_system_guard_content_image(
+                r,
+                c("gif").as_ptr(),
+                PNG.as_ptr(),
+                PNG.len(),
+                e,
+            )
+        });
+        bad("ttl", &|e| {
+            bedrock_stream_converse_request_add_cache_point_ttl(r, c("2h").as_ptr(), e)
+        });
+        refused(NULL_ARGUMENT, "ttl", |e| {
+            bedrock_stream_converse_request_add_cache_point_ttl(r, null(), e)
+        });
+        bad("ttl", &|e| {
+            bedrock_stream_converse_request_add_system_cache_point(r, c("10m").as_ptr(), e)
+        });
+        // Changes to the last block need the right kind of block.
+        bad("not a document", &|e| {
+            bedrock_stream_converse_request_set_document_context(r, c("x").as_ptr(), e)
+        });
+        bad("neither a document nor a search result", &|e| {
+            bedrock_stream_converse_request_set_citations_enabled(r, true, e)
+        });
+        bad("citationsContent", &|e| {
+            bedrock_stream_converse_request_add_citation(r, null(), null(), e)
+        });
+        bad("not a search result", &|e| {
+            bedrock_stream_converse_request_add_search_result_text(r, c("x").as_ptr(), e)
+        });
+        bad("neither a toolUse nor a toolResult", &|e| {
+            bedrock_stream_converse_request_set_tool_block_type(r, c("x").as_ptr(), e)
+        });
+        bad("not one added with", &|e| {
+            bedrock_stream_converse_request_set_tool_strict(r, true, e)
+        });
+        ok(|e| bedrock_stream_converse_request_add_citations_content(r, e));
+        bad("no citation yet", &|e| {
+            bedrock_stream_converse_request_set_citation_location(
+                r,
+                c("documentPage").as_ptr(),
+                0,
+                0,
+                0,
+                e,
+            )
+        });
+        ok(|e| bedrock_stream_converse_request_add_citation(r, null(), null(), e));
+        bad("above 4294967295", &|e| {
+            bedrock_stream_converse_request_set_citation_location(
+                r,
+                c("documentPage").as_ptr(),
+                1 << 32,
+                0,
+                0,
+                e,
+            )
+        });
+        bad("location kind", &|e| {
+            bedrock_stream_converse_request_set_citation_location(r, c("page").as_ptr(), 0, 0, 0, e)
+        });
+        // The tool result: json only inside it; other blocks than its content kinds refused.
+        bad("tool result only", &|e| {
+            bedrock_stream_converse_request_add_json_content(r, c("1").as_ptr(), e)
+        });
+        bad("no tool result is open", &|e| {
+            bedrock_stream_converse_request_end_tool_result(r, e)
+        });
+        ok(|e| bedrock_stream_converse_request_begin_tool_result(r, c("tu_1").as_ptr(), null(), e));
+        bad("already open", &|e| {
+            bedrock_stream_converse_request_begin_tool_result(r, c("tu_2").as_ptr(), null(), e)
+        });
+        bad("a cachePoint block cannot go in a tool result", &|e| {
+            bedrock_stream_converse_request_add_cache_point(r, e)
+        });
+        bad("a toolResult block cannot go in a tool result", &|e| {
+            bedrock_stream_converse_request_add_tool_result_text(
+                r,
+                c("tu_1").as_ptr(),
+                c("x").as_ptr(),
+                null(),
+                e,
+            )
+        });
+        bad("not valid JSON", &|e| {
+            bedrock_stream_converse_request_add_json_content(r, c("{").as_ptr(), e)
+        });
+        bad("empty", &|e| {
+            bedrock_stream_converse_request_add_reasoning_redacted(r, b"".as_ptr(), 0, e)
+        });
+        // A tool result's type is free text (a tool use's is an enumeration: below).
+        ok(|e| bedrock_stream_converse_request_set_tool_block_type(r, c("any text").as_ptr(), e));
+        let r2 = request(MODEL, "hi");
+        ok(|e| {
+            bedrock_stream_converse_request_add_tool_use(
+                r2,
+                c("tu_1").as_ptr(),
+                c("t").as_ptr(),
+                c("{}").as_ptr(),
+                e,
+            )
+        });
+        bad("tool use type", &|e| {
+            bedrock_stream_converse_request_set_tool_block_type(r2, c("client").as_ptr(), e)
+        });
+        bedrock_stream_converse_request_free(r2);
+        // The top-level members.
+        bad("projectIdentifier", &|e| {
+            bedrock_stream_converse_request_set_project_identifier(r, c("has space").as_ptr(), e)
+        });
+        bad("must not be empty", &|e| {
+            bedrock_stream_converse_request_set_prompt_variable(
+                r,
+                c("").as_ptr(),
+                c("v").as_ptr(),
+                e,
+            )
+        });
+        bad("JSON object", &|e| {
+            bedrock_stream_converse_request_set_output_json_schema(
+                r,
+                c("[1]").as_ptr(),
+                null(),
+                null(),
+                e,
+            )
+        });
+        bad("outputConfig.effort", &|e| {
+            bedrock_stream_converse_request_set_output_effort(r, c("seventeen chars!!").as_ptr(), e)
+        });
+        refused(NULL_ARGUMENT, "request", |e| {
+            bedrock_stream_converse_request_add_video(
+                null_mut(),
+                c("mp4").as_ptr(),
+                b"v".as_ptr(),
+                1,
+                e,
+            )
+        });
+        refused(INVALID_UTF8, "uri", |e| {
+            bedrock_stream_converse_request_add_image_s3(
+                r,
+                c("png").as_ptr(),
+                c"s3://a\xff".as_ptr(),
+                null(),
+                e,
+            )
+        });
+        // After all the refusals the request holds exactly what succeeded.
+        ok(|e| bedrock_stream_converse_request_end_tool_result(r, e));
+        let (_, status, d) = pull(client, r, null_mut());
+        assert_eq!(status, OK, "{d:?}");
+        assert_eq!(
+            last_body(&emu),
+            json!({"messages": [{"role": "user", "content": [
+                {"text": "hi"},
+                {"citationsContent": {"citations": [{}]}},
+                {"toolResult": {"toolUseId": "tu_1", "content": [], "type": "any text"}}
+            ]}]})
+        );
+        bedrock_stream_converse_request_free(r);
+        bedrock_stream_client_free(client);
+    }
+}
+
+#[test]
+fn copied_events_outlive_the_stream_and_feed_the_accumulator() {
+    let emu = Emulator::builder().start().unwrap();
+    let client = new_client(&emu);
+    // Text, a tool use split over deltas, reasoning, metadata and unknown members.
+    let r = request(MODEL, "What is the weather in Zürich?");
+    // SAFETY: live handles; valid out-pointers; every copy freed once.
+    unsafe {
+        ok(|e| {
+            bedrock_stream_converse_request_add_tool(
+                r,
+                c("get_weather").as_ptr(),
+                null(),
+                c(SCHEMA).as_ptr(),
+                e,
+            )
+        });
+        ok(|e| {
+            bedrock_stream_converse_request_set_additional_model_request_fields(
+                r,
+                c(r#"{"reasoning_config":{"type":"enabled"},"emulator":{"future":true}}"#).as_ptr(),
+                e,
+            )
+        });
+        let live_acc = new_acc();
+        let mut stream: *mut CStream = null_mut();
+        ok(|e| bedrock_stream_client_converse_stream_open(client, r, null(), &mut stream, e));
+        let mut seen = Vec::new();
+        let mut copies: Vec<*mut CEvent> = Vec::new();
+        loop {
+            let mut ev: *const CEvent = null();
+            ok(|e| bedrock_stream_converse_stream_next(stream, &mut ev, e));
+            if ev.is_null() {
+                break;
+            }
+            seen.push(read_event(ev));
+            ok(|e| bedrock_stream_converse_accumulator_push(live_acc, ev, e));
+            let mut copy: *mut CEvent = null_mut();
+            ok(|e| bedrock_stream_converse_event_copy(ev, &mut copy, e));
+            copies.push(copy);
+        }
+        bedrock_stream_converse_stream_free(stream);
+        assert!(seen.len() >= 8, "{}", seen.len());
+        // After the stream: every accessor of every copy says what the live event said, and
+        // the accumulator fed with the copies builds the same message.
+        let copied: Vec<Seen> = copies.iter().map(|&c| read_event(c)).collect();
+        assert_eq!(copied, seen);
+        let acc = new_acc();
+        for &copy in &copies {
+            ok(|e| bedrock_stream_converse_accumulator_push(acc, copy, e));
+        }
+        let (live, from_copies) = (finish(live_acc), finish(acc));
+        let (a, b) = (read_message(live), read_message(from_copies));
+        assert_eq!(a.json, b.json);
+        assert_eq!(a.block_json, b.block_json);
+        assert!(
+            a.kinds.contains(&B_TOOL_USE) && a.kinds.contains(&B_REASONING),
+            "{a:?}"
+        );
+        // A copy of a copy is a copy; NULLs are refused or ignored.
+        let mut again: *mut CEvent = null_mut();
+        ok(|e| bedrock_stream_converse_event_copy(copies[0], &mut again, e));
+        assert_eq!(read_event(again), seen[0]);
+        bedrock_stream_converse_event_free(again);
+        refused(NULL_ARGUMENT, "event", |e| {
+            bedrock_stream_converse_event_copy(null(), &mut again, e)
+        });
+        refused(NULL_ARGUMENT, "copy_out", |e| {
+            bedrock_stream_converse_event_copy(copies[0], null_mut(), e)
+        });
+        bedrock_stream_converse_event_free(null_mut());
+        for copy in copies {
+            bedrock_stream_converse_event_free(copy);
+        }
+        bedrock_stream_converse_message_free(live);
+        bedrock_stream_converse_message_free(from_copies);
+        bedrock_stream_converse_accumulator_free(live_acc);
+        bedrock_stream_converse_accumulator_free(acc);
+        bedrock_stream_converse_request_free(r);
         bedrock_stream_client_free(client);
     }
 }

@@ -625,6 +625,7 @@ const GO_TESTS: &[&str] = &[
     "TestInvokeModel",
     "TestConverseRequestBuilderErrors",
     "TestConverseRequestMembersAreSent",
+    "TestConverseRequestEveryOtherMemberIsSent",
     "ExampleClient_ConverseStream",
     "ExampleClient_Converse",
 ];

@@ -8,7 +8,18 @@
 //!   sdk-peer requests ENDPOINT MODEL_ID SECONDS             back-to-back calls, one client
 //!   sdk-peer concurrent ENDPOINT MODEL_ID STREAMS           STREAMS streams at once, one client
 //!
+//!   sdk-peer rss256   ENDPOINT MODEL_ID STREAMS           as `concurrent`, for the RSS table
+//!
 //! Every mode prints `events bytes secs cpu_s vmhwm_kib` (plus `requests` for `requests`).
+//!
+//! The runtime (environment `SDK_PEER_RUNTIME`): `current` (default for `stream` and
+//! `requests`: a current-thread runtime, the consumer and hyper's connection task on one
+//! thread, as our client runs on the caller's thread), `multi` (`#[tokio::main]`'s
+//! multi-thread runtime with the consumer in `block_on`: every HTTP chunk hops from a worker
+//! thread to the main thread, a futex wake-up per event) or `multi-spawn` (multi-thread, the
+//! consumer in a spawned task; the default for `concurrent` and `rss256`).
+//! `SDK_PEER_STALLED_STREAM=off` turns the SDK's stalled-stream protection off (on by
+//! default with `BehaviorVersion::latest()`).
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -57,7 +68,13 @@ fn vmhwm_kib() -> u64 {
 }
 
 fn client(endpoint: &str) -> Client {
-    let config = aws_sdk_bedrockruntime::Config::builder()
+    let mut config = aws_sdk_bedrockruntime::Config::builder();
+    if std::env::var("SDK_PEER_STALLED_STREAM").is_ok_and(|v| v == "off") {
+        config = config.stalled_stream_protection(
+            aws_sdk_bedrockruntime::config::StalledStreamProtectionConfig::disabled(),
+        );
+    }
+    let config = config
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
@@ -100,14 +117,39 @@ async fn one_stream(client: &Client, model: &str, json: bool) -> (u64, u64) {
     (events, bytes)
 }
 
-#[tokio::main]
-async fn main() {
+const USAGE: &str = "usage: sdk-peer stream|requests|concurrent|rss256 ENDPOINT MODEL_ID N [JSON]";
+
+fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: sdk-peer stream|requests|concurrent ENDPOINT MODEL_ID N [JSON]";
+    let mode = args.get(1).expect(USAGE).clone();
+    let default = if matches!(mode.as_str(), "concurrent" | "rss256") {
+        "multi-spawn"
+    } else {
+        "current"
+    };
+    let flavour = std::env::var("SDK_PEER_RUNTIME").unwrap_or_else(|_| default.into());
+    let rt = match flavour.as_str() {
+        "current" => tokio::runtime::Builder::new_current_thread(),
+        "multi" | "multi-spawn" => tokio::runtime::Builder::new_multi_thread(),
+        other => panic!("SDK_PEER_RUNTIME={other}: current, multi or multi-spawn"),
+    }
+    .enable_all()
+    .build()
+    .expect("tokio runtime");
+    let line = if flavour == "multi-spawn" {
+        rt.block_on(async move { tokio::spawn(run(args)).await.expect("main task") })
+    } else {
+        rt.block_on(run(args))
+    };
+    println!("{line} runtime={flavour}");
+}
+
+async fn run(args: Vec<String>) -> String {
     let (mode, endpoint, model) = match args.as_slice() {
         [_, m, e, id, ..] => (m.as_str(), e.as_str(), id.as_str()),
-        _ => panic!("{usage}"),
+        _ => panic!("{USAGE}"),
     };
+    let usage = USAGE;
     let n: u64 = args.get(4).and_then(|s| s.parse().ok()).expect(usage);
     let client = client(endpoint);
     // One warm-up call: connection, credentials and endpoint resolution.
@@ -132,7 +174,7 @@ async fn main() {
                 requests += 1;
             }
         }
-        "concurrent" => {
+        "concurrent" | "rss256" => {
             let tasks: Vec<_> = (0..n)
                 .map(|_| {
                     let (c, m) = (client.clone(), model.to_string());
@@ -148,9 +190,9 @@ async fn main() {
         _ => panic!("{usage}"),
     }
     let secs = t0.elapsed().as_secs_f64();
-    println!(
+    format!(
         "events={events} bytes={bytes} secs={secs:.6} cpu_s={:.6} vmhwm_kib={} requests={requests}",
         cpu_seconds() - cpu0,
         vmhwm_kib()
-    );
+    )
 }

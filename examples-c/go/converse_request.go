@@ -494,3 +494,375 @@ func cBytes(data []byte) (*C.uint8_t, C.size_t) {
 	}
 	return (*C.uint8_t)(p), C.size_t(len(data))
 }
+
+// VideoFormat is the format of a video block: "mkv", "mov", "mp4", "webm", "flv", "mpeg",
+// "mpg", "wmv" or "three_gp".
+type VideoFormat string
+
+// AudioFormat is the format of an audio block: "mp3", "opus", "wav", "aac", "flac", "mp4",
+// "ogg", "mkv", "mka", "x-aac", "m4a", "mpeg", "mpga", "pcm" or "webm".
+type AudioFormat string
+
+// The other members of the service model. The block methods add to the last message, or to
+// the tool result opened by BeginToolResult until EndToolResult; the C functions of the same
+// names (include/bedrock_stream.h) document every value. bucketOwner, format and the other
+// optional strings are not sent when "".
+
+// AddImageS3 adds an image block whose source is an object in Amazon S3 (s3://bucket/key).
+func (r *ConverseRequest) AddImageS3(format ImageFormat, uri, bucketOwner string) *ConverseRequest {
+	return r.s3("AddImageS3", string(format), uri, bucketOwner,
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_image_s3(p, s[0], s[1], s[2], e)
+		})
+}
+
+// AddDocumentS3 adds a document block whose source is an object in Amazon S3.
+func (r *ConverseRequest) AddDocumentS3(format DocumentFormat, name, uri, bucketOwner string) *ConverseRequest {
+	return r.change("AddDocumentS3", []cstr{{what: "AddDocumentS3(format)", value: string(format), optional: true}, {what: "AddDocumentS3(name)", value: name}, {what: "AddDocumentS3(uri)", value: uri}, {what: "AddDocumentS3(bucketOwner)", value: bucketOwner, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_document_s3(p, s[0], s[1], s[2], s[3], e)
+		})
+}
+
+// AddDocumentText adds a document block given as plain text (source.text).
+func (r *ConverseRequest) AddDocumentText(format DocumentFormat, name, text string) *ConverseRequest {
+	return r.change("AddDocumentText", []cstr{{what: "AddDocumentText(format)", value: string(format), optional: true}, {what: "AddDocumentText(name)", value: name}, {what: "AddDocumentText(text)", value: text}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_document_text(p, s[0], s[1], s[2], e)
+		})
+}
+
+// AddDocumentContent adds a document block made of text blocks (source.content), starting
+// with text; AddDocumentContentText adds more.
+func (r *ConverseRequest) AddDocumentContent(format DocumentFormat, name, text string) *ConverseRequest {
+	return r.change("AddDocumentContent", []cstr{{what: "AddDocumentContent(format)", value: string(format), optional: true}, {what: "AddDocumentContent(name)", value: name}, {what: "AddDocumentContent(text)", value: text}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_document_content(p, s[0], s[1], s[2], e)
+		})
+}
+
+// AddDocumentContentText adds a text block to the last block added, a document from
+// AddDocumentContent.
+func (r *ConverseRequest) AddDocumentContentText(text string) *ConverseRequest {
+	return r.text1("AddDocumentContentText", "text", text, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_document_content_text(p, s, e)
+	})
+}
+
+// SetDocumentContext sets the context of the last block added, a document.
+func (r *ConverseRequest) SetDocumentContext(context string) *ConverseRequest {
+	return r.text1("SetDocumentContext", "context", context, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_set_document_context(p, s, e)
+	})
+}
+
+// SetCitationsEnabled sets citations.enabled of the last block added, a document or a
+// search result.
+func (r *ConverseRequest) SetCitationsEnabled(enabled bool) *ConverseRequest {
+	return r.change("SetCitationsEnabled", nil,
+		func(p *C.bedrock_stream_converse_request, _ []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_set_citations_enabled(p, C.bool(enabled), e)
+		})
+}
+
+// AddVideo adds a video block (its bytes, sent as base64).
+func (r *ConverseRequest) AddVideo(format VideoFormat, data []byte) *ConverseRequest {
+	return r.media("AddVideo", string(format), data, func(p *C.bedrock_stream_converse_request, f *C.char, d *C.uint8_t, n C.size_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_video(p, f, d, n, e)
+	})
+}
+
+// AddVideoS3 adds a video block whose source is an object in Amazon S3.
+func (r *ConverseRequest) AddVideoS3(format VideoFormat, uri, bucketOwner string) *ConverseRequest {
+	return r.s3("AddVideoS3", string(format), uri, bucketOwner,
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_video_s3(p, s[0], s[1], s[2], e)
+		})
+}
+
+// AddAudio adds an audio block (its bytes, sent as base64).
+func (r *ConverseRequest) AddAudio(format AudioFormat, data []byte) *ConverseRequest {
+	return r.media("AddAudio", string(format), data, func(p *C.bedrock_stream_converse_request, f *C.char, d *C.uint8_t, n C.size_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_audio(p, f, d, n, e)
+	})
+}
+
+// AddAudioS3 adds an audio block whose source is an object in Amazon S3.
+func (r *ConverseRequest) AddAudioS3(format AudioFormat, uri, bucketOwner string) *ConverseRequest {
+	return r.s3("AddAudioS3", string(format), uri, bucketOwner,
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_audio_s3(p, s[0], s[1], s[2], e)
+		})
+}
+
+// AddGuardContentText adds a guardContent block holding text for the guardrail; each
+// qualifier is "grounding_source", "query" or "guard_content".
+func (r *ConverseRequest) AddGuardContentText(text string, qualifiers ...string) *ConverseRequest {
+	return r.guardText("AddGuardContentText", text, qualifiers, func(p *C.bedrock_stream_converse_request, t *C.char, q **C.char, n C.size_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_guard_content_text(p, t, q, n, e)
+	})
+}
+
+// AddGuardContentImage adds a guardContent block holding an image ("png" or "jpeg").
+func (r *ConverseRequest) AddGuardContentImage(format ImageFormat, data []byte) *ConverseRequest {
+	return r.media("AddGuardContentImage", string(format), data, func(p *C.bedrock_stream_converse_request, f *C.char, d *C.uint8_t, n C.size_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_guard_content_image(p, f, d, n, e)
+	})
+}
+
+// AddCachePointTTL adds a cachePoint block with a ttl ("5m" or "1h").
+func (r *ConverseRequest) AddCachePointTTL(ttl string) *ConverseRequest {
+	return r.text1("AddCachePointTTL", "ttl", ttl, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_cache_point_ttl(p, s, e)
+	})
+}
+
+// AddReasoningText adds a reasoningContent block with the reasoning text and its signature
+// (replaying a saved conversation; AppendMessage sends back the model's own).
+func (r *ConverseRequest) AddReasoningText(text, signature string) *ConverseRequest {
+	return r.change("AddReasoningText", []cstr{{what: "AddReasoningText(text)", value: text}, {what: "AddReasoningText(signature)", value: signature, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_reasoning_text(p, s[0], s[1], e)
+		})
+}
+
+// AddReasoningRedacted adds a reasoningContent block with redactedContent.
+func (r *ConverseRequest) AddReasoningRedacted(data []byte) *ConverseRequest {
+	return r.change("AddReasoningRedacted", nil,
+		func(p *C.bedrock_stream_converse_request, _ []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			ptr, n := cBytes(data)
+			defer C.free(unsafe.Pointer(ptr))
+			return C.bedrock_stream_converse_request_add_reasoning_redacted(p, ptr, n, e)
+		})
+}
+
+// AddCitationsContent adds an empty citationsContent block, filled by the AddCitation*
+// and SetCitation* methods.
+func (r *ConverseRequest) AddCitationsContent() *ConverseRequest {
+	return r.change("AddCitationsContent", nil,
+		func(p *C.bedrock_stream_converse_request, _ []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_citations_content(p, e)
+		})
+}
+
+// AddCitationGeneratedText adds a generated text to the citationsContent block.
+func (r *ConverseRequest) AddCitationGeneratedText(text string) *ConverseRequest {
+	return r.text1("AddCitationGeneratedText", "text", text, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_citation_generated_text(p, s, e)
+	})
+}
+
+// AddCitation adds a citation (title and source may be "") to the citationsContent block.
+func (r *ConverseRequest) AddCitation(title, source string) *ConverseRequest {
+	return r.change("AddCitation", []cstr{{what: "AddCitation(title)", value: title, optional: true}, {what: "AddCitation(source)", value: source, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_citation(p, s[0], s[1], e)
+		})
+}
+
+// AddCitationSourceText adds a text the last citation quotes from its source.
+func (r *ConverseRequest) AddCitationSourceText(text string) *ConverseRequest {
+	return r.text1("AddCitationSourceText", "text", text, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_citation_source_text(p, s, e)
+	})
+}
+
+// SetCitationWebLocation sets the last citation's location to a web page.
+func (r *ConverseRequest) SetCitationWebLocation(url, domain string) *ConverseRequest {
+	return r.change("SetCitationWebLocation", []cstr{{what: "SetCitationWebLocation(url)", value: url, optional: true}, {what: "SetCitationWebLocation(domain)", value: domain, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_set_citation_web_location(p, s[0], s[1], e)
+		})
+}
+
+// SetCitationLocation sets the last citation's location in a document ("documentChar",
+// "documentPage", "documentChunk") or a search result ("searchResultLocation"); a negative
+// index, start or end is not sent.
+func (r *ConverseRequest) SetCitationLocation(kind string, index, start, end int64) *ConverseRequest {
+	return r.change("SetCitationLocation", []cstr{{what: "SetCitationLocation(kind)", value: kind}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_set_citation_location(p, s[0], C.int64_t(index), C.int64_t(start), C.int64_t(end), e)
+		})
+}
+
+// AddSearchResult adds a searchResult block with its first text; AddSearchResultText adds
+// more.
+func (r *ConverseRequest) AddSearchResult(source, title, text string) *ConverseRequest {
+	return r.change("AddSearchResult", []cstr{{what: "AddSearchResult(source)", value: source}, {what: "AddSearchResult(title)", value: title}, {what: "AddSearchResult(text)", value: text}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_search_result(p, s[0], s[1], s[2], e)
+		})
+}
+
+// AddSearchResultText adds a text to the last block added, a search result.
+func (r *ConverseRequest) AddSearchResultText(text string) *ConverseRequest {
+	return r.text1("AddSearchResultText", "text", text, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_search_result_text(p, s, e)
+	})
+}
+
+// AddToolAddition adds a toolAddition block referring to a tool by type, name and server
+// name.
+func (r *ConverseRequest) AddToolAddition(toolType, name, serverName string) *ConverseRequest {
+	return r.change("AddToolAddition", []cstr{{what: "AddToolAddition(toolType)", value: toolType, optional: true}, {what: "AddToolAddition(name)", value: name, optional: true}, {what: "AddToolAddition(serverName)", value: serverName, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_tool_addition(p, s[0], s[1], s[2], e)
+		})
+}
+
+// AddToolRemoval adds a toolRemoval block, as AddToolAddition.
+func (r *ConverseRequest) AddToolRemoval(toolType, name, serverName string) *ConverseRequest {
+	return r.change("AddToolRemoval", []cstr{{what: "AddToolRemoval(toolType)", value: toolType, optional: true}, {what: "AddToolRemoval(name)", value: name, optional: true}, {what: "AddToolRemoval(serverName)", value: serverName, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_tool_removal(p, s[0], s[1], s[2], e)
+		})
+}
+
+// BeginToolResult opens a toolResult block answering toolUseID: AddText, AddJSONContent,
+// AddImage*, AddDocument*, AddVideo* and AddSearchResult add to its content until
+// EndToolResult.
+func (r *ConverseRequest) BeginToolResult(toolUseID string, status ToolResultStatus) *ConverseRequest {
+	return r.change("BeginToolResult", []cstr{{what: "BeginToolResult(toolUseID)", value: toolUseID}, {what: "BeginToolResult(status)", value: string(status), optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_begin_tool_result(p, s[0], s[1], e)
+		})
+}
+
+// AddJSONContent adds a json block (JSON text) to the open tool result.
+func (r *ConverseRequest) AddJSONContent(valueJSON string) *ConverseRequest {
+	return r.text1("AddJSONContent", "valueJSON", valueJSON, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_json_content(p, s, e)
+	})
+}
+
+// EndToolResult closes the tool result opened by BeginToolResult.
+func (r *ConverseRequest) EndToolResult() *ConverseRequest {
+	return r.change("EndToolResult", nil,
+		func(p *C.bedrock_stream_converse_request, _ []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_end_tool_result(p, e)
+		})
+}
+
+// SetToolBlockType sets the type of the last toolUse ("server_tool_use") or toolResult
+// block of the last message.
+func (r *ConverseRequest) SetToolBlockType(blockType string) *ConverseRequest {
+	return r.text1("SetToolBlockType", "blockType", blockType, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_set_tool_block_type(p, s, e)
+	})
+}
+
+// AddSystemGuardContentText adds a guardContent text block to the system prompt.
+func (r *ConverseRequest) AddSystemGuardContentText(text string, qualifiers ...string) *ConverseRequest {
+	return r.guardText("AddSystemGuardContentText", text, qualifiers, func(p *C.bedrock_stream_converse_request, t *C.char, q **C.char, n C.size_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_system_guard_content_text(p, t, q, n, e)
+	})
+}
+
+// AddSystemGuardContentImage adds a guardContent image block to the system prompt.
+func (r *ConverseRequest) AddSystemGuardContentImage(format ImageFormat, data []byte) *ConverseRequest {
+	return r.media("AddSystemGuardContentImage", string(format), data, func(p *C.bedrock_stream_converse_request, f *C.char, d *C.uint8_t, n C.size_t, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_system_guard_content_image(p, f, d, n, e)
+	})
+}
+
+// AddSystemCachePoint adds a cachePoint block to the system prompt (ttl "5m", "1h" or "").
+func (r *ConverseRequest) AddSystemCachePoint(ttl string) *ConverseRequest {
+	return r.change("AddSystemCachePoint", []cstr{{what: "AddSystemCachePoint(ttl)", value: ttl, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_system_cache_point(p, s[0], e)
+		})
+}
+
+// AddSystemTool offers the model a tool the service provides (toolConfig.tools systemTool).
+func (r *ConverseRequest) AddSystemTool(name string) *ConverseRequest {
+	return r.text1("AddSystemTool", "name", name, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_add_system_tool(p, s, e)
+	})
+}
+
+// AddToolCachePoint adds a cachePoint to toolConfig.tools (ttl "5m", "1h" or "").
+func (r *ConverseRequest) AddToolCachePoint(ttl string) *ConverseRequest {
+	return r.change("AddToolCachePoint", []cstr{{what: "AddToolCachePoint(ttl)", value: ttl, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_add_tool_cache_point(p, s[0], e)
+		})
+}
+
+// SetToolStrict sets strict of the last tool added with AddTool.
+func (r *ConverseRequest) SetToolStrict(strict bool) *ConverseRequest {
+	return r.change("SetToolStrict", nil,
+		func(p *C.bedrock_stream_converse_request, _ []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_set_tool_strict(p, C.bool(strict), e)
+		})
+}
+
+// SetProjectIdentifier sets projectIdentifier (an id or ARN).
+func (r *ConverseRequest) SetProjectIdentifier(project string) *ConverseRequest {
+	return r.text1("SetProjectIdentifier", "project", project, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_set_project_identifier(p, s, e)
+	})
+}
+
+// SetPromptVariable sets one entry of promptVariables (a managed prompt's variable).
+func (r *ConverseRequest) SetPromptVariable(name, text string) *ConverseRequest {
+	return r.change("SetPromptVariable", []cstr{{what: "SetPromptVariable(name)", value: name}, {what: "SetPromptVariable(text)", value: text}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_set_prompt_variable(p, s[0], s[1], e)
+		})
+}
+
+// SetOutputJSONSchema sets outputConfig.textFormat: the answer follows the JSON Schema
+// schemaJSON (JSON text); name and description may be "".
+func (r *ConverseRequest) SetOutputJSONSchema(schemaJSON, name, description string) *ConverseRequest {
+	return r.change("SetOutputJSONSchema", []cstr{{what: "SetOutputJSONSchema(schemaJSON)", value: schemaJSON}, {what: "SetOutputJSONSchema(name)", value: name, optional: true}, {what: "SetOutputJSONSchema(description)", value: description, optional: true}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return C.bedrock_stream_converse_request_set_output_json_schema(p, s[0], s[1], s[2], e)
+		})
+}
+
+// SetOutputEffort sets outputConfig.effort (0 to 16 characters).
+func (r *ConverseRequest) SetOutputEffort(effort string) *ConverseRequest {
+	return r.text1("SetOutputEffort", "effort", effort, func(p *C.bedrock_stream_converse_request, s *C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+		return C.bedrock_stream_converse_request_set_output_effort(p, s, e)
+	})
+}
+
+// text1 is a builder step with one required string argument.
+func (r *ConverseRequest) text1(method, arg, value string, f func(*C.bedrock_stream_converse_request, *C.char, **C.bedrock_stream_error) C.bedrock_stream_status) *ConverseRequest {
+	return r.change(method, []cstr{{what: method + "(" + arg + ")", value: value}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			return f(p, s[0], e)
+		})
+}
+
+// s3 is a media block from S3: format, uri and an optional bucket owner.
+func (r *ConverseRequest) s3(method, format, uri, bucketOwner string, f func(*C.bedrock_stream_converse_request, []*C.char, **C.bedrock_stream_error) C.bedrock_stream_status) *ConverseRequest {
+	return r.change(method, []cstr{{what: method + "(format)", value: format}, {what: method + "(uri)", value: uri}, {what: method + "(bucketOwner)", value: bucketOwner, optional: true}}, f)
+}
+
+// media is a block of format and bytes.
+func (r *ConverseRequest) media(method, format string, data []byte, f func(*C.bedrock_stream_converse_request, *C.char, *C.uint8_t, C.size_t, **C.bedrock_stream_error) C.bedrock_stream_status) *ConverseRequest {
+	return r.change(method, []cstr{{what: method + "(format)", value: format}},
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			ptr, n := cBytes(data)
+			defer C.free(unsafe.Pointer(ptr))
+			return f(p, s[0], ptr, n, e)
+		})
+}
+
+// guardText is a guardContent text with its qualifiers (an array of C strings).
+func (r *ConverseRequest) guardText(method, text string, qualifiers []string, f func(*C.bedrock_stream_converse_request, *C.char, **C.char, C.size_t, **C.bedrock_stream_error) C.bedrock_stream_status) *ConverseRequest {
+	args := []cstr{{what: method + "(text)", value: text}}
+	for _, q := range qualifiers {
+		args = append(args, cstr{what: method + "(qualifiers)", value: q})
+	}
+	return r.change(method, args,
+		func(p *C.bedrock_stream_converse_request, s []*C.char, e **C.bedrock_stream_error) C.bedrock_stream_status {
+			var q **C.char
+			if len(s) > 1 {
+				// A Go array of C pointers: no Go pointer inside, so C may read it.
+				q = &s[1]
+			}
+			return f(p, s[0], q, C.size_t(len(s)-1), e)
+		})
+}

@@ -804,3 +804,140 @@ func TestConverseRequestMembersAreSent(t *testing.T) {
 		t.Errorf("InvokeModel: %q %s", path, body)
 	}
 }
+
+// The builder methods of every other member of the service model reach the wire under its
+// names (a recording server answers 400), and their refusals are typed.
+func TestConverseRequestEveryOtherMemberIsSent(t *testing.T) {
+	r := newRecorder(t)
+	c := recorderClient(t, r)
+	two := []byte{1, 2}
+	req := bedrockstream.NewConverseRequest(model).
+		AddMessage(bedrockstream.RoleUser).
+		AddText("every member").
+		AddImageS3(bedrockstream.ImagePNG, "s3://bucket-a/i.png", "123456789012").
+		AddDocumentS3("", "big", "s3://bucket-a/d.pdf", "").
+		AddDocumentText(bedrockstream.DocumentTXT, "memo", "plain").
+		SetDocumentContext("ctx").
+		SetCitationsEnabled(true).
+		AddDocumentContent("", "parts", "one").
+		AddDocumentContentText("two").
+		AddVideo("mp4", two).
+		AddVideoS3("mov", "s3://bucket-a/v.mov", "").
+		AddAudio("mp3", two).
+		AddAudioS3("wav", "s3://bucket-a/a.wav", "123456789012").
+		AddGuardContentText("guarded", "query", "grounding_source").
+		AddGuardContentImage(bedrockstream.ImageJPEG, two).
+		AddCachePointTTL("1h").
+		AddSearchResult("kb", "KB", "first").
+		AddSearchResultText("second").
+		AddToolAddition("mcp", "lookup", "srv").
+		AddToolRemoval("", "lookup", "").
+		AddMessage(bedrockstream.RoleAssistant).
+		AddReasoningText("thinking", "sig").
+		AddReasoningRedacted(two).
+		AddCitationsContent().
+		AddCitationGeneratedText("Paris.").
+		AddCitation("Atlas", "atlas.pdf").
+		AddCitationSourceText("the capital").
+		SetCitationLocation("documentPage", 0, 3, -1).
+		AddCitation("", "").
+		SetCitationWebLocation("https://example.com", "").
+		AddToolUse("tu_1", "web_search", `{}`).
+		SetToolBlockType("server_tool_use").
+		AddMessage(bedrockstream.RoleUser).
+		BeginToolResult("tu_1", bedrockstream.ToolResultSuccess).
+		AddJSONContent(`{"n":1}`).
+		AddText("result text").
+		EndToolResult().
+		SetToolBlockType("custom").
+		AddSystemText("sys").
+		AddSystemGuardContentText("rules").
+		AddSystemGuardContentImage(bedrockstream.ImagePNG, two).
+		AddSystemCachePoint("").
+		AddTool("lookup", "", weatherSchema).
+		SetToolStrict(true).
+		AddSystemTool("nova_grounding").
+		AddToolCachePoint("5m").
+		SetProjectIdentifier("proj_1").
+		SetPromptVariable("city", "Paris").
+		SetOutputJSONSchema(`{"type":"object"}`, "answer", "").
+		SetOutputEffort("low")
+	if err := req.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ConverseStream(context.Background(), req, nil); !errors.Is(err, bedrockstream.ErrValidation) {
+		t.Errorf("%v", err)
+	}
+	_, _, body := r.last()
+	var got interface{}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	const want = `{
+		"messages": [
+			{"role": "user", "content": [
+				{"text": "every member"},
+				{"image": {"format": "png", "source": {"s3Location": {"uri": "s3://bucket-a/i.png", "bucketOwner": "123456789012"}}}},
+				{"document": {"name": "big", "source": {"s3Location": {"uri": "s3://bucket-a/d.pdf"}}}},
+				{"document": {"format": "txt", "name": "memo", "source": {"text": "plain"}, "context": "ctx", "citations": {"enabled": true}}},
+				{"document": {"name": "parts", "source": {"content": [{"text": "one"}, {"text": "two"}]}}},
+				{"video": {"format": "mp4", "source": {"bytes": "AQI="}}},
+				{"video": {"format": "mov", "source": {"s3Location": {"uri": "s3://bucket-a/v.mov"}}}},
+				{"audio": {"format": "mp3", "source": {"bytes": "AQI="}}},
+				{"audio": {"format": "wav", "source": {"s3Location": {"uri": "s3://bucket-a/a.wav", "bucketOwner": "123456789012"}}}},
+				{"guardContent": {"text": {"text": "guarded", "qualifiers": ["query", "grounding_source"]}}},
+				{"guardContent": {"image": {"format": "jpeg", "source": {"bytes": "AQI="}}}},
+				{"cachePoint": {"type": "default", "ttl": "1h"}},
+				{"searchResult": {"source": "kb", "title": "KB", "content": [{"text": "first"}, {"text": "second"}]}},
+				{"toolAddition": {"tool": {"type": "mcp", "name": "lookup", "serverName": "srv"}}},
+				{"toolRemoval": {"tool": {"name": "lookup"}}}]},
+			{"role": "assistant", "content": [
+				{"reasoningContent": {"reasoningText": {"text": "thinking", "signature": "sig"}}},
+				{"reasoningContent": {"redactedContent": "AQI="}},
+				{"citationsContent": {"content": [{"text": "Paris."}], "citations": [
+					{"title": "Atlas", "source": "atlas.pdf", "sourceContent": [{"text": "the capital"}],
+					 "location": {"documentPage": {"documentIndex": 0, "start": 3}}},
+					{"location": {"web": {"url": "https://example.com"}}}]}},
+				{"toolUse": {"toolUseId": "tu_1", "name": "web_search", "input": {}, "type": "server_tool_use"}}]},
+			{"role": "user", "content": [
+				{"toolResult": {"toolUseId": "tu_1", "status": "success", "type": "custom",
+					"content": [{"json": {"n": 1}}, {"text": "result text"}]}}]}],
+		"system": [{"text": "sys"}, {"guardContent": {"text": {"text": "rules"}}},
+			{"guardContent": {"image": {"format": "png", "source": {"bytes": "AQI="}}}},
+			{"cachePoint": {"type": "default"}}],
+		"toolConfig": {"tools": [
+			{"toolSpec": {"name": "lookup", "strict": true,
+				"inputSchema": {"json": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}},
+			{"systemTool": {"name": "nova_grounding"}},
+			{"cachePoint": {"type": "default", "ttl": "5m"}}]},
+		"projectIdentifier": "proj_1",
+		"promptVariables": {"city": {"text": "Paris"}},
+		"outputConfig": {"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": "{\"type\":\"object\"}", "name": "answer"}}}, "effort": "low"}
+	}`
+	var wantValue interface{}
+	if err := json.Unmarshal([]byte(want), &wantValue); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, wantValue) {
+		t.Errorf("sent %s", body)
+	}
+
+	// Refusals are typed and name the method; the first one sticks.
+	for name, bad := range map[string]*bedrockstream.ConverseRequest{
+		"AddImageS3":          hello(model, "x").AddImageS3(bedrockstream.ImagePNG, "http://x/y", ""),
+		"AddGuardContentText": hello(model, "x").AddGuardContentText("t", "everything"),
+		"AddJSONContent":      hello(model, "x").AddJSONContent("1"),
+		"EndToolResult":       hello(model, "x").EndToolResult(),
+		"SetCitationLocation": hello(model, "x").AddCitationsContent().AddCitation("", "").SetCitationLocation("page", 0, 0, 0),
+		"SetOutputEffort":     hello(model, "x").SetOutputEffort("a very long effort"),
+		"AddVideo":            hello(model, "x").AddVideo("avi", two).AddText("later"),
+	} {
+		err := bad.Err()
+		if !errors.Is(err, bedrockstream.ErrInvalidInput) || !strings.HasPrefix(asError(t, err).Message, name+": ") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := hello(model, "x").AddGuardContentText("t", "query\x00").Err(); !errors.Is(err, bedrockstream.ErrInvalidInput) {
+		t.Errorf("a qualifier with a NUL: %v", err)
+	}
+}

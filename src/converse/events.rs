@@ -282,6 +282,10 @@ pub struct MetadataEvent {
     /// `serviceTier`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<ServiceTier>,
+    /// Members this library does not know, as received (the service adds members often;
+    /// serialised back beside the others).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
 }
 
 /// Decode one message of a ConverseStream response.

@@ -150,6 +150,10 @@ pub struct ConverseResponse {
     /// The `x-amzn-RequestId` of the HTTP response (not a body member).
     #[serde(skip)]
     pub request_id: Option<String>,
+    /// Members this library does not know, as received (the service adds members often;
+    /// serialised back beside the others).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
 }
 
 impl ConverseResponse {

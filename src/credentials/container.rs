@@ -13,14 +13,13 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use zeroize::Zeroizing;
 
 use super::http::{HttpClient, HttpSettings};
 use super::web_identity::read_trimmed_token;
 use super::{
-    excerpt, time, Credentials, CredentialsContext, Loaded, ProvideCredentials, ProviderConfig,
+    excerpt, Credentials, CredentialsContext, EndpointCredentials, Loaded, ProvideCredentials,
+    ProviderConfig,
 };
 use crate::error::{Error, ErrorKind, Result};
 
@@ -152,12 +151,8 @@ impl ProvideCredentials for ContainerProvider {
     }
 
     fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
-        match self.load(ctx)? {
-            Loaded::Found(c) => Ok(c),
-            Loaded::NotConfigured(why) => Err(Error::credentials(format!(
-                "container credentials are not configured: {why}"
-            ))),
-        }
+        self.load(ctx)?
+            .or_not_configured("container credentials are not configured")
     }
 }
 
@@ -206,40 +201,13 @@ pub(crate) fn validate_full_uri(full: &str) -> Result<()> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ContainerCredentials {
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
-}
-
 fn parse_container_response(body: &[u8], url: &str) -> Result<Credentials> {
     let bad = |what: &str| {
         Error::credentials(format!(
             "the container credentials endpoint {url} returned {what}"
         ))
     };
-    let c: ContainerCredentials =
-        serde_json::from_slice(body).map_err(|_| bad("a body that is not the expected JSON"))?;
-    let id = c
-        .access_key_id
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad("no AccessKeyId"))?;
-    let secret = c
-        .secret_access_key
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad("no SecretAccessKey"))?;
-    let expiry = match c.expiration.as_deref() {
-        None => None,
-        Some(e) => Some(time::parse_rfc3339(e).ok_or_else(|| bad("an invalid Expiration"))?),
-    };
-    Ok(
-        Credentials::new(id, secret, c.token.filter(|s| !s.is_empty()))
-            .with_expiry(expiry)
-            .with_provider_name("container"),
-    )
+    EndpointCredentials::parse(body, &bad)?.into_credentials("container", false, &bad)
 }
 
 fn container_http_error(status: u16, body: &[u8], url: &str) -> Error {
@@ -361,6 +329,32 @@ mod tests {
             "{req}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// ECS/EKS answer fractional seconds; a bad `Expiration` is a credentials error that says
+    /// why, without the secret.
+    #[test]
+    fn expiration_forms() {
+        let t = |exp: &str| {
+            let body = format!(
+                r#"{{"AccessKeyId":"AKC","SecretAccessKey":"SKCSECRET","Expiration":"{exp}"}}"#
+            );
+            parse_container_response(body.as_bytes(), "http://127.0.0.1/creds")
+        };
+        let c = t("2030-01-01T00:00:00.123456Z").unwrap();
+        assert_eq!(
+            c.expiry(),
+            crate::credentials::time::parse_rfc3339("2030-01-01T00:00:00.123456+00:00").ok()
+        );
+        assert!(c.expiry().is_some());
+        let e = t("2030-01-01T25:00:00Z").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Credentials);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("an invalid Expiration (not an RFC 3339 time: hour was not in range)"),
+            "{msg}"
+        );
+        assert!(!msg.contains("SKCSECRET"), "{msg}");
     }
 
     #[test]

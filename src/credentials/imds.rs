@@ -16,13 +16,12 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use zeroize::Zeroizing;
 
 use super::http::{HttpClient, HttpResponse, HttpSettings};
 use super::{
-    excerpt, time, Credentials, CredentialsContext, Loaded, ProvideCredentials, ProviderConfig,
+    excerpt, Credentials, CredentialsContext, EndpointCredentials, Loaded, ProvideCredentials,
+    ProviderConfig,
 };
 use crate::error::{Error, ErrorKind, Result, Timer};
 use crate::profile::parse_bool;
@@ -214,12 +213,8 @@ impl ProvideCredentials for ImdsProvider {
     }
 
     fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
-        match self.load(ctx)? {
-            Loaded::Found(c) => Ok(c),
-            Loaded::NotConfigured(why) => Err(Error::credentials(format!(
-                "no credentials from IMDS: {why}"
-            ))),
-        }
+        self.load(ctx)?
+            .or_not_configured("no credentials from IMDS")
     }
 }
 
@@ -326,17 +321,6 @@ fn get_with_retries(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ImdsCredentials {
-    code: Option<String>,
-    message: Option<String>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
-}
-
 fn parse_imds_credentials(body: &[u8], role: &str) -> Result<Credentials> {
     let bad = |what: &str| {
         Error::credentials(format!(
@@ -344,8 +328,7 @@ fn parse_imds_credentials(body: &[u8], role: &str) -> Result<Credentials> {
             excerpt(role)
         ))
     };
-    let c: ImdsCredentials =
-        serde_json::from_slice(body).map_err(|_| bad("a body that is not the expected JSON"))?;
+    let c = EndpointCredentials::parse(body, &bad)?;
     if let Some(code) = &c.code {
         if code != "Success" {
             return Err(bad(&format!(
@@ -358,24 +341,7 @@ fn parse_imds_credentials(body: &[u8], role: &str) -> Result<Credentials> {
             )));
         }
     }
-    let id = c
-        .access_key_id
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad("no AccessKeyId"))?;
-    let secret = c
-        .secret_access_key
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad("no SecretAccessKey"))?;
-    let expiry = c
-        .expiration
-        .as_deref()
-        .and_then(time::parse_rfc3339)
-        .ok_or_else(|| bad("no valid Expiration"))?;
-    Ok(
-        Credentials::new(id, secret, c.token.filter(|s| !s.is_empty()))
-            .with_expiry(Some(expiry))
-            .with_provider_name("imds"),
-    )
+    c.into_credentials("imds", true, &bad)
 }
 
 #[cfg(test)]

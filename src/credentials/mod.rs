@@ -390,6 +390,71 @@ pub(crate) enum Loaded {
     NotConfigured(String),
 }
 
+impl Loaded {
+    /// For a provider asked directly (not through the chain): the credentials, or a
+    /// credentials error `"{not_configured}: {why}"`.
+    pub(crate) fn or_not_configured(self, not_configured: &str) -> Result<Credentials> {
+        match self {
+            Loaded::Found(c) => Ok(c),
+            Loaded::NotConfigured(why) => {
+                Err(Error::credentials(format!("{not_configured}: {why}")))
+            }
+        }
+    }
+}
+
+/// The JSON credentials the container endpoint and IMDS both answer with: `AccessKeyId`,
+/// `SecretAccessKey`, `Token`, `Expiration` (IMDS also sends `Code` and `Message`, read by
+/// its provider).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EndpointCredentials {
+    pub(crate) code: Option<String>,
+    pub(crate) message: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    token: Option<String>,
+    expiration: Option<String>,
+}
+
+impl EndpointCredentials {
+    /// The body as this JSON; `bad` words the error (`bad("a body that is not ...")`).
+    pub(crate) fn parse(body: &[u8], bad: &dyn Fn(&str) -> Error) -> Result<Self> {
+        serde_json::from_slice(body).map_err(|_| bad("a body that is not the expected JSON"))
+    }
+
+    /// The credentials of `provider`: key id and secret required, `Expiration` too when
+    /// `expiry_required`, and an RFC 3339 time when present. `bad` words the error (never with a
+    /// secret).
+    pub(crate) fn into_credentials(
+        self,
+        provider: &'static str,
+        expiry_required: bool,
+        bad: &dyn Fn(&str) -> Error,
+    ) -> Result<Credentials> {
+        let id = self
+            .access_key_id
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad("no AccessKeyId"))?;
+        let secret = self
+            .secret_access_key
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad("no SecretAccessKey"))?;
+        let expiry = match self.expiration.as_deref() {
+            None if expiry_required => return Err(bad("no Expiration")),
+            None => None,
+            Some(e) => Some(
+                time::parse_rfc3339(e).map_err(|e| bad(&format!("an invalid Expiration ({e})")))?,
+            ),
+        };
+        Ok(
+            Credentials::new(id, secret, self.token.filter(|s| !s.is_empty()))
+                .with_expiry(expiry)
+                .with_provider_name(provider),
+        )
+    }
+}
+
 /// Settings shared by the providers: where environment variables come from, the profile to use,
 /// the region for STS, and how to reach STS / SSO.
 #[derive(Clone, Debug)]
@@ -498,6 +563,49 @@ pub(crate) use crate::redact::excerpt;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider asked directly says it is not configured, and why (one wording for the
+    /// container, IMDS and web identity providers).
+    #[test]
+    fn a_provider_asked_directly_says_why_it_is_not_configured() {
+        let env = || {
+            ProviderConfig::new(crate::profile::Env::from_pairs([(
+                "AWS_EC2_METADATA_DISABLED",
+                "true",
+            )]))
+        };
+        let e = imds::ImdsProvider::new()
+            .with_config(env())
+            .provide_credentials()
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Credentials);
+        assert!(
+            e.message()
+                .starts_with("no credentials from IMDS: IMDS is disabled"),
+            "{e}"
+        );
+        let e = container::ContainerProvider::new()
+            .with_config(env())
+            .provide_credentials()
+            .unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("container credentials are not configured: "),
+            "{e}"
+        );
+        let e = web_identity::WebIdentityProvider::from_env()
+            .with_config(env())
+            .provide_credentials()
+            .unwrap_err();
+        assert!(
+            e.message().starts_with("web identity is not configured: "),
+            "{e}"
+        );
+        assert!(matches!(
+            Loaded::NotConfigured("x".into()).or_not_configured("y"),
+            Err(e) if e.message() == "y: x"
+        ));
+    }
 
     #[test]
     fn debug_never_shows_secrets() {

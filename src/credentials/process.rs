@@ -302,7 +302,7 @@ pub(crate) fn parse_output(stdout: &[u8]) -> std::result::Result<Credentials, St
     let expiry = match o.expiration.as_deref() {
         None => None,
         Some(e) => {
-            Some(time::parse_rfc3339(e).ok_or("an `Expiration` that is not an RFC 3339 time")?)
+            Some(time::parse_rfc3339(e).map_err(|e| format!("an `Expiration` that is {e}"))?)
         }
     };
     Ok(

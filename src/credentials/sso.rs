@@ -167,10 +167,11 @@ pub(crate) fn cached_token(
     let expires = t
         .expires_at
         .as_deref()
-        .and_then(time::parse_rfc3339)
-        .ok_or_else(|| {
+        .ok_or("no expiresAt".to_string())
+        .and_then(|e| time::parse_rfc3339(e).map_err(|e| format!("an expiresAt that is {e}")))
+        .map_err(|what| {
             Error::credentials(format!(
-                "the cached SSO token {} has no valid expiresAt; {hint}",
+                "the cached SSO token {} has {what}; {hint}",
                 path.display()
             ))
         })?;

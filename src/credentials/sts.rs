@@ -207,9 +207,10 @@ pub(crate) fn parse_response(
     action: &str,
     role_arn: &str,
 ) -> Result<Credentials> {
+    let answer = xml::Answer::parse(body);
     if !(200..300).contains(&status) {
-        let code = xml::child_text(body, "Error", "Code");
-        let message = xml::child_text(body, "Error", "Message");
+        let code = answer.child_text("Error", "Code");
+        let message = answer.child_text("Error", "Message");
         let retryable = status >= 500
             || matches!(
                 code.as_deref(),
@@ -227,13 +228,17 @@ pub(crate) fn parse_response(
         ))
         .with_http_status(status)
         .with_retryable(retryable)
-        .with_request_id(xml::element_text(body, "RequestId"));
+        .with_request_id(answer.element_text("RequestId"));
         if let Some(c) = code {
             e = e.with_code(excerpt(&c));
         }
         return Err(e);
     }
-    let field = |name: &str| xml::child_text(body, "Credentials", name).filter(|v| !v.is_empty());
+    let field = |name: &str| {
+        answer
+            .child_text("Credentials", name)
+            .filter(|v| !v.is_empty())
+    };
     let missing = |what: &str| {
         Error::credentials(format!(
             "STS {action} for {role_arn} answered HTTP {status} without a valid {what}"
@@ -243,7 +248,7 @@ pub(crate) fn parse_response(
     let secret = field("SecretAccessKey").ok_or_else(|| missing("SecretAccessKey"))?;
     let token = field("SessionToken").ok_or_else(|| missing("SessionToken"))?;
     let expiration = field("Expiration")
-        .and_then(|e| time::parse_rfc3339(&e))
+        .and_then(|e| time::parse_rfc3339(&e).ok())
         .ok_or_else(|| missing("Expiration"))?;
     Ok(Credentials::new(id, secret, Some(token)).with_expiry(Some(expiration)))
 }
@@ -388,7 +393,7 @@ mod tests {
         let c = parse_response(200, ok, "AssumeRole", "arn:r").unwrap();
         assert_eq!(c.access_key_id(), "ASIAX");
         assert_eq!(c.session_token(), Some("TOKENX"));
-        assert_eq!(c.expiry(), time::parse_rfc3339("2030-01-01T00:00:00Z"));
+        assert_eq!(c.expiry(), time::parse_rfc3339("2030-01-01T00:00:00Z").ok());
 
         let err = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
             <Message>not authorized to perform sts:AssumeRole</Message></Error>\

@@ -143,11 +143,7 @@ impl ProvideCredentials for WebIdentityProvider {
     }
 
     fn provide_credentials_with(&self, ctx: &CredentialsContext) -> Result<Credentials> {
-        match self.load(ctx)? {
-            Loaded::Found(c) => Ok(c),
-            Loaded::NotConfigured(why) => Err(Error::credentials(format!(
-                "web identity is not configured: {why}"
-            ))),
-        }
+        self.load(ctx)?
+            .or_not_configured("web identity is not configured")
     }
 }

@@ -1,104 +1,53 @@
-//! A tiny, careful extractor for the flat XML that STS (query protocol) returns. It finds the text
-//! of the first element with a given name (optionally inside another element) and decodes the
-//! five predefined entities and numeric character references. It does not build a tree and never
-//! panics on malformed input: anything it cannot read is `None`.
+//! The XML STS answers (query protocol), read with `roxmltree`.
+//!
+//! Why a parser and not the hand-written extractor this file held before: that one searched the
+//! text for `<Name>` and `</Name>`, so a comment, a CDATA section or a nested element of the
+//! same name that held such text was read as the element; a namespace prefix (`<sts:Code>`) was
+//! not found; and nothing checked that the answer was XML at all. `roxmltree` is small (one
+//! crate, no dependency that is not already built: memchr comes with serde_json), read-only,
+//! widely used and kept, and does all of that: well-formedness, the predefined entities and
+//! character references, CDATA, comments, processing instructions, namespaces. It refuses a
+//! DTD by default (no entity expansion from a body we did not write). The body is at most
+//! 1 MiB (`http::MAX_BODY`), so the tree is too. Anything it cannot read is `None`: the caller
+//! says which field was missing.
 
-/// Text of the first `<name>…</name>` element (attributes allowed, namespace prefixes not).
-pub(crate) fn element_text(xml: &str, name: &str) -> Option<String> {
-    let (start, end) = element_span(xml, name)?;
-    decode_text(&xml[start..end])
-}
+/// A parsed answer, or nothing if the body is not well-formed XML.
+pub(crate) struct Answer<'a>(Option<roxmltree::Document<'a>>);
 
-/// The inner text range of the first `<name …>…</name>` element.
-pub(crate) fn element_span(xml: &str, name: &str) -> Option<(usize, usize)> {
-    let mut from = 0;
-    while let Some(rel) = xml.get(from..)?.find('<') {
-        let lt = from + rel;
-        let after = &xml[lt + 1..];
-        if let Some(rest) = after.strip_prefix(name) {
-            match rest.chars().next() {
-                Some('>') => {
-                    let start = lt + 1 + name.len() + 1;
-                    return Some((start, start + find_close(&xml[start..], name)?));
-                }
-                Some(c) if c.is_whitespace() => {
-                    let gt = rest.find('>')?;
-                    if rest[..gt].ends_with('/') {
-                        // <name/> : empty element
-                        let pos = lt + 1 + name.len() + gt + 1;
-                        return Some((pos, pos));
-                    }
-                    let start = lt + 1 + name.len() + gt + 1;
-                    return Some((start, start + find_close(&xml[start..], name)?));
-                }
-                Some('/') if rest.starts_with("/>") => {
-                    let pos = lt + 1 + name.len() + 2;
-                    return Some((pos, pos));
-                }
-                _ => {}
-            }
-        }
-        from = lt + 1;
+impl<'a> Answer<'a> {
+    pub(crate) fn parse(xml: &'a str) -> Self {
+        Answer(roxmltree::Document::parse(xml).ok())
     }
-    None
-}
 
-fn find_close(s: &str, name: &str) -> Option<usize> {
-    let close = format!("</{name}");
-    let mut from = 0;
-    loop {
-        let i = from + s.get(from..)?.find(&close)?;
-        let after = &s[i + close.len()..];
-        if after.trim_start().starts_with('>') {
-            return Some(i);
-        }
-        from = i + 1;
+    /// Text of the first `<name>` element (by local name, any namespace); `None` if there is
+    /// none, or it holds elements rather than text.
+    pub(crate) fn element_text(&self, name: &str) -> Option<String> {
+        text(first(self.0.as_ref()?.root(), name)?)
+    }
+
+    /// Text of the first `<name>` element inside the first `<parent>` element.
+    pub(crate) fn child_text(&self, parent: &str, name: &str) -> Option<String> {
+        text(first(first(self.0.as_ref()?.root(), parent)?, name)?)
     }
 }
 
-/// Text of the first `<name>` element inside the first `<parent>` element.
-pub(crate) fn child_text(xml: &str, parent: &str, name: &str) -> Option<String> {
-    let (s, e) = element_span(xml, parent)?;
-    element_text(&xml[s..e], name)
+/// The first element below `node` (document order) whose local name is `name`.
+fn first<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+    node.descendants()
+        .skip(1)
+        .find(|n| n.is_element() && n.tag_name().name() == name)
 }
 
-/// Decode entities and CDATA sections; `None` if the text contains markup or a bad reference.
-fn decode_text(raw: &str) -> Option<String> {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("<![CDATA[") {
-            let end = after.find("]]>")?;
-            out.push_str(&after[..end]);
-            rest = &after[end + 3..];
-        } else if rest.starts_with('<') {
+/// The element's text (its text and CDATA, entities decoded; comments skipped), or `None` if
+/// it has child elements.
+fn text(node: roxmltree::Node<'_, '_>) -> Option<String> {
+    let mut out = String::new();
+    for c in node.children() {
+        if c.is_element() {
             return None;
-        } else if let Some(after) = rest.strip_prefix('&') {
-            let semi = after.find(';')?;
-            let ent = &after[..semi];
-            let c = match ent {
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                _ => {
-                    let code = if let Some(hex) =
-                        ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X"))
-                    {
-                        u32::from_str_radix(hex, 16).ok()?
-                    } else {
-                        ent.strip_prefix('#')?.parse::<u32>().ok()?
-                    };
-                    char::from_u32(code)?
-                }
-            };
-            out.push(c);
-            rest = &after[semi + 1..];
-        } else {
-            let n = rest.find(['<', '&']).unwrap_or(rest.len());
-            out.push_str(&rest[..n]);
-            rest = &rest[n..];
+        }
+        if c.is_text() {
+            out.push_str(c.text().unwrap_or_default());
         }
     }
     Some(out)
@@ -145,6 +94,14 @@ mod tests {
   </ResponseMetadata>
 </AssumeRoleResponse>"#;
 
+    fn element_text(xml: &str, name: &str) -> Option<String> {
+        Answer::parse(xml).element_text(name)
+    }
+
+    fn child_text(xml: &str, parent: &str, name: &str) -> Option<String> {
+        Answer::parse(xml).child_text(parent, name)
+    }
+
     #[test]
     fn extracts_sts_credentials() {
         assert_eq!(
@@ -161,7 +118,7 @@ mod tests {
         );
         // <Arn> must not match <ArnX>, <Credentials> not <CredentialsX>
         assert_eq!(
-            element_text("<ArnX>no</ArnX><Arn>yes</Arn>", "Arn").as_deref(),
+            element_text("<r><ArnX>no</ArnX><Arn>yes</Arn></r>", "Arn").as_deref(),
             Some("yes")
         );
         assert_eq!(element_text("<a x=\"1\">v</a >", "a").as_deref(), Some("v"));
@@ -170,6 +127,43 @@ mod tests {
         assert_eq!(
             element_text("<a><![CDATA[<&>]]>x</a>", "a").as_deref(),
             Some("<&>x")
+        );
+    }
+
+    /// What the hand-written extractor got wrong: markup inside comments and CDATA, nested
+    /// elements of the same name, namespace prefixes, a declaration.
+    #[test]
+    fn reads_xml_not_text_that_looks_like_it() {
+        let err = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!-- <Error><Code>FromAComment</Code></Error> -->
+<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error>
+    <Type>Sender</Type>
+    <Message><![CDATA[<Code>FromCData</Code>]]> &amp; more</Message>
+    <Code>ExpiredTokenException</Code>
+  </Error>
+  <RequestId>r-1</RequestId>
+</ErrorResponse>"#;
+        let a = Answer::parse(err);
+        assert_eq!(
+            a.child_text("Error", "Code").as_deref(),
+            Some("ExpiredTokenException")
+        );
+        assert_eq!(
+            a.child_text("Error", "Message").as_deref(),
+            Some("<Code>FromCData</Code> & more")
+        );
+        assert_eq!(a.element_text("RequestId").as_deref(), Some("r-1"));
+        let prefixed = r#"<sts:R xmlns:sts="https://sts.amazonaws.com/doc/2011-06-15/"><sts:Credentials><sts:AccessKeyId>AK</sts:AccessKeyId></sts:Credentials></sts:R>"#;
+        assert_eq!(
+            child_text(prefixed, "Credentials", "AccessKeyId").as_deref(),
+            Some("AK")
+        );
+        // The outer <a>'s text is not the inner one's closing tag.
+        assert_eq!(element_text("<r><a><a>in</a></a></r>", "a"), None);
+        assert_eq!(
+            element_text("<r>x<!-- <a>no</a> --><a>y<!-- c -->z</a></r>", "a").as_deref(),
+            Some("yz")
         );
     }
 
@@ -184,15 +178,26 @@ mod tests {
             "<a>x</b>",
             "<a>&bogus;</a>",
             "<a>&#xZZ;</a>",
-            "<a>&#1114112;</a>",
+            "<a>&#0;</a>",
             "<a>&amp</a>",
             "<a><b>x</b></a>",
             "<a><![CDATA[x</a>",
             "<aé>",
+            // Not one document: the extractor read these.
+            "<a>x</a><a>y</a>",
+            "junk <a>x</a>",
+            // A DTD is refused: no entity expansion from a body we did not write.
+            "<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>",
         ] {
             assert_eq!(element_text(s, "a"), None, "{s}");
         }
-        assert_eq!(element_text("é<a>ü</a>", "a").as_deref(), Some("ü"));
+        assert_eq!(element_text("<r>é<a>ü</a></r>", "a").as_deref(), Some("ü"));
+        // A reference beyond Unicode is read as U+FFFD (roxmltree's choice, as browsers do; the
+        // extractor refused it): no panic, and no credential field ever holds one.
+        assert_eq!(
+            element_text("<a>&#1114112;</a>", "a").as_deref(),
+            Some("\u{FFFD}")
+        );
     }
 
     #[test]

@@ -417,6 +417,45 @@ pub(crate) fn events(plan: &Plan) -> Vec<(&'static str, Value)> {
     out
 }
 
+/// The bulk workload of ConverseStream (`emulator-fault:bulk:chunks=N:size=BYTES`): the
+/// `messageStart` frame, one `contentBlockDelta` text frame of `size` bytes (or the smallest
+/// possible) to be sent `frames` times, and the tail (`contentBlockStop`, `messageStop`,
+/// `metadata` with the usage and the stream's latency).
+pub(crate) fn bulk(
+    plan: &Plan,
+    frames: u64,
+    size: usize,
+) -> (
+    Vec<u8>,
+    Vec<u8>,
+    impl FnOnce(models::Latency) -> Vec<Vec<u8>>,
+) {
+    const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";
+    let delta = |n: usize| {
+        let text: String = FILLER.chars().cycle().take(n).collect();
+        let payload = json!({"contentBlockIndex": 0, "delta": {"text": text}});
+        frames::event_frame("contentBlockDelta", payload.to_string().as_bytes())
+    };
+    // The text is ASCII without escapes: one more character, one more byte.
+    let delta = delta(size.saturating_sub(delta(0).len()));
+    let head = event_frame("messageStart", &json!({"role": "assistant"}), 0);
+    let input_tokens = plan.input_tokens;
+    let tail = move |lat: models::Latency| {
+        let usage = json!({"inputTokens": input_tokens, "outputTokens": frames,
+                           "totalTokens": input_tokens + frames});
+        vec![
+            event_frame("contentBlockStop", &json!({"contentBlockIndex": 0}), 1),
+            event_frame("messageStop", &json!({"stopReason": "end_turn"}), 2),
+            event_frame(
+                "metadata",
+                &json!({"usage": usage, "metrics": {"latencyMs": lat.invocation_ms}}),
+                3,
+            ),
+        ]
+    };
+    (head, delta, tail)
+}
+
 /// One event frame, with a `p` padding member whose length varies with `index`.
 pub(crate) fn event_frame(event_type: &str, payload: &Value, index: usize) -> Vec<u8> {
     let mut payload = payload.clone();

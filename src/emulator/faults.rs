@@ -155,7 +155,12 @@ pub(super) fn stream(conn: &mut Conn, ctx: &Ctx<'_>, scenario: &Scenario, answer
         return stop.into();
     }
     if let Fault::Bulk { frames, frame_size } = scenario.fault {
-        return match bulk(conn, ctx, answer, frames, frame_size, delay) {
+        let tail = |lat: Latency| {
+            let mut stop = json!({"type": "message_stop"});
+            models::attach_metrics(&mut stop, models::metrics(answer.input_tokens, frames, lat));
+            vec![chunk_frame(stop.to_string().as_bytes(), 0)]
+        };
+        return match bulk(conn, ctx, &bulk_frame(frame_size), frames, delay, tail) {
             Ok(()) if ctx.keep_alive => Next::KeepAlive,
             Ok(()) => Next::Close,
             Err(stop) => stop.into(),
@@ -192,6 +197,17 @@ pub(super) fn converse_stream(
     let delay = scenario.delay.unwrap_or(conn.shared.config.chunk_delay);
     if let Err(stop) = conn.write(&stream_head(ctx)) {
         return stop.into();
+    }
+    if let Fault::Bulk { frames, frame_size } = scenario.fault {
+        let (head, delta, tail) = super::converse::bulk(plan, frames, frame_size);
+        let written = conn
+            .write_chunk(&head)
+            .and_then(|()| bulk(conn, ctx, &delta, frames, delay, tail));
+        return match written {
+            Ok(()) if ctx.keep_alive => Next::KeepAlive,
+            Ok(()) => Next::Close,
+            Err(stop) => stop.into(),
+        };
     }
     let events = super::converse::events(plan);
     let frame = |i: usize, last: Option<Latency>| {
@@ -320,16 +336,18 @@ fn stream_frames(
     Ok(done)
 }
 
+/// `frames` copies of the pre-encoded event `frame` (written in 256 KiB blocks when there is
+/// no delay), then the frames `tail` makes with the stream's latency.
 fn bulk(
     conn: &mut Conn,
     ctx: &Ctx<'_>,
-    answer: &Answer,
+    frame: &[u8],
     frames: u64,
-    frame_size: usize,
     delay: Duration,
+    tail: impl FnOnce(Latency) -> Vec<Vec<u8>>,
 ) -> Result<(), Stop> {
     let mut one = Vec::new();
-    http::chunk_into(&mut one, &bulk_frame(frame_size));
+    http::chunk_into(&mut one, frame);
     let per_block = (256 * 1024 / one.len()).max(1);
     let block: Vec<u8> = one.repeat(per_block);
     let mut first_byte = None;
@@ -354,8 +372,8 @@ fn bulk(
         first_byte_ms: millis(first_byte.unwrap_or_else(|| ctx.received.elapsed())),
         invocation_ms: millis(ctx.received.elapsed()),
     };
-    let mut stop = json!({"type": "message_stop"});
-    models::attach_metrics(&mut stop, models::metrics(answer.input_tokens, frames, lat));
-    conn.write_chunk(&chunk_frame(stop.to_string().as_bytes(), 0))?;
+    for f in tail(lat) {
+        conn.write_chunk(&f)?;
+    }
     conn.write(http::LAST_CHUNK)
 }

@@ -715,6 +715,7 @@ impl IdentityServices {
         }
         let (id, secret, token, exp) = self.issue();
         let exp_ms = crate::credentials::time::parse_rfc3339(&exp)
+            .ok()
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);

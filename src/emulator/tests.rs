@@ -1163,6 +1163,39 @@ fn bulk_frames_have_the_requested_size() {
 }
 
 #[test]
+fn converse_stream_bulk_sends_text_deltas_of_the_requested_size() {
+    let emu = Emulator::start().unwrap();
+    let model = "emulator-fault:bulk:chunks=1500:size=200";
+    let path = format!("/model/{}/converse-stream", encode_label(model));
+    let body = br#"{"messages":[{"role":"user","content":[{"text":"Say hi"}]}]}"#;
+    let r =
+        Client::connect(&emu).call(&raw_request(&emu, "POST", &path, &[], body, default_auth()));
+    assert_eq!(r.status, 200);
+    assert!(r.complete);
+    let msgs = frames(&r);
+    let types: Vec<String> = msgs.iter().map(|m| hs(m, ":event-type")).collect();
+    assert_eq!(msgs.len(), 1 + 1500 + 3);
+    assert_eq!(types[0], "messageStart");
+    assert!(types[1..1501].iter().all(|t| t == "contentBlockDelta"));
+    assert_eq!(
+        types[1501..],
+        ["contentBlockStop", "messageStop", "metadata"]
+    );
+    assert!(r.chunks[1..1501]
+        .iter()
+        .all(|c| c.len() == 200 && c == &r.chunks[1]));
+    let delta: Value = serde_json::from_slice(&msgs[1].payload).unwrap();
+    assert_eq!(delta["contentBlockIndex"], 0);
+    assert!(delta["delta"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("The quick"));
+    let meta: Value = serde_json::from_slice(&msgs[1503].payload).unwrap();
+    assert_eq!(meta["usage"]["outputTokens"], 1500);
+    assert!(meta["metrics"]["latencyMs"].is_u64());
+}
+
+#[test]
 fn garbage_gets_400_and_the_connection_is_closed() {
     let emu = Emulator::start().unwrap();
     let mut c = Client::connect(&emu);

@@ -1,9 +1,9 @@
-//! UTC calendar arithmetic for `X-Amz-Date` and HTTP `Date` headers (no external time crate).
+//! UTC dates for `X-Amz-Date` and HTTP `Date` headers, on the `time` crate the credential
+//! providers use (no calendar arithmetic of our own).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-// The calendar arithmetic is shared with the credential providers' RFC 3339 code.
-pub(crate) use crate::credentials::time::{civil_from_days, days_from_civil, days_in_month};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 /// Seconds since the Unix epoch, now (0 if the clock is before 1970).
 pub(crate) fn now_unix() -> i64 {
@@ -13,15 +13,23 @@ pub(crate) fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
+/// The UTC date-time of a Unix time; the epoch for one outside years -9999..=9999 (never a
+/// clock reading).
+fn utc(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
 /// `YYYYMMDDTHHMMSSZ` for a Unix time.
 pub(crate) fn format_amz_date(unix: i64) -> String {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
+    let t = utc(unix);
     format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
     )
 }
 
@@ -31,38 +39,41 @@ pub(crate) fn parse_amz_date(s: &str) -> Option<i64> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+    let num = |r: std::ops::Range<usize>| -> Option<u16> {
         let part = &b[r];
         if !part.iter().all(u8::is_ascii_digit) {
             return None;
         }
         part.iter()
-            .try_fold(0u32, |acc, c| Some(acc * 10 + u32::from(c - b'0')))
+            .try_fold(0u16, |acc, c| Some(acc * 10 + u16::from(c - b'0')))
     };
-    let (y, mo, d) = (i64::from(num(0..4)?), num(4..6)?, num(6..8)?);
-    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
-    {
-        return None;
-    }
-    Some(days_from_civil(y, mo, d) * 86_400 + i64::from(h * 3600 + mi * 60 + se))
+    let two = |at: usize| num(at..at + 2).map(|n| n as u8);
+    let month = Month::try_from(two(4)?).ok()?;
+    let date = Date::from_calendar_date(i32::from(num(0..4)?), month, two(6)?).ok()?;
+    let time = Time::from_hms(two(9)?, two(11)?, two(13)?).ok()?;
+    Some(
+        PrimitiveDateTime::new(date, time)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for the HTTP `Date` header.
 pub(crate) fn http_date(unix: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
+    let t = utc(unix);
     format!(
-        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(m - 1) as usize],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[usize::from(t.weekday().number_days_from_monday())],
+        t.day(),
+        MONTHS[usize::from(u8::from(t.month()) - 1)],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
     )
 }
 
@@ -77,6 +88,8 @@ mod tests {
         assert_eq!(format_amz_date(1_735_689_600), "20250101T000000Z");
         assert_eq!(parse_amz_date("20240229T235959Z"), Some(1_709_251_199));
         assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(1_709_251_199), "Thu, 29 Feb 2024 23:59:59 GMT");
         for t in [
             0i64,
             951_782_400,

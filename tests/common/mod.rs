@@ -1,7 +1,10 @@
-//! Helpers shared by the tests that build and run the C and Go programs.
+//! Helpers shared by the tests that build and run the C and Go programs, and the C API
+//! declarations shared by the tests that call it directly.
 
 use std::path::PathBuf;
 
+#[cfg(feature = "capi")]
+pub mod capi;
 #[cfg(feature = "emulator")]
 pub mod program;
 

@@ -30,6 +30,43 @@ pub fn make_examples(build: &Path, vars: &[(&str, &str)], targets: &[&str]) {
     );
 }
 
+/// Builds the `examples-c` programs `targets` (all of them when empty) once per test binary,
+/// against the freshly built cdylib, into `target/<profile>/<dir>`; returns that directory.
+pub fn built_examples(dir: &str, targets: &[&str]) -> &'static Path {
+    static BUILT: OnceLock<(String, PathBuf)> = OnceLock::new();
+    let (built_dir, path) = BUILT.get_or_init(|| {
+        super::cdylib();
+        let build = profile_dir().join(dir);
+        let targets: Vec<String> = targets
+            .iter()
+            .map(|p| build.join(p).display().to_string())
+            .collect();
+        let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+        make_examples(&build, &[], &targets);
+        (dir.to_owned(), build)
+    });
+    assert_eq!(built_dir, dir, "one examples build per test binary");
+    path
+}
+
+/// Runs the built example `program` (in `programs`) against `emulator` with a clean
+/// environment, under valgrind (when installed): any valgrind error or leak fails the test.
+pub fn run_example(
+    programs: &Path,
+    emulator: &Emulator,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    run_program(
+        &programs.join(program),
+        &emulator.endpoint_url(),
+        args,
+        env,
+        Memcheck::Valgrind(&[]),
+    )
+}
+
 /// `valgrind`; when it is missing the test fails, unless `BEDROCK_STREAM_SKIP_VALGRIND=1`.
 pub fn valgrind() -> Option<&'static Path> {
     static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
