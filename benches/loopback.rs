@@ -24,7 +24,10 @@
 //!
 //! Then: requests/s with one-chunk responses on one keep-alive client vs the raw client;
 //! 64 and 256 concurrent streams on one shared client vs as many raw clients; peak RSS of a
-//! child process (this binary re-executed) streaming >= 1 GiB; and the peers (the AWS SDK for
+//! child process (this binary re-executed) streaming >= 1 GiB (its end RSS split anonymous /
+//! file-backed); ConverseStream (Rust iterator, C callback, C pull) beside
+//! InvokeModelWithResponseStream at the same 200-byte frames (`converse`); 256 streams on one
+//! client, whole-process peak RSS, ours vs the SDK peer (`rss256`); and the peers (the AWS SDK for
 //! Rust and boto3, from `bench-peers/`) against the same emulator when `BENCH_SDK_PEER` /
 //! `BENCH_BOTO3_PYTHON` + `BENCH_BOTO3_SCRIPT` are set (scripts/bench.sh sets them).
 //!
@@ -1386,8 +1389,13 @@ fn peers(bench: &Bench, ours: &[(String, f64)], ours_rps: f64) {
             let rss = median(col("vmhwm_kib=")) / 1024.0;
             let mb = (frames * size as u64) as f64 / secs / 1e6;
             let o = find(&format!("{wl} / rust iterator +json"));
+            // The SDK peer says which tokio runtime it ran on (see bench-peers/src/main.rs).
+            let runtime = runs[0]
+                .split_whitespace()
+                .find_map(|p| p.strip_prefix("runtime="))
+                .map_or(String::new(), |r| format!(", {r} runtime"));
             println!(
-                "| {name} | {wl} ({frames} × {size} B) | {ev:.0} | {mb:.0} | {cpu_per_m:.3} | {rss:.1} | {:.1}x |",
+                "| {name} | {wl} ({frames} × {size} B{runtime}) | {ev:.0} | {mb:.0} | {cpu_per_m:.3} | {rss:.1} | {:.1}x |",
                 o / ev
             );
             bench.emu.clear_requests();

@@ -5,6 +5,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use bedrock_stream::emulator::Emulator;
 use bedrock_stream::{Client, Credentials, Event, InvokeRequest};
@@ -53,8 +54,12 @@ static ALLOC: Counting = Counting;
 
 const MIB: usize = 1024 * 1024;
 
+/// The tests read the process-wide counters: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 #[test]
 fn a_one_gib_stream_keeps_memory_flat() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let emu = Emulator::builder().start().unwrap();
     let client = Client::builder()
         .region("us-east-1")
@@ -112,5 +117,49 @@ fn a_one_gib_stream_keeps_memory_flat() {
         "heap kept growing: {} KiB at 1/8, {} KiB at the end",
         (peak_mid - baseline) / 1024,
         growth / 1024
+    );
+}
+
+/// An open stream's heap: ureq's per-connection buffers (128 KiB in and 128 KiB out by
+/// default, zero-filled, so resident), the event decoder's buffer, the response; with the
+/// emulator's side of the connection in this process too. 256 open streams multiply it
+/// (benches/loopback.rs `rss256`).
+#[test]
+fn an_open_stream_costs_little_heap() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let emu = Emulator::builder().start().unwrap();
+    let client = Client::builder()
+        .region("us-east-1")
+        .endpoint_url(emu.endpoint_url())
+        .credentials(Credentials::new("AKIDEMULATOR", "emulator-secret", None))
+        .ignore_env_bearer_token(true)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let req = InvokeRequest::new(
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        br#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":8,"messages":[{"role":"user","content":"Hi"}]}"#.to_vec(),
+    );
+    // Warm up: lazily initialised statics, the first connection's one-time costs.
+    for e in client.invoke_model_with_response_stream(&req).unwrap() {
+        e.unwrap();
+    }
+    const STREAMS: usize = 8;
+    let before = CURRENT.load(Ordering::Relaxed);
+    // Each open stream holds its own connection (none is idle while the others are open).
+    let mut open = Vec::new();
+    for _ in 0..STREAMS {
+        let mut s = client.invoke_model_with_response_stream(&req).unwrap();
+        s.next().unwrap().unwrap();
+        open.push(s);
+    }
+    let per_stream = CURRENT.load(Ordering::Relaxed).saturating_sub(before) / STREAMS;
+    drop(open);
+    eprintln!("heap per open stream: {} KiB", per_stream / 1024);
+    // ureq's defaults alone were 256 KiB per connection.
+    assert!(
+        per_stream < 200 * 1024,
+        "an open stream holds {} KiB of heap",
+        per_stream / 1024
     );
 }
