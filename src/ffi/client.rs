@@ -3,7 +3,7 @@
 use std::ffi::c_void;
 use std::ops::ControlFlow;
 
-use super::args::{arg_ref, out_ptr, write_out};
+use super::args::{arg_ref, free_boxed, out_ptr, write_boxed};
 use super::config::bedrock_stream_config;
 use super::error::{bedrock_stream_error, Fail};
 use super::event::{bedrock_stream_event, bedrock_stream_stream};
@@ -120,9 +120,8 @@ pub unsafe extern "C" fn bedrock_stream_client_new(
         let config = unsafe { arg_ref(config, "config") }?;
         out_ptr(client_out, "client_out")?;
         let inner = config.build()?;
-        let client = Box::into_raw(Box::new(bedrock_stream_client { inner }));
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(client_out, client) };
+        unsafe { write_boxed(client_out, bedrock_stream_client { inner }) };
         Ok(())
     })
 }
@@ -136,10 +135,8 @@ pub unsafe extern "C" fn bedrock_stream_client_new(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bedrock_stream_client_free(client: *mut bedrock_stream_client) {
     ffi_boundary!({
-        if !client.is_null() {
-            // SAFETY: from `Box::into_raw` in `bedrock_stream_client_new`, not freed yet.
-            drop(unsafe { Box::from_raw(client) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(client) }
     })
 }
 
@@ -244,9 +241,8 @@ pub unsafe extern "C" fn bedrock_stream_client_open(
         let stream = client
             .inner
             .invoke_model_with_response_stream_cancellable(request.inner(), cancel)?;
-        let stream = Box::into_raw(Box::new(bedrock_stream_stream::new(stream)));
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(stream_out, stream) };
+        unsafe { write_boxed(stream_out, bedrock_stream_stream::new(stream)) };
         Ok(())
     })
 }
@@ -266,11 +262,10 @@ pub unsafe extern "C" fn bedrock_stream_cancel_new(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         out_ptr(cancel_out, "cancel_out")?;
-        let cancel = Box::into_raw(Box::new(bedrock_stream_cancel {
-            handle: CancelHandle::new(),
-        }));
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(cancel_out, cancel) };
+        unsafe { write_boxed(cancel_out, bedrock_stream_cancel {
+            handle: CancelHandle::new(),
+        }) };
         Ok(())
     })
 }
@@ -324,9 +319,7 @@ pub unsafe extern "C" fn bedrock_stream_cancel_is_cancelled(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bedrock_stream_cancel_free(cancel: *mut bedrock_stream_cancel) {
     ffi_boundary!({
-        if !cancel.is_null() {
-            // SAFETY: from `Box::into_raw` in `bedrock_stream_cancel_new`, not freed yet.
-            drop(unsafe { Box::from_raw(cancel) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(cancel) }
     })
 }

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use super::args::{arg_bytes, arg_mut, arg_opt_str, arg_str, out_ptr, write_out};
+use super::args::{arg_bytes, arg_mut, arg_opt_str, arg_str, free_boxed, out_ptr, write_boxed};
 use super::error::{bedrock_stream_error, Fail};
 use super::status::bedrock_stream_status;
 use crate::client::ClientBuilder;
@@ -55,9 +55,8 @@ pub unsafe extern "C" fn bedrock_stream_config_new(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         out_ptr(config_out, "config_out")?;
-        let config = Box::into_raw(Box::default());
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(config_out, config) };
+        unsafe { write_boxed(config_out, bedrock_stream_config::default()) };
         Ok(())
     })
 }
@@ -71,10 +70,8 @@ pub unsafe extern "C" fn bedrock_stream_config_new(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bedrock_stream_config_free(config: *mut bedrock_stream_config) {
     ffi_boundary!({
-        if !config.is_null() {
-            // SAFETY: from `Box::into_raw` in `bedrock_stream_config_new`, not freed yet.
-            drop(unsafe { Box::from_raw(config) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(config) }
     })
 }
 

@@ -7,7 +7,7 @@ use std::ffi::c_char;
 
 use serde_json::Value;
 
-use super::args::{arg_bytes, arg_mut, arg_opt_str, arg_str, out_ptr, write_out};
+use super::args::{arg_bytes, arg_mut, arg_opt_str, arg_str, free_boxed, out_ptr, write_boxed};
 use super::error::{bedrock_stream_error, Fail};
 use super::status::bedrock_stream_status;
 use crate::converse::{
@@ -283,13 +283,12 @@ pub unsafe extern "C" fn bedrock_stream_converse_request_new(
         // SAFETY: caller contract.
         let model_id = unsafe { arg_str(model_id, "model_id") }?;
         crate::request::validate_model_id(model_id)?;
-        let request = Box::into_raw(Box::new(bedrock_stream_converse_request {
+        // SAFETY: checked not NULL; writable per the contract.
+        unsafe { write_boxed(request_out, bedrock_stream_converse_request {
             typed: ConverseRequest::new(model_id),
             json: None,
             open_tool_result: false,
-        }));
-        // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(request_out, request) };
+        }) };
         Ok(())
     })
 }
@@ -331,13 +330,12 @@ pub unsafe extern "C" fn bedrock_stream_converse_request_from_json(
         let text = unsafe { arg_str(json, "json") }?;
         let checked = ConverseJson::parse(model_id, text, true)?;
         let typed = checked.to_request()?;
-        let request = Box::into_raw(Box::new(bedrock_stream_converse_request {
+        // SAFETY: checked not NULL; writable per the contract.
+        unsafe { write_boxed(request_out, bedrock_stream_converse_request {
             typed,
             json: Some(checked),
             open_tool_result: false,
-        }));
-        // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(request_out, request) };
+        }) };
         Ok(())
     })
 }
@@ -353,10 +351,8 @@ pub unsafe extern "C" fn bedrock_stream_converse_request_free(
     request: *mut bedrock_stream_converse_request,
 ) {
     ffi_boundary!({
-        if !request.is_null() {
-            // SAFETY: from `Box::into_raw` in this file, not freed yet.
-            drop(unsafe { Box::from_raw(request) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(request) }
     })
 }
 

@@ -10,7 +10,9 @@ use std::ffi::{c_char, c_void, CStr, CString};
 
 use serde_json::Value;
 
-use super::args::{arg_mut, arg_ref, out_ptr, write_out};
+use super::args::{
+    arg_mut, arg_ref, free_boxed, lend_str, out_ptr, unless_poisoned, write_boxed, write_out,
+};
 use super::client::{bedrock_stream_client, cancel_for_call, BEDROCK_STREAM_CONTINUE};
 use super::converse::bedrock_stream_converse_request;
 use super::error::{bedrock_stream_error, c_string, Fail};
@@ -159,10 +161,6 @@ unsafe fn write_opt<T: Copy>(value: Option<T>, out: *mut T) -> bool {
         unsafe { out.write(v) };
     }
     value.is_some()
-}
-
-fn opt_ptr(s: &Option<CString>) -> *const c_char {
-    s.as_deref().map_or(std::ptr::null(), CStr::as_ptr)
 }
 
 /// The wire name of a known union member, or a copy of an unknown one's.
@@ -359,9 +357,8 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_copy(
         out_ptr(copy_out, "copy_out")?;
         // SAFETY: caller contract.
         let e = unsafe { arg_ref(event, "event") }?;
-        let copy = Box::into_raw(Box::new(bedrock_stream_converse_event::new(e.event.clone())));
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(copy_out, copy) };
+        unsafe { write_boxed(copy_out, bedrock_stream_converse_event::new(e.event.clone())) };
         Ok(())
     })
 }
@@ -378,11 +375,8 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_free(
     event: *mut bedrock_stream_converse_event,
 ) {
     ffi_boundary!({
-        if !event.is_null() {
-            // SAFETY: from `Box::into_raw` in `bedrock_stream_converse_event_copy`, not freed
-            // yet (contract).
-            drop(unsafe { Box::from_raw(event) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(event) }
     })
 }
 
@@ -466,7 +460,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_role(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| opt_ptr(&e.role))
+        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| lend_str(&e.role))
     })
 }
 
@@ -540,7 +534,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_tool_use_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| opt_ptr(&e.tool_use_id))
+        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| lend_str(&e.tool_use_id))
     })
 }
 
@@ -556,7 +550,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_tool_use_name(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| opt_ptr(&e.tool_use_name))
+        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| lend_str(&e.tool_use_name))
     })
 }
 
@@ -573,7 +567,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_stop_reason(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| opt_ptr(&e.stop_reason))
+        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| lend_str(&e.stop_reason))
     })
 }
 
@@ -777,14 +771,13 @@ pub unsafe extern "C" fn bedrock_stream_client_converse_stream_open(
         out_ptr(stream_out, "stream_out")?;
         // SAFETY: caller contract.
         let inner = unsafe { open(client, request, cancel) }?;
-        let stream = Box::into_raw(Box::new(bedrock_stream_converse_stream {
+        // SAFETY: checked not NULL; writable per the contract.
+        unsafe { write_boxed(stream_out, bedrock_stream_converse_stream {
             request_id: inner.request_id().map(c_string),
             inner,
             event: None,
             poisoned: false,
-        }));
-        // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(stream_out, stream) };
+        }) };
         Ok(())
     })
 }
@@ -816,18 +809,12 @@ pub unsafe extern "C" fn bedrock_stream_converse_stream_next(
         // SAFETY: caller contract.
         let s = unsafe { arg_mut(stream, "stream") }?;
         out_ptr(event_out, "event_out")?;
-        if s.poisoned {
-            return Err(Fail::new(
-                bedrock_stream_status::Panic,
-                "the stream is unusable: a previous call on it panicked",
-            ));
-        }
         // The core's state machine answers every call: the end again, or the failure again
         // with its counters (a failed stream never reads as ended).
-        s.poisoned = true;
-        s.event = None;
-        let next = s.inner.next_event();
-        s.poisoned = false;
+        let next = unless_poisoned(&mut s.poisoned, || {
+            s.event = None;
+            s.inner.next_event()
+        })?;
         s.event = next?.map(bedrock_stream_converse_event::new);
         let event = s
             .event
@@ -851,10 +838,8 @@ pub unsafe extern "C" fn bedrock_stream_converse_stream_free(
     stream: *mut bedrock_stream_converse_stream,
 ) {
     ffi_boundary!({
-        if !stream.is_null() {
-            // SAFETY: from `Box::into_raw` in this file, not freed yet.
-            drop(unsafe { Box::from_raw(stream) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(stream) }
     })
 }
 
@@ -870,7 +855,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_stream_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { stream.as_ref() }.map_or(std::ptr::null(), |s| opt_ptr(&s.request_id))
+        unsafe { stream.as_ref() }.map_or(std::ptr::null(), |s| lend_str(&s.request_id))
     })
 }
 
@@ -938,11 +923,10 @@ pub unsafe extern "C" fn bedrock_stream_converse_accumulator_new(
 ) -> bedrock_stream_status {
     ffi_boundary!(err_out: err_out, {
         out_ptr(accumulator_out, "accumulator_out")?;
-        let acc = Box::into_raw(Box::new(bedrock_stream_converse_accumulator {
-            inner: MessageAccumulator::new(),
-        }));
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(accumulator_out, acc) };
+        unsafe { write_boxed(accumulator_out, bedrock_stream_converse_accumulator {
+            inner: MessageAccumulator::new(),
+        }) };
         Ok(())
     })
 }
@@ -1001,11 +985,10 @@ pub unsafe extern "C" fn bedrock_stream_converse_accumulator_finish(
         let acc = unsafe { arg_mut(accumulator, "accumulator") }?;
         out_ptr(message_out, "message_out")?;
         let result = std::mem::take(&mut acc.inner).finish()?;
-        let message = Box::into_raw(Box::new(bedrock_stream_converse_message::from_stream(
-            result,
-        )));
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(message_out, message) };
+        unsafe { write_boxed(message_out, bedrock_stream_converse_message::from_stream(
+            result,
+        )) };
         Ok(())
     })
 }
@@ -1020,10 +1003,8 @@ pub unsafe extern "C" fn bedrock_stream_converse_accumulator_free(
     accumulator: *mut bedrock_stream_converse_accumulator,
 ) {
     ffi_boundary!({
-        if !accumulator.is_null() {
-            // SAFETY: from `Box::into_raw` in this file, not freed yet.
-            drop(unsafe { Box::from_raw(accumulator) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(accumulator) }
     })
 }
 
@@ -1275,7 +1256,7 @@ unsafe fn block_str(
     field: fn(&BlockView) -> &Option<CString>,
 ) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { block_ref(message, index) }.map_or(std::ptr::null(), |b| opt_ptr(field(b)))
+    unsafe { block_ref(message, index) }.map_or(std::ptr::null(), |b| lend_str(field(b)))
 }
 
 /// Free a message. `message` may be NULL (nothing happens). Pointers obtained from it are
@@ -1289,10 +1270,8 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_free(
     message: *mut bedrock_stream_converse_message,
 ) {
     ffi_boundary!({
-        if !message.is_null() {
-            // SAFETY: from `Box::into_raw` in this file, not freed yet.
-            drop(unsafe { Box::from_raw(message) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(message) }
     })
 }
 
@@ -1309,7 +1288,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_stop_reason(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }.map_or(std::ptr::null(), |m| opt_ptr(&m.stop_reason))
+        unsafe { message_ref(message) }.map_or(std::ptr::null(), |m| lend_str(&m.stop_reason))
     })
 }
 
@@ -1384,7 +1363,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }.map_or(std::ptr::null(), |m| opt_ptr(&m.request_id))
+        unsafe { message_ref(message) }.map_or(std::ptr::null(), |m| lend_str(&m.request_id))
     })
 }
 
@@ -1637,11 +1616,10 @@ pub unsafe extern "C" fn bedrock_stream_client_converse(
         let cancel = unsafe { cancel_for_call(cancel) };
         let body = request.body(false)?;
         let response = client.inner.converse_json(&body, cancel)?;
-        let message = Box::into_raw(Box::new(bedrock_stream_converse_message::from_response(
-            response,
-        )));
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(message_out, message) };
+        unsafe { write_boxed(message_out, bedrock_stream_converse_message::from_response(
+            response,
+        )) };
         Ok(())
     })
 }
@@ -1696,7 +1674,8 @@ pub unsafe extern "C" fn bedrock_stream_client_invoke_model(
         let inner = client
             .inner
             .invoke_model_cancellable(request.inner(), cancel)?;
-        let response = Box::into_raw(Box::new(bedrock_stream_invoke_response {
+        // SAFETY: checked not NULL; writable per the contract.
+        unsafe { write_boxed(response_out, bedrock_stream_invoke_response {
             content_type: inner.content_type.as_deref().map(c_string),
             request_id: inner.request_id.as_deref().map(c_string),
             performance_config_latency: inner
@@ -1704,9 +1683,7 @@ pub unsafe extern "C" fn bedrock_stream_client_invoke_model(
                 .map(|l| c_string(l.as_str())),
             service_tier: inner.service_tier.map(|t| c_string(t.as_str())),
             inner,
-        }));
-        // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(response_out, response) };
+        }) };
         Ok(())
     })
 }
@@ -1721,10 +1698,8 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_free(
     response: *mut bedrock_stream_invoke_response,
 ) {
     ffi_boundary!({
-        if !response.is_null() {
-            // SAFETY: from `Box::into_raw` in this file, not freed yet.
-            drop(unsafe { Box::from_raw(response) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(response) }
     })
 }
 
@@ -1758,7 +1733,7 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_content_type(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| opt_ptr(&r.content_type))
+        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| lend_str(&r.content_type))
     })
 }
 
@@ -1774,7 +1749,7 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| opt_ptr(&r.request_id))
+        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| lend_str(&r.request_id))
     })
 }
 
@@ -1791,8 +1766,9 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_performance_config_laten
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { response.as_ref() }
-            .map_or(std::ptr::null(), |r| opt_ptr(&r.performance_config_latency))
+        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| {
+            lend_str(&r.performance_config_latency)
+        })
     })
 }
 
@@ -1809,7 +1785,7 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_service_tier(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| opt_ptr(&r.service_tier))
+        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| lend_str(&r.service_tier))
     })
 }
 

@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::ffi::{c_char, CStr, CString};
 
+use super::args::{free_boxed, lend_str};
 use super::status::bedrock_stream_status;
 use crate::error::Error;
 
@@ -171,10 +172,6 @@ unsafe fn error_ref<'a>(err: *const bedrock_stream_error) -> Option<&'a bedrock_
     unsafe { err.as_ref() }
 }
 
-fn opt_ptr(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
-}
-
 /// Free an error object. `err` may be NULL (nothing happens). The error and every string
 /// obtained from it are invalid afterwards.
 ///
@@ -184,10 +181,8 @@ fn opt_ptr(s: &Option<CString>) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bedrock_stream_error_free(err: *mut bedrock_stream_error) {
     ffi_boundary!({
-        if !err.is_null() {
-            // SAFETY: created by `Box::into_raw` in `conclude`, not freed yet (caller contract).
-            drop(unsafe { Box::from_raw(err) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(err) }
     })
 }
 
@@ -287,7 +282,7 @@ pub unsafe extern "C" fn bedrock_stream_error_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| opt_ptr(&e.request_id))
+        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| lend_str(&e.request_id))
     })
 }
 
@@ -307,7 +302,7 @@ pub unsafe extern "C" fn bedrock_stream_error_code(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| opt_ptr(&e.code))
+        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| lend_str(&e.code))
     })
 }
 
@@ -399,7 +394,7 @@ pub unsafe extern "C" fn bedrock_stream_error_original_message(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| opt_ptr(&e.original_message))
+        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| lend_str(&e.original_message))
     })
 }
 
@@ -415,7 +410,7 @@ pub unsafe extern "C" fn bedrock_stream_error_resource_name(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| opt_ptr(&e.resource_name))
+        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| lend_str(&e.resource_name))
     })
 }
 

@@ -4,8 +4,8 @@
 use std::cell::OnceCell;
 use std::ffi::{c_char, CStr, CString};
 
-use super::args::{arg_mut, arg_ref, out_ptr, write_out};
-use super::error::{bedrock_stream_error, c_string, Fail};
+use super::args::{arg_mut, arg_ref, free_boxed, lend_str, out_ptr, unless_poisoned, write_out};
+use super::error::{bedrock_stream_error, c_string};
 use super::status::bedrock_stream_status;
 use crate::event::{Current, EventRef};
 use crate::EventStream;
@@ -225,15 +225,7 @@ pub unsafe extern "C" fn bedrock_stream_stream_next(
         // SAFETY: caller contract.
         let s = unsafe { arg_mut(stream, "stream") }?;
         out_ptr(event_out, "event_out")?;
-        if s.poisoned {
-            return Err(Fail::new(
-                bedrock_stream_status::Panic,
-                "the stream is unusable: a previous call on it panicked",
-            ));
-        }
-        s.poisoned = true;
-        let next = s.stream.next_event();
-        s.poisoned = false;
+        let next = unless_poisoned(&mut s.poisoned, || s.stream.next_event())?;
         let event: *const bedrock_stream_event = match next? {
             Some(e) => s.event.lend(e),
             None => std::ptr::null(),
@@ -255,10 +247,8 @@ pub unsafe extern "C" fn bedrock_stream_stream_next(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bedrock_stream_stream_free(stream: *mut bedrock_stream_stream) {
     ffi_boundary!({
-        if !stream.is_null() {
-            // SAFETY: from `Box::into_raw` in `bedrock_stream_client_open`, not freed yet.
-            drop(unsafe { Box::from_raw(stream) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(stream) }
     })
 }
 
@@ -274,13 +264,7 @@ pub unsafe extern "C" fn bedrock_stream_stream_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        match unsafe { arg_ref(stream, "stream") } {
-            Ok(s) => s
-                .request_id
-                .as_deref()
-                .map_or(std::ptr::null(), CStr::as_ptr),
-            Err(_) => std::ptr::null(),
-        }
+        unsafe { stream.as_ref() }.map_or(std::ptr::null(), |s| lend_str(&s.request_id))
     })
 }
 
@@ -297,13 +281,7 @@ pub unsafe extern "C" fn bedrock_stream_stream_content_type(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        match unsafe { arg_ref(stream, "stream") } {
-            Ok(s) => s
-                .content_type
-                .as_deref()
-                .map_or(std::ptr::null(), CStr::as_ptr),
-            Err(_) => std::ptr::null(),
-        }
+        unsafe { stream.as_ref() }.map_or(std::ptr::null(), |s| lend_str(&s.content_type))
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::args::{arg_bytes, arg_mut, arg_str, out_ptr, write_out};
+use super::args::{arg_bytes, arg_mut, arg_str, free_boxed, out_ptr, write_boxed};
 use super::error::{bedrock_stream_error, Fail};
 use super::status::bedrock_stream_status;
 use crate::extract::ModelFamily;
@@ -59,9 +59,8 @@ pub unsafe extern "C" fn bedrock_stream_request_new(
         let body = unsafe { arg_bytes(body, body_len, "body") }?;
         let inner = InvokeRequest::new(model_id, body.to_vec());
         inner.path()?;
-        let request = Box::into_raw(Box::new(bedrock_stream_request { inner }));
         // SAFETY: checked not NULL; writable per the contract.
-        unsafe { write_out(request_out, request) };
+        unsafe { write_boxed(request_out, bedrock_stream_request { inner }) };
         Ok(())
     })
 }
@@ -75,10 +74,8 @@ pub unsafe extern "C" fn bedrock_stream_request_new(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bedrock_stream_request_free(request: *mut bedrock_stream_request) {
     ffi_boundary!({
-        if !request.is_null() {
-            // SAFETY: from `Box::into_raw` in `bedrock_stream_request_new`, not freed yet.
-            drop(unsafe { Box::from_raw(request) });
-        }
+        // SAFETY: NULL or handed out by this library and not freed yet (caller contract).
+        unsafe { free_boxed(request) }
     })
 }
 
