@@ -2849,8 +2849,9 @@ const char *bedrock_stream_converse_message_request_id(const struct bedrock_stre
  * The whole answer as JSON text, under the ConverseResponse member names: `output.message`,
  * `stopReason`, `usage`, `metrics`, and when present `additionalModelResponseFields`,
  * `trace`, `performanceConfig`, `serviceTier` (for a stream: what its `messageStop` and
- * `metadata` events said). The way to read what has no accessor. Union members this library
- * does not know are included as received; other unknown members are not. Empty when
+ * `metadata` events said). The way to read what has no accessor. Members this library does
+ * not know are included as received (for a stream: the top-level ones of its `messageStart`,
+ * `messageStop` and `metadata` events, beside the others). Empty when
  * `message` is NULL. Not NUL-terminated; valid as long as the message.
  *
  * # Safety

@@ -715,6 +715,93 @@ fn every_event() -> Vec<(&'static str, Value)> {
 }
 
 #[test]
+fn event_structures_keep_unknown_top_level_members_and_check_the_known_ones() {
+    // Unknown members are kept as received, the service's `p` padding is skipped, and they
+    // serialise back beside the known members.
+    let d: ContentBlockDeltaEvent = serde_json::from_str(
+        r#"{"p":"abcdef","delta":{"text":"Hi"},"contentBlockIndex":2,"futureX":{"a":[1,null]},"z":null}"#,
+    )
+    .unwrap();
+    assert_eq!(d.delta, ContentBlockDelta::Text("Hi".into()));
+    assert_eq!(d.content_block_index, 2);
+    assert_eq!(
+        Value::Object(d.other.clone()),
+        json!({"futureX": {"a": [1, null]}, "z": null})
+    );
+    assert_eq!(
+        serde_json::to_value(&d).unwrap(),
+        json!({"delta": {"text": "Hi"}, "contentBlockIndex": 2, "futureX": {"a": [1, null]}, "z": null})
+    );
+    // The usual delta has none (and allocates none).
+    let plain: ContentBlockDeltaEvent =
+        serde_json::from_str(r#"{"contentBlockIndex":0,"delta":{"text":"x"},"p":"ab"}"#).unwrap();
+    assert!(plain.other.is_empty());
+    fn round<T: serde::de::DeserializeOwned + serde::Serialize>(json: &str) -> Value {
+        serde_json::to_value(serde_json::from_str::<T>(json).unwrap()).unwrap()
+    }
+    type Round = fn(&str) -> Value;
+    let rows: [(Round, &str, Value); 4] = [
+        (
+            round::<MessageStartEvent>,
+            r#"{"role":"assistant","next":1}"#,
+            json!({"role": "assistant", "next": 1}),
+        ),
+        (
+            round::<ContentBlockStartEvent>,
+            r#"{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"t","name":"f"}},"k":"v"}"#,
+            json!({"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "t", "name": "f"}}, "k": "v"}),
+        ),
+        (
+            round::<ContentBlockStopEvent>,
+            r#"{"contentBlockIndex":1,"k":[true]}"#,
+            json!({"contentBlockIndex": 1, "k": [true]}),
+        ),
+        (
+            round::<MessageStopEvent>,
+            r#"{"stopReason":"end_turn","additionalModelResponseFields":null,"k":{}}"#,
+            json!({"stopReason": "end_turn", "k": {}}),
+        ),
+    ];
+    for (round, json, want) in rows {
+        assert_eq!(round(json), want, "{json}");
+    }
+    let m: MessageStopEvent = serde_json::from_str(
+        r#"{"stopReason":"end_turn","additionalModelResponseFields":{"a":1}}"#,
+    )
+    .unwrap();
+    assert_eq!(m.additional_model_response_fields, Some(json!({"a": 1})));
+    assert!(m.other.is_empty());
+    // The known members are still checked: required, not twice, of their type.
+    for (json, want) in [
+        (
+            r#"{"delta":{"text":"x"}}"#,
+            "missing field `contentBlockIndex`",
+        ),
+        (
+            r#"{"delta":{"text":"x"},"contentBlockIndex":1,"contentBlockIndex":2}"#,
+            "duplicate field `contentBlockIndex`",
+        ),
+        (
+            r#"{"delta":{"text":"x"},"contentBlockIndex":"1"}"#,
+            "invalid type",
+        ),
+        (r#"[1]"#, "ContentBlockDeltaEvent"),
+    ] {
+        let e = serde_json::from_str::<ContentBlockDeltaEvent>(json).unwrap_err();
+        assert!(e.to_string().contains(want), "{json}: {e}");
+    }
+    let e = serde_json::from_str::<MessageStopEvent>(
+        r#"{"stopReason":"end_turn","additionalModelResponseFields":1,"additionalModelResponseFields":2}"#,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("duplicate field"), "{e}");
+    // MessageStartEvent and ContentBlockStopEvent are still Eq.
+    fn eq<T: Eq>(_: &T) {}
+    eq(&serde_json::from_str::<MessageStartEvent>(r#"{"role":"user"}"#).unwrap());
+    eq(&serde_json::from_str::<ContentBlockStopEvent>(r#"{"contentBlockIndex":0}"#).unwrap());
+}
+
+#[test]
 fn every_event_type_and_delta_kind_decodes_to_its_typed_form() {
     let model = model();
     let mut seen = BTreeSet::new();
@@ -768,6 +855,7 @@ fn every_event_type_and_delta_kind_decodes_to_its_typed_form() {
         ConverseStreamEvent::ContentBlockDelta(ContentBlockDeltaEvent {
             delta: ContentBlockDelta::ReasoningContent(ReasoningContentBlockDelta::Signature(s)),
             content_block_index: 4,
+            ..
         }) => assert_eq!(s, "c2ln"),
         other => panic!("{other:?}"),
     }
@@ -1507,10 +1595,57 @@ mod emulated {
             .collect();
         assert_eq!(events[1].event_type(), "futureEvent");
         assert!(matches!(events[1], ConverseStreamEvent::Unknown(_)));
+        assert_eq!(events[1].unknown_members(), None);
+        // Every known event keeps its unknown top-level member (and only that: the service's
+        // `p` padding is not one).
+        for e in events.iter().filter(|e| e.event_type() != "futureEvent") {
+            let other = e.unknown_members().unwrap();
+            let (name, want) = match e.event_type() {
+                "metadata" => ("futureMetadata".to_owned(), json!({"carbonGrams": 1})),
+                t => (
+                    format!("future{}{}", t[..1].to_uppercase(), &t[1..]),
+                    json!({"of": t}),
+                ),
+            };
+            assert_eq!(other.len(), 1, "{e:?}");
+            assert_eq!(other[&name], want, "{e:?}");
+            // And serialises it back beside the known members.
+            assert_eq!(e.members().unwrap()[&name], want);
+        }
         let r = c.converse_stream(&req).unwrap().accumulate().unwrap();
         assert_eq!(r.unknown_events.len(), 1);
-        assert_eq!(r.unknown_members.len(), 1);
-        assert_eq!(r.unknown_members[0].1.name, "futureDelta");
+        // The unknown delta member, and the block events' unknown top-level members.
+        let deltas = events
+            .iter()
+            .filter(|e| e.event_type() == "contentBlockDelta")
+            .count();
+        let block_events = events
+            .iter()
+            .filter(|e| e.event_type().starts_with("contentBlock"))
+            .count();
+        assert_eq!(
+            r.unknown_members.len(),
+            1 + block_events,
+            "{:?}",
+            r.unknown_members
+        );
+        let unknown_delta = r.unknown_members.iter().find(|m| m.1.name == "futureDelta");
+        assert!(unknown_delta.is_some(), "{:?}", r.unknown_members);
+        let top = |name: &str| {
+            r.unknown_members
+                .iter()
+                .filter(|m| m.1.name == name)
+                .count()
+        };
+        assert_eq!(top("futureContentBlockDelta"), deltas);
+        assert_eq!(top("futureContentBlockStop"), block_events - deltas);
+        // The message-level ones, as a ConverseResponse carries them.
+        assert_eq!(
+            serde_json::Value::Object(r.other.clone()),
+            json!({"futureMessageStart": {"of": "messageStart"},
+                   "futureMessageStop": {"of": "messageStop"},
+                   "futureMetadata": {"carbonGrams": 1}})
+        );
         assert!(matches!(
             &r.message.content[0],
             ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(b))
@@ -1838,11 +1973,15 @@ mod cli {
         );
         assert_eq!(code, 0, "{stderr}");
         let l = lines(&stdout);
-        assert_eq!(l[0], json!({"event": "messageStart", "role": "assistant"}));
+        assert_eq!(
+            l[0],
+            json!({"event": "messageStart", "role": "assistant",
+                   "futureMessageStart": {"of": "messageStart"}})
+        );
         assert_eq!(l[1], json!({"event": "other", "type": "futureEvent"}));
         assert_eq!(
             stdout.lines().nth(2).unwrap(),
-            r#"{"event":"contentBlockDelta","contentBlockIndex":0,"delta":{"text":"Hello from the Bedrock emula"}}"#
+            r#"{"event":"contentBlockDelta","contentBlockIndex":0,"delta":{"text":"Hello from the Bedrock emula"},"futureContentBlockDelta":{"of":"contentBlockDelta"}}"#
         );
         assert_eq!(
             l[3]["delta"],
@@ -1850,6 +1989,16 @@ mod cli {
         );
         let stop = l.iter().find(|v| v["event"] == "messageStop").unwrap();
         assert_eq!(stop["stopReason"], "end_turn");
+        // Every event's unknown top-level member is printed beside the known ones.
+        for (event, member) in [
+            ("messageStart", "futureMessageStart"),
+            ("contentBlockDelta", "futureContentBlockDelta"),
+            ("contentBlockStop", "futureContentBlockStop"),
+            ("messageStop", "futureMessageStop"),
+        ] {
+            let v = l.iter().find(|v| v["event"] == event).unwrap();
+            assert_eq!(v[member], json!({"of": event}), "{v}");
+        }
         let meta = &l[l.len() - 2];
         assert_eq!(meta["event"], "metadata");
         assert!(meta["usage"]["totalTokens"].as_u64().unwrap() > 0);

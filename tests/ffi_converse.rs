@@ -1744,7 +1744,11 @@ fn every_accessor_on_every_event_type_and_delta_kind() {
         match s.kind {
             T_MESSAGE_START => {
                 assert_eq!(s.role.as_deref(), Some("assistant"));
-                assert_eq!(json, json!({"role": "assistant"}));
+                // The unknown top-level member of every event is kept, as received.
+                assert_eq!(
+                    json,
+                    json!({"role": "assistant", "futureMessageStart": {"of": "messageStart"}})
+                );
                 assert!(s.index.is_none() && s.member.is_none());
             }
             T_UNKNOWN => {
@@ -1759,10 +1763,18 @@ fn every_accessor_on_every_event_type_and_delta_kind() {
                 assert!(id.starts_with("tooluse_"), "{id}");
                 assert_eq!(json["start"]["toolUse"]["toolUseId"], id);
                 assert_eq!(json["contentBlockIndex"], s.index.unwrap());
+                assert_eq!(
+                    json["futureContentBlockStart"],
+                    json!({"of": "contentBlockStart"})
+                );
             }
             T_BLOCK_DELTA => {
                 let index = s.index.unwrap();
                 assert_eq!(json["contentBlockIndex"], index);
+                assert_eq!(
+                    json["futureContentBlockDelta"],
+                    json!({"of": "contentBlockDelta"})
+                );
                 let member = s.member.as_deref().unwrap();
                 match s.delta_kind {
                     D_TEXT => {
@@ -1789,13 +1801,18 @@ fn every_accessor_on_every_event_type_and_delta_kind() {
                 assert!(s.tool_use_id.is_none() && s.stop_reason.is_none() && s.role.is_none());
             }
             T_BLOCK_STOP => {
-                assert_eq!(json, json!({"contentBlockIndex": s.index.unwrap()}));
+                assert_eq!(
+                    json,
+                    json!({"contentBlockIndex": s.index.unwrap(),
+                           "futureContentBlockStop": {"of": "contentBlockStop"}})
+                );
                 assert_eq!(s.delta_kind, D_NONE);
                 assert!(s.delta.is_empty());
             }
             T_MESSAGE_STOP => {
                 assert_eq!(s.stop_reason.as_deref(), Some("tool_use"));
                 assert_eq!(json["stopReason"], "tool_use");
+                assert_eq!(json["futureMessageStop"], json!({"of": "messageStop"}));
             }
             T_METADATA => {
                 let u = s.usage.unwrap();
@@ -1806,6 +1823,8 @@ fn every_accessor_on_every_event_type_and_delta_kind() {
                 assert_eq!(json["metrics"]["latencyMs"], s.latency_ms.unwrap());
                 // A member this library does not know is kept, as received.
                 assert_eq!(json["futureMetadata"], json!({"carbonGrams": 1}), "{json}");
+                // The service's padding member is not one.
+                assert!(json.get("p").is_none(), "{json}");
             }
             k => panic!("unexpected event type {k}"),
         }
@@ -1871,6 +1890,16 @@ fn every_accessor_on_every_event_type_and_delta_kind() {
     assert_eq!(b.json["stopReason"], "tool_use");
     assert_eq!(b.json["output"]["message"]["role"], "assistant");
     assert_eq!(b.json["output"]["message"]["content"][2], b.block_json[2]);
+    // The unknown top-level members of messageStart, messageStop and metadata are in the
+    // message JSON, beside the known ones, as a ConverseResponse would carry them.
+    assert_eq!(
+        b.json["futureMessageStart"],
+        json!({"of": "messageStart"}),
+        "{}",
+        b.json
+    );
+    assert_eq!(b.json["futureMessageStop"], json!({"of": "messageStop"}));
+    assert_eq!(b.json["futureMetadata"], json!({"carbonGrams": 1}));
     // The accumulator is empty again.
     let empty = finish(acc);
     let e = read_message(empty);

@@ -44,8 +44,14 @@ pub struct ConverseStreamResult {
     pub service_tier: Option<ServiceTier>,
     /// Events of a type this library does not know, in arrival order.
     pub unknown_events: Vec<UnknownEvent>,
-    /// Start and delta members this library does not know, with their block index.
+    /// Start and delta members this library does not know, with their block index; also the
+    /// top-level members of `contentBlockStart`, `contentBlockDelta` and `contentBlockStop`
+    /// events this library does not know.
     pub unknown_members: Vec<(u32, UnknownMember)>,
+    /// The top-level members of `messageStart`, `messageStop` and `metadata` this library does
+    /// not know, as received (a later event's member replaces an earlier one of the same name):
+    /// what a ConverseResponse would carry beside its known members.
+    pub other: serde_json::Map<String, Value>,
 }
 
 impl ConverseStreamResult {
@@ -108,6 +114,7 @@ impl Block {
 ///     acc.push(&ConverseStreamEvent::ContentBlockDelta(ContentBlockDeltaEvent {
 ///         delta: ContentBlockDelta::Text(piece.into()),
 ///         content_block_index: 0,
+///         other: Default::default(),
 ///     }))
 ///     .unwrap();
 /// }
@@ -126,6 +133,7 @@ pub struct MessageAccumulator {
     service_tier: Option<ServiceTier>,
     unknown_events: Vec<UnknownEvent>,
     unknown_members: Vec<(u32, UnknownMember)>,
+    other: serde_json::Map<String, Value>,
 }
 
 impl std::fmt::Debug for MessageAccumulator {
@@ -150,6 +158,7 @@ impl MessageAccumulator {
     /// Fold in one event. An error means the events contradict each other (a delta of one
     /// kind for a block of another, a tool use whose joined input is not JSON, ...).
     pub fn push(&mut self, event: &ConverseStreamEvent) -> Result<()> {
+        self.keep_unknown_members(event);
         match event {
             ConverseStreamEvent::MessageStart(m) => self.role = Some(m.role.clone()),
             ConverseStreamEvent::ContentBlockStart(s) => {
@@ -177,6 +186,34 @@ impl MessageAccumulator {
             ConverseStreamEvent::Unknown(u) => self.unknown_events.push(u.clone()),
         }
         Ok(())
+    }
+
+    /// Keep the event's top-level members this library does not know (cheap when there are
+    /// none, the usual case).
+    fn keep_unknown_members(&mut self, event: &ConverseStreamEvent) {
+        let (index, other) = match event {
+            ConverseStreamEvent::ContentBlockStart(e) => (Some(e.content_block_index), &e.other),
+            ConverseStreamEvent::ContentBlockDelta(e) => (Some(e.content_block_index), &e.other),
+            ConverseStreamEvent::ContentBlockStop(e) => (Some(e.content_block_index), &e.other),
+            ConverseStreamEvent::MessageStart(e) => (None, &e.other),
+            ConverseStreamEvent::MessageStop(e) => (None, &e.other),
+            ConverseStreamEvent::Metadata(e) => (None, &e.other),
+            ConverseStreamEvent::Unknown(_) => return,
+        };
+        for (name, value) in other {
+            match index {
+                Some(index) => self.unknown_members.push((
+                    index,
+                    UnknownMember {
+                        name: name.clone(),
+                        value: value.clone(),
+                    },
+                )),
+                None => {
+                    self.other.insert(name.clone(), value.clone());
+                }
+            }
+        }
     }
 
     fn start(&mut self, index: u32, start: &ContentBlockStart) -> Result<()> {
@@ -330,6 +367,7 @@ impl MessageAccumulator {
             service_tier: self.service_tier,
             unknown_events: self.unknown_events,
             unknown_members: self.unknown_members,
+            other: self.other,
         })
     }
 }

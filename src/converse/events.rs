@@ -12,7 +12,7 @@ use super::response::{Metrics, StopReason, TokenUsage, Trace};
 use super::types::{
     CitationLocation, ErrorBlock, ImageFormat, ImageSource, Role, ToolResultStatus, ToolUseType,
 };
-use super::wire::{union_shape, Blob};
+use super::wire::{open_struct, union_shape, Blob};
 use crate::error::{Error, Phase, Result};
 use crate::event::{self, UnknownEvent};
 use crate::eventstream::MessageRef;
@@ -77,6 +77,21 @@ impl ConverseStreamEvent {
         v.ok()
     }
 
+    /// The event's top-level members this library does not know, as received (`None` for an
+    /// event type this library does not know). Empty for a well-known event; the service adds
+    /// members often, and they are kept rather than dropped.
+    pub fn unknown_members(&self) -> Option<&serde_json::Map<String, Value>> {
+        Some(match self {
+            ConverseStreamEvent::MessageStart(x) => &x.other,
+            ConverseStreamEvent::ContentBlockStart(x) => &x.other,
+            ConverseStreamEvent::ContentBlockDelta(x) => &x.other,
+            ConverseStreamEvent::ContentBlockStop(x) => &x.other,
+            ConverseStreamEvent::MessageStop(x) => &x.other,
+            ConverseStreamEvent::Metadata(x) => &x.other,
+            ConverseStreamEvent::Unknown(_) => return None,
+        })
+    }
+
     /// Interpret one event-stream message of a ConverseStream response: an event, or the typed
     /// [`Error`] of an `exception` or `error` message or of a malformed event.
     pub fn from_message(msg: &MessageRef<'_>) -> Result<ConverseStreamEvent> {
@@ -84,22 +99,26 @@ impl ConverseStreamEvent {
     }
 }
 
-/// `MessageStartEvent`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageStartEvent {
-    /// `role`
-    pub role: Role,
+open_struct! {
+    /// `MessageStartEvent`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct MessageStartEvent("MessageStartEvent") {
+        /// `role`
+        pub role: Role = "role",
+    }
+    optional {}
 }
 
-/// `ContentBlockStartEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContentBlockStartEvent {
-    /// `start`
-    pub start: ContentBlockStart,
-    /// `contentBlockIndex`
-    pub content_block_index: u32,
+open_struct! {
+    /// `ContentBlockStartEvent`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ContentBlockStartEvent("ContentBlockStartEvent") {
+        /// `start`
+        pub start: ContentBlockStart = "start",
+        /// `contentBlockIndex`
+        pub content_block_index: u32 = "contentBlockIndex",
+    }
+    optional {}
 }
 
 union_shape! {
@@ -149,14 +168,16 @@ pub struct ImageBlockStart {
     pub format: ImageFormat,
 }
 
-/// `ContentBlockDeltaEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContentBlockDeltaEvent {
-    /// `delta`
-    pub delta: ContentBlockDelta,
-    /// `contentBlockIndex`
-    pub content_block_index: u32,
+open_struct! {
+    /// `ContentBlockDeltaEvent`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ContentBlockDeltaEvent("ContentBlockDeltaEvent") {
+        /// `delta`
+        pub delta: ContentBlockDelta = "delta",
+        /// `contentBlockIndex`
+        pub content_block_index: u32 = "contentBlockIndex",
+    }
+    optional {}
 }
 
 union_shape! {
@@ -246,46 +267,46 @@ pub struct ImageBlockDelta {
     pub error: Option<ErrorBlock>,
 }
 
-/// `ContentBlockStopEvent`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContentBlockStopEvent {
-    /// `contentBlockIndex`
-    pub content_block_index: u32,
+open_struct! {
+    /// `ContentBlockStopEvent`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ContentBlockStopEvent("ContentBlockStopEvent") {
+        /// `contentBlockIndex`
+        pub content_block_index: u32 = "contentBlockIndex",
+    }
+    optional {}
 }
 
-/// `MessageStopEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageStopEvent {
-    /// `stopReason`
-    pub stop_reason: StopReason,
-    /// `additionalModelResponseFields`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub additional_model_response_fields: Option<Value>,
+open_struct! {
+    /// `MessageStopEvent`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct MessageStopEvent("MessageStopEvent") {
+        /// `stopReason`
+        pub stop_reason: StopReason = "stopReason",
+    }
+    optional {
+        /// `additionalModelResponseFields`
+        pub additional_model_response_fields: Option<Value> = "additionalModelResponseFields",
+    }
 }
 
-/// `ConverseStreamMetadataEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MetadataEvent {
-    /// `usage`
-    pub usage: TokenUsage,
-    /// `metrics`
-    pub metrics: Metrics,
-    /// `trace`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<Trace>,
-    /// `performanceConfig`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub performance_config: Option<PerformanceConfiguration>,
-    /// `serviceTier`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<ServiceTier>,
-    /// Members this library does not know, as received (the service adds members often;
-    /// serialised back beside the others).
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, Value>,
+open_struct! {
+    /// `ConverseStreamMetadataEvent`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct MetadataEvent("ConverseStreamMetadataEvent") {
+        /// `usage`
+        pub usage: TokenUsage = "usage",
+        /// `metrics`
+        pub metrics: Metrics = "metrics",
+    }
+    optional {
+        /// `trace`
+        pub trace: Option<Trace> = "trace",
+        /// `performanceConfig`
+        pub performance_config: Option<PerformanceConfiguration> = "performanceConfig",
+        /// `serviceTier`
+        pub service_tier: Option<ServiceTier> = "serviceTier",
+    }
 }
 
 /// Decode one message of a ConverseStream response.

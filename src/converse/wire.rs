@@ -95,6 +95,127 @@ pub(crate) fn deserialize_member<'de, D: Deserializer<'de>>(
     }
 }
 
+/// A key of a structure read by [`open_struct!`]: one of the known member names (no
+/// allocation), or a name this library does not know.
+pub(crate) struct MemberKey(pub(crate) Result<&'static str, String>);
+
+/// Reads a [`MemberKey`] against the known member names of a structure.
+pub(crate) struct MemberKeySeed(pub(crate) &'static [&'static str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for MemberKeySeed {
+    type Value = MemberKey;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<MemberKey, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for MemberKeySeed {
+    type Value = MemberKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<MemberKey, E> {
+        Ok(MemberKey(match self.0.iter().find(|k| **k == v) {
+            Some(k) => Ok(k),
+            None => Err(v.to_owned()),
+        }))
+    }
+}
+
+/// A structure of the service model whose members this library does not know are kept in
+/// `other` (the service adds members often) and serialised back beside the others. Read by a
+/// visitor that matches each key against the known names, so, unlike `#[serde(flatten)]`,
+/// nothing is buffered and `other` only allocates when an unknown member is present. The
+/// `optional` members are `Option`s, omitted when `None`; the others are required. The `p`
+/// member, the random-length padding the service adds to every event payload against traffic
+/// analysis, is skipped: it carries nothing.
+macro_rules! open_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident ($shape:literal) {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal, )*
+        }
+        optional {
+            $( $(#[$ometa:meta])* pub $ofield:ident : Option<$oty:ty> = $owire:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(serde::Serialize)]
+        pub struct $name {
+            $( $(#[$fmeta])* #[serde(rename = $wire)] pub $field: $ty, )*
+            $(
+                $(#[$ometa])*
+                #[serde(rename = $owire, skip_serializing_if = "Option::is_none")]
+                pub $ofield: Option<$oty>,
+            )*
+            /// Members this library does not know, as received (the service adds members
+            /// often; serialised back beside the others).
+            #[serde(flatten)]
+            pub other: serde_json::Map<String, serde_json::Value>,
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                struct Visitor;
+                impl<'de> serde::de::Visitor<'de> for Visitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a ", $shape, " object"))
+                    }
+
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<$name, A::Error> {
+                        use serde::de::Error as _;
+                        const KNOWN: &[&str] = &[$($wire,)* $($owire,)* "p"];
+                        $( let mut $field: Option<$ty> = None; )*
+                        $( let mut $ofield: Option<Option<$oty>> = None; )*
+                        let mut other = serde_json::Map::new();
+                        while let Some(key) =
+                            map.next_key_seed($crate::converse::wire::MemberKeySeed(KNOWN))?
+                        {
+                            match key.0 {
+                                $( Ok($wire) => {
+                                    if $field.is_some() {
+                                        return Err(A::Error::duplicate_field($wire));
+                                    }
+                                    $field = Some(map.next_value()?);
+                                } )*
+                                $( Ok($owire) => {
+                                    if $ofield.is_some() {
+                                        return Err(A::Error::duplicate_field($owire));
+                                    }
+                                    $ofield = Some(map.next_value()?);
+                                } )*
+                                Ok("p") => {
+                                    map.next_value::<serde::de::IgnoredAny>()?;
+                                }
+                                Ok(name) => {
+                                    other.insert(name.to_owned(), map.next_value()?);
+                                }
+                                Err(name) => {
+                                    other.insert(name, map.next_value()?);
+                                }
+                            }
+                        }
+                        Ok($name {
+                            $( $field: $field.ok_or_else(|| A::Error::missing_field($wire))?, )*
+                            $( $ofield: $ofield.flatten(), )*
+                            other,
+                        })
+                    }
+                }
+                d.deserialize_map(Visitor)
+            }
+        }
+    };
+}
+
 /// A union of the service model: one variant per member plus `Unknown`. With `sensitive`
 /// (the shape is `sensitive` in the service model), `Debug` shows the member name only.
 macro_rules! union_shape {
@@ -229,7 +350,7 @@ macro_rules! open_enum {
     };
 }
 
-pub(crate) use {open_enum, union_shape};
+pub(crate) use {open_enum, open_struct, union_shape};
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,10 @@
 //! * `additionalModelRequestFields.emulator`, an object of switches for tests:
 //!   `"redacted_reasoning": true` (a `redactedContent` reasoning block),
 //!   `"future": true` (an unknown event type after `messageStart`, an unknown delta member in
-//!   the text block, an unknown member in `metadata`; in Converse, an unknown content block
-//!   and an unknown response member).
+//!   the text block, an unknown top-level member in every event: `futureMessageStart`,
+//!   `futureContentBlockStart`, `futureContentBlockDelta`, `futureContentBlockStop`,
+//!   `futureMessageStop` (each `{"of": "<event type>"}`) and `futureMetadata`; in Converse, an
+//!   unknown content block and an unknown response member).
 //!
 //! `metadata` carries the usage (with cache read/write tokens when the request has a
 //! `cachePoint`), `metrics.latencyMs`, and the request's `performanceConfig` and `serviceTier`.
@@ -414,7 +416,27 @@ pub(crate) fn events(plan: &Plan) -> Vec<(&'static str, Value)> {
         meta["futureMetadata"] = json!({"carbonGrams": 1});
     }
     out.push(("metadata", meta));
+    if plan.future {
+        for (t, payload) in &mut out {
+            if let Some(name) = future_member(t) {
+                payload[name] = json!({"of": t});
+            }
+        }
+    }
     out
+}
+
+/// The unknown top-level member the `future` script adds to each event type (`metadata` has
+/// `futureMetadata` already; the unknown event type none).
+fn future_member(event_type: &str) -> Option<&'static str> {
+    Some(match event_type {
+        "messageStart" => "futureMessageStart",
+        "contentBlockStart" => "futureContentBlockStart",
+        "contentBlockDelta" => "futureContentBlockDelta",
+        "contentBlockStop" => "futureContentBlockStop",
+        "messageStop" => "futureMessageStop",
+        _ => return None,
+    })
 }
 
 /// The bulk workload of ConverseStream (`emulator-fault:bulk:chunks=N:size=BYTES`): the

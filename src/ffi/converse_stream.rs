@@ -1170,6 +1170,9 @@ impl bedrock_stream_converse_message {
             r.performance_config.as_ref().map(to_value),
         );
         put("serviceTier", r.service_tier.as_ref().map(to_value));
+        for (name, value) in &r.other {
+            doc.entry(name.clone()).or_insert_with(|| value.clone());
+        }
         let json = serde_json::to_vec(&doc).unwrap_or_default();
         let mut m = bedrock_stream_converse_message::new(Some(r.message), json);
         m.stop_reason = r.stop_reason.as_ref().map(|s| c_string(s.as_str()));
@@ -1365,8 +1368,9 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_request_id(
 /// The whole answer as JSON text, under the ConverseResponse member names: `output.message`,
 /// `stopReason`, `usage`, `metrics`, and when present `additionalModelResponseFields`,
 /// `trace`, `performanceConfig`, `serviceTier` (for a stream: what its `messageStop` and
-/// `metadata` events said). The way to read what has no accessor. Union members this library
-/// does not know are included as received; other unknown members are not. Empty when
+/// `metadata` events said). The way to read what has no accessor. Members this library does
+/// not know are included as received (for a stream: the top-level ones of its `messageStart`,
+/// `messageStop` and `metadata` events, beside the others). Empty when
 /// `message` is NULL. Not NUL-terminated; valid as long as the message.
 ///
 /// # Safety
@@ -1896,6 +1900,7 @@ mod tests {
             let stop = bedrock_stream_converse_event::new(ConverseStreamEvent::ContentBlockStop(
                 ContentBlockStopEvent {
                     content_block_index: 4,
+                    other: Default::default(),
                 },
             ));
             let mut i = 0;
@@ -1929,6 +1934,7 @@ mod tests {
             let stop = bedrock_stream_converse_event::new(ConverseStreamEvent::ContentBlockStop(
                 ContentBlockStopEvent {
                     content_block_index: 1,
+                    other: Default::default(),
                 },
             ));
             assert_eq!(push(&stop, &mut err), bedrock_stream_status::Protocol);
