@@ -1,7 +1,7 @@
 //! Checking and converting the arguments that come from C. Nothing here trusts C data:
 //! NULL, invalid UTF-8 and impossible lengths become a [`Fail`], never a panic.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, CStr};
 
 use super::error::Fail;
 use super::status::bedrock_stream_status;
@@ -129,9 +129,10 @@ pub(crate) unsafe fn free_boxed<T>(p: *mut T) {
     }
 }
 
-/// A string lent to C: the NUL-terminated text, or NULL for none. Valid as long as `s`.
-pub(crate) fn lend_str(s: &Option<CString>) -> *const c_char {
-    s.as_deref().map_or(std::ptr::null(), CStr::as_ptr)
+/// A string lent to C: the NUL-terminated text, or NULL for none. Valid as long as what `s`
+/// borrows from.
+pub(crate) fn lend_str(s: Option<&CStr>) -> *const c_char {
+    s.map_or(std::ptr::null(), CStr::as_ptr)
 }
 
 /// Run one call on a stream that a panic inside the core may leave half-updated: refused
@@ -152,6 +153,8 @@ pub(crate) fn unless_poisoned<T>(poisoned: &mut bool, f: impl FnOnce() -> T) -> 
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::CString;
+
     use super::*;
 
     #[test]
@@ -186,9 +189,9 @@ mod tests {
             free_boxed(out);
             free_boxed(std::ptr::null_mut::<String>());
         }
-        assert!(lend_str(&None).is_null());
+        assert!(lend_str(None).is_null());
         let s = Some(CString::new("id").unwrap());
         // SAFETY: `lend_str` points into `s`, alive here.
-        assert_eq!(unsafe { CStr::from_ptr(lend_str(&s)) }, c"id");
+        assert_eq!(unsafe { CStr::from_ptr(lend_str(s.as_deref())) }, c"id");
     }
 }

@@ -460,7 +460,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_role(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| lend_str(&e.role))
+        lend_str(unsafe { event_ref(event) }.and_then(|e| e.role.as_deref()))
     })
 }
 
@@ -478,9 +478,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_member_name(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }
-            .and_then(|e| e.member_name.as_deref())
-            .map_or(std::ptr::null(), CStr::as_ptr)
+        lend_str(unsafe { event_ref(event) }.and_then(|e| e.member_name.as_deref()))
     })
 }
 
@@ -534,7 +532,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_tool_use_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| lend_str(&e.tool_use_id))
+        lend_str(unsafe { event_ref(event) }.and_then(|e| e.tool_use_id.as_deref()))
     })
 }
 
@@ -550,7 +548,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_tool_use_name(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| lend_str(&e.tool_use_name))
+        lend_str(unsafe { event_ref(event) }.and_then(|e| e.tool_use_name.as_deref()))
     })
 }
 
@@ -567,7 +565,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_event_stop_reason(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }.map_or(std::ptr::null(), |e| lend_str(&e.stop_reason))
+        lend_str(unsafe { event_ref(event) }.and_then(|e| e.stop_reason.as_deref()))
     })
 }
 
@@ -855,7 +853,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_stream_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { stream.as_ref() }.map_or(std::ptr::null(), |s| lend_str(&s.request_id))
+        lend_str(unsafe { stream.as_ref() }.and_then(|s| s.request_id.as_deref()))
     })
 }
 
@@ -1256,7 +1254,7 @@ unsafe fn block_str(
     field: fn(&BlockView) -> &Option<CString>,
 ) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { block_ref(message, index) }.map_or(std::ptr::null(), |b| lend_str(field(b)))
+    lend_str(unsafe { block_ref(message, index) }.and_then(|b| field(b).as_deref()))
 }
 
 /// Free a message. `message` may be NULL (nothing happens). Pointers obtained from it are
@@ -1288,7 +1286,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_stop_reason(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }.map_or(std::ptr::null(), |m| lend_str(&m.stop_reason))
+        lend_str(unsafe { message_ref(message) }.and_then(|m| m.stop_reason.as_deref()))
     })
 }
 
@@ -1363,7 +1361,7 @@ pub unsafe extern "C" fn bedrock_stream_converse_message_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { message_ref(message) }.map_or(std::ptr::null(), |m| lend_str(&m.request_id))
+        lend_str(unsafe { message_ref(message) }.and_then(|m| m.request_id.as_deref()))
     })
 }
 
@@ -1733,7 +1731,7 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_content_type(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| lend_str(&r.content_type))
+        lend_str(unsafe { response.as_ref() }.and_then(|r| r.content_type.as_deref()))
     })
 }
 
@@ -1749,7 +1747,7 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| lend_str(&r.request_id))
+        lend_str(unsafe { response.as_ref() }.and_then(|r| r.request_id.as_deref()))
     })
 }
 
@@ -1766,9 +1764,7 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_performance_config_laten
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| {
-            lend_str(&r.performance_config_latency)
-        })
+        lend_str(unsafe { response.as_ref() }.and_then(|r| r.performance_config_latency.as_deref()))
     })
 }
 
@@ -1785,7 +1781,7 @@ pub unsafe extern "C" fn bedrock_stream_invoke_response_service_tier(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { response.as_ref() }.map_or(std::ptr::null(), |r| lend_str(&r.service_tier))
+        lend_str(unsafe { response.as_ref() }.and_then(|r| r.service_tier.as_deref()))
     })
 }
 

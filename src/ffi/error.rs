@@ -282,7 +282,7 @@ pub unsafe extern "C" fn bedrock_stream_error_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| lend_str(&e.request_id))
+        lend_str(unsafe { error_ref(err) }.and_then(|e| e.request_id.as_deref()))
     })
 }
 
@@ -302,7 +302,7 @@ pub unsafe extern "C" fn bedrock_stream_error_code(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| lend_str(&e.code))
+        lend_str(unsafe { error_ref(err) }.and_then(|e| e.code.as_deref()))
     })
 }
 
@@ -394,7 +394,7 @@ pub unsafe extern "C" fn bedrock_stream_error_original_message(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| lend_str(&e.original_message))
+        lend_str(unsafe { error_ref(err) }.and_then(|e| e.original_message.as_deref()))
     })
 }
 
@@ -410,7 +410,7 @@ pub unsafe extern "C" fn bedrock_stream_error_resource_name(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }.map_or(std::ptr::null(), |e| lend_str(&e.resource_name))
+        lend_str(unsafe { error_ref(err) }.and_then(|e| e.resource_name.as_deref()))
     })
 }
 
@@ -427,8 +427,6 @@ pub unsafe extern "C" fn bedrock_stream_error_timer(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { error_ref(err) }
-            .and_then(|e| e.timer)
-            .map_or(std::ptr::null(), CStr::as_ptr)
+        lend_str(unsafe { error_ref(err) }.and_then(|e| e.timer))
     })
 }

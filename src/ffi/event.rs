@@ -2,7 +2,7 @@
 //! (`bedrock_stream_stream`).
 
 use std::cell::OnceCell;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, CString};
 
 use super::args::{arg_mut, arg_ref, free_boxed, lend_str, out_ptr, unless_poisoned, write_out};
 use super::error::{bedrock_stream_error, c_string};
@@ -264,7 +264,7 @@ pub unsafe extern "C" fn bedrock_stream_stream_request_id(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { stream.as_ref() }.map_or(std::ptr::null(), |s| lend_str(&s.request_id))
+        lend_str(unsafe { stream.as_ref() }.and_then(|s| s.request_id.as_deref()))
     })
 }
 
@@ -281,7 +281,7 @@ pub unsafe extern "C" fn bedrock_stream_stream_content_type(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { stream.as_ref() }.map_or(std::ptr::null(), |s| lend_str(&s.content_type))
+        lend_str(unsafe { stream.as_ref() }.and_then(|s| s.content_type.as_deref()))
     })
 }
 
@@ -419,14 +419,12 @@ pub unsafe extern "C" fn bedrock_stream_event_stop_reason(
 ) -> *const c_char {
     ffi_boundary!({
         // SAFETY: caller contract.
-        unsafe { event_ref(event) }
-            .and_then(|e| {
-                let reason = e.view()?.stop_reason();
-                e.stop_reason
-                    .get_or_init(|| reason.map(c_string))
-                    .as_deref()
-            })
-            .map_or(std::ptr::null(), CStr::as_ptr)
+        lend_str(unsafe { event_ref(event) }.and_then(|e| {
+            let reason = e.view()?.stop_reason();
+            e.stop_reason
+                .get_or_init(|| reason.map(c_string))
+                .as_deref()
+        }))
     })
 }
 
