@@ -1022,6 +1022,74 @@ fn rss_child(spec: &str) {
     );
 }
 
+/// A field of `/proc/<pid>/status`, in KiB (0 when the process is gone).
+fn pid_status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Whole-process peak RSS of small real programs (`BENCH_RSS_PROGRAMS="label=path,..."`, set by
+/// scripts/bench.sh: examples-c/stream.c linked statically to the .a and dynamically to the .so)
+/// streaming `bytes` of 200-byte and 64 KiB frames from the emulator, which runs in this
+/// process: VmHWM and the anonymous / file-backed split read from /proc while it runs (the
+/// high-water mark only grows, so the last read before the end is the peak).
+fn rss_programs(bench: &Bench, programs: &str, bytes: u64) {
+    println!("\n## Peak RSS of a whole single-stream program (examples-c/stream.c, its own process; the emulator is the bench process)");
+    println!("| program | stream | peak RSS (VmHWM) MiB | peak: anonymous / file-backed MiB |");
+    println!("|---|---|---:|---:|");
+    for (label, path) in programs.split(',').filter_map(|p| p.split_once('=')) {
+        for size in [200usize, 65536] {
+            let frames = bytes.div_ceil(size as u64);
+            let model = format!("emulator-fault:bulk:chunks={frames}:size={size}");
+            let mut child = Command::new(path)
+                .args([model.as_str(), "hi", "anthropic-claude"])
+                .env_clear()
+                .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &bench.url)
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
+                .env("AWS_SECRET_ACCESS_KEY", "emulator-secret")
+                .env("AWS_CONFIG_FILE", "/dev/null")
+                .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+            let pid = child.id();
+            let (mut peak, mut anon, mut file) = (0, 0, 0);
+            let status = loop {
+                if let Some(st) = child.try_wait().unwrap() {
+                    break st;
+                }
+                let hwm = pid_status_kib(pid, "VmHWM:");
+                if hwm >= peak {
+                    peak = hwm;
+                    anon = pid_status_kib(pid, "RssAnon:");
+                    file = pid_status_kib(pid, "RssFile:");
+                }
+                thread::sleep(Duration::from_millis(5));
+            };
+            let mut err = String::new();
+            let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+            assert!(status.success(), "{label}: {err}");
+            println!(
+                "| {label} | {frames} × {size} B ({:.2} GiB) | {:.1} | {:.1} / {:.1} |",
+                (frames * size as u64) as f64 / (1u64 << 30) as f64,
+                peak as f64 / 1024.0,
+                anon as f64 / 1024.0,
+                file as f64 / 1024.0
+            );
+            bench.emu.clear_requests();
+        }
+    }
+}
+
 fn rss(bench: &Bench, api: &str, frames: u64, size: usize) {
     let model = format!("emulator-fault:bulk:chunks={frames}:size={size}");
     let out = Command::new(std::env::current_exe().unwrap())
@@ -1533,6 +1601,12 @@ fn main() {
         ] {
             let frames = gib.div_ceil(size as u64) + if size > 1024 { 64 } else { 0 };
             rss(&bench, api, frames, size);
+        }
+    }
+    if enabled("rss") {
+        if let Ok(programs) = std::env::var("BENCH_RSS_PROGRAMS") {
+            let gib = if smoke { 1 << 20 } else { 1u64 << 30 };
+            rss_programs(&bench, &programs, gib);
         }
     }
     if enabled("converse") {

@@ -7,7 +7,8 @@
 #   3. cargo bench --bench decoder (decoder vs its floor, about 1.5 minutes);
 #   4. cargo bench --bench loopback: the emulator in-process, our client (Rust iterator, C
 #      callback, C pull) vs the raw-socket floors, requests/s, 64/256 concurrent streams,
-#      child-process peak RSS for 1 GiB streams, and the peers against the same emulator;
+#      child-process peak RSS for 1 GiB streams (the bench re-executed, and examples-c/stream.c
+#      linked statically and dynamically), and the peers against the same emulator;
 #   5. footprint: stripped release .so size, package counts, clean release build times;
 #   6. the dependency limit, measured: the tokens and 64k sections again with ureq-proto (ureq's
 #      HTTP/1.1 layer) patched by scripts/ureq-proto-0.7.1-recvbody.patch (two lines: the
@@ -53,6 +54,16 @@ if [[ -z "${SKIP_DECODER:-}" ]]; then
   echo "# cargo bench --bench decoder"
   cargo bench --bench decoder 2>/dev/null | sed -n '/ratio to the floor/,$p'
 fi
+
+# Small real programs for the whole-process RSS: examples-c/stream.c, static (.a) and shared (.so).
+cargo build --release --lib -q
+RSS_DIR="$ROOT/target/bench-rss"
+mkdir -p "$RSS_DIR"
+cc -std=c99 -O2 -static -Iinclude examples-c/stream.c target/release/libbedrock_stream.a \
+  -lpthread -ldl -lm -o "$RSS_DIR/stream-static" 2>/dev/null
+cc -std=c99 -O2 -Iinclude examples-c/stream.c -Ltarget/release -lbedrock_stream \
+  -Wl,-rpath,"$ROOT/target/release" -o "$RSS_DIR/stream-shared"
+PEER_ENV+=(BENCH_RSS_PROGRAMS="C stream.c (static .a)=$RSS_DIR/stream-static,C stream.c (shared .so)=$RSS_DIR/stream-shared")
 
 echo
 echo "# cargo bench --features emulator --bench loopback"
