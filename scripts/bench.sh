@@ -8,10 +8,15 @@
 #   4. cargo bench --bench loopback: the emulator in-process, our client (Rust iterator, C
 #      callback, C pull) vs the raw-socket floors, requests/s, 64/256 concurrent streams,
 #      child-process peak RSS for 1 GiB streams, and the peers against the same emulator;
-#   5. footprint: stripped release .so size, package counts, clean release build times.
+#   5. footprint: stripped release .so size, package counts, clean release build times;
+#   6. the dependency limit, measured: the tokens and 64k sections again with ureq-proto (ureq's
+#      HTTP/1.1 layer) patched by scripts/ureq-proto-0.7.1-recvbody.patch (two lines: the
+#      chunk-size parser scans 100 bytes of every HTTP chunk for ';', and the body logger walks
+#      every 16 bytes with logging off), built from a copy of this checkout into
+#      target/bench-ureq-patched (the crate itself always builds with the published ureq-proto).
 # Output: tables on stdout (and a copy in target/bench-report.txt).
 # Options (environment): BENCH_SCALE=0.2 for a quick pass; SKIP_DECODER=1; SKIP_PEERS=1;
-# SKIP_FOOTPRINT=1.
+# SKIP_FOOTPRINT=1; SKIP_UREQ_PATCH=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -77,6 +82,23 @@ if [[ -z "${SKIP_FOOTPRINT:-}" ]]; then
   printf "| clean release build | %.0f s (cargo build --release --lib, this run) | %s s (cargo build --release of bench-peers, first build, cached) |\n" \
     "$(awk "BEGIN{print $end - $start}")" "$(cat "$ROOT/target/bench-peers/clean-build-seconds.txt" 2>/dev/null || echo n/a)"
 fi
+if [[ -z "${SKIP_UREQ_PATCH:-}" ]]; then
+  echo
+  echo "# dependency limit: tokens and 64k with ureq-proto patched (scripts/ureq-proto-0.7.1-recvbody.patch)"
+  UP="$ROOT/target/bench-ureq-patched"
+  src=$(cargo metadata --format-version 1 --locked 2>/dev/null |
+    python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="ureq-proto").rsplit("/",1)[0])')
+  rm -rf "$UP/ureq-proto" "$UP/checkout"
+  mkdir -p "$UP/checkout"
+  cp -r "$src" "$UP/ureq-proto"
+  patch -s -d "$UP/ureq-proto" -p1 < scripts/ureq-proto-0.7.1-recvbody.patch
+  # A copy of the checkout, so that the patch never touches this one's Cargo.lock.
+  tar --exclude=./target --exclude=./.git -cf - . | tar -xf - -C "$UP/checkout"
+  (cd "$UP/checkout" && CARGO_TARGET_DIR="$UP/target" BENCH_ONLY=tokens,64k \
+    cargo --config "patch.crates-io.ureq-proto.path='$UP/ureq-proto'" \
+    bench --features emulator --bench loopback 2>/dev/null)
+fi
+
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "report: $REPORT"
