@@ -1774,6 +1774,79 @@ mod emulated {
     }
 
     #[test]
+    fn converse_stream_with_events_calls_back_per_event_and_stops_on_the_callbacks_word() {
+        use std::ops::ControlFlow;
+        let emu = emulator();
+        let c = client(&emu);
+        let json = hello(MODEL).to_json(true).unwrap();
+        // To the end: every event, in order, and the summary counts them.
+        let mut text = String::new();
+        let mut seen = 0;
+        let sum = c
+            .converse_stream_with_events(&json, CancelHandle::new(), |e| {
+                seen += 1;
+                text.extend(e.text_delta());
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!((seen, sum.events, sum.stopped_early), (9, 9, false));
+        assert_eq!((sum.attempts, sum.request_id.is_some()), (1, true));
+        assert_eq!(text, expected_reply("Say hello"));
+        // The callback's Break stops the stream at once: no more events, the summary says so.
+        let mut seen = 0;
+        let sum = c
+            .converse_stream_with_events(&json, CancelHandle::new(), |_| {
+                seen += 1;
+                if seen == 3 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        assert_eq!((seen, sum.events, sum.stopped_early), (3, 3, true));
+        // The typed-request form stops the same way.
+        let mut seen = 0;
+        let sum = c
+            .converse_stream_with(&hello(MODEL), |_| {
+                seen += 1;
+                ControlFlow::Break(())
+            })
+            .unwrap();
+        assert_eq!((seen, sum.events, sum.stopped_early), (1, 1, true));
+        // An exception mid-stream is the call's error, with its counters.
+        let mut seen = 0;
+        let bad = hello("emulator-fault:exception=throttlingException:after=2:message=slow");
+        let e = c
+            .converse_stream_with_events(&bad.to_json(true).unwrap(), CancelHandle::new(), |_| {
+                seen += 1;
+                ControlFlow::Continue(())
+            })
+            .unwrap_err();
+        assert_eq!(seen, 2);
+        assert_eq!(
+            (e.kind(), e.events_delivered(), e.attempts()),
+            (ErrorKind::Throttling, 2, 1),
+            "{e}"
+        );
+        assert!(e.request_id().is_some(), "{e}");
+        // A cancel (here from the callback itself) ends the call as Cancelled, counters kept.
+        let cancel = CancelHandle::new();
+        let mut seen = 0;
+        let e = c
+            .converse_stream_with_events(&json, cancel.clone(), |_| {
+                seen += 1;
+                cancel.cancel();
+                ControlFlow::Continue(())
+            })
+            .unwrap_err();
+        assert_eq!(
+            (seen, e.kind(), e.events_delivered()),
+            (1, ErrorKind::Cancelled, 1)
+        );
+    }
+
+    #[test]
     fn a_stalled_stream_is_cancelled_promptly_from_another_thread() {
         let emu = emulator();
         let c = client(&emu);

@@ -257,25 +257,13 @@ impl Client {
         &self,
         request: &InvokeRequest,
         cancel: CancelHandle,
-        mut f: F,
+        f: F,
     ) -> Result<InvokeSummary>
     where
         F: FnMut(EventRef<'_>) -> ControlFlow<()>,
     {
-        let mut stream = self.invoke_model_with_response_stream_cancellable(request, cancel)?;
-        let mut stopped_early = false;
-        while let Some(event) = stream.next_event()? {
-            if f(event).is_break() {
-                stopped_early = true;
-                break;
-            }
-        }
-        Ok(InvokeSummary {
-            events: stream.events_delivered,
-            stopped_early,
-            request_id: stream.meta.request_id.clone(),
-            attempts: stream.attempts(),
-        })
+        self.invoke_model_with_response_stream_cancellable(request, cancel)?
+            .push_events(f)
     }
 }
 

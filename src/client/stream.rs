@@ -3,10 +3,11 @@
 
 use std::fmt;
 use std::io;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use super::service_error::is_throttle;
-use super::{Client, ResponseBodyObserver};
+use super::{Client, InvokeSummary, ResponseBodyObserver};
 use crate::converse::ConverseStreamEvent;
 use crate::error::{Error, Phase, Result, Timer};
 use crate::event::{decode_error, Current, Event, EventRef};
@@ -156,10 +157,46 @@ impl EventStream {
         if !self.advance()? {
             return Ok(None);
         }
+        self.current_event().map(Some)
+    }
+
+    /// The InvokeModelWithResponseStream event just read (by [`EventStream::advance`]).
+    fn current_event(&mut self) -> Result<EventRef<'_>> {
         if self.current.view().is_none() {
             return Err(self.fail(not_chunks()));
         }
-        Ok(self.current.view())
+        Ok(self.current.view().expect("checked above"))
+    }
+
+    /// The push loop of every callback call: read each event, let `deliver` hand it to the
+    /// caller's callback, stop when it says `Break` (the stream is then dropped: its
+    /// connection closed, not pooled). A failure or cancel is the call's error, carrying its
+    /// counters (events delivered, attempts, request id).
+    pub(crate) fn push(
+        mut self,
+        mut deliver: impl FnMut(&mut EventStream) -> Result<ControlFlow<()>>,
+    ) -> Result<InvokeSummary> {
+        let mut stopped_early = false;
+        while self.advance()? {
+            if deliver(&mut self)?.is_break() {
+                stopped_early = true;
+                break;
+            }
+        }
+        Ok(InvokeSummary {
+            events: self.events_delivered,
+            stopped_early,
+            request_id: self.meta.request_id.clone(),
+            attempts: self.attempts(),
+        })
+    }
+
+    /// [`EventStream::push`] for InvokeModelWithResponseStream events.
+    pub(crate) fn push_events<F>(self, mut f: F) -> Result<InvokeSummary>
+    where
+        F: FnMut(EventRef<'_>) -> ControlFlow<()>,
+    {
+        self.push(|s| s.current_event().map(&mut f))
     }
 
     /// Ends the text read through [`EventRef::text`]: U+FFFD when the last chunk left an

@@ -3,12 +3,13 @@
 //! InvokeModelWithResponseStream.
 
 use std::fmt;
+use std::ops::ControlFlow;
 
 use super::accumulator::{ConverseStreamResult, MessageAccumulator};
 use super::events::ConverseStreamEvent;
 use super::request::{ConverseJson, ConverseRequest};
 use super::response::ConverseResponse;
-use crate::client::{Client, EventStream, StreamState};
+use crate::client::{Client, EventStream, InvokeSummary, StreamState};
 use crate::error::{Error, ErrorKind, Phase, Result};
 use crate::operation::Operation;
 use crate::transport::CancelHandle;
@@ -29,6 +30,39 @@ impl Client {
     ) -> Result<ConverseEventStream> {
         let inner = self.start(Operation::converse(request, true), cancel)?;
         Ok(ConverseEventStream { inner })
+    }
+
+    /// ConverseStream with a callback, on this thread: `f` sees each event as it arrives and
+    /// returns `ControlFlow::Break(())` to stop (the connection is then closed, not pooled).
+    /// The ConverseStream twin of [`Client::invoke_with`].
+    pub fn converse_stream_with<F>(
+        &self,
+        request: &ConverseRequest,
+        mut f: F,
+    ) -> Result<InvokeSummary>
+    where
+        F: FnMut(&ConverseStreamEvent) -> ControlFlow<()>,
+    {
+        self.converse_stream_with_events(&request.to_json(true)?, CancelHandle::new(), |e| f(&e))
+    }
+
+    /// As [`Client::converse_stream_with`], with the body given as checked JSON text, each
+    /// event handed over by value and cancellable through `cancel` from any thread: the same
+    /// rules as [`Client::invoke_with_events`] (an error mid-stream carries the events
+    /// delivered, attempts and request id). The C API's `bedrock_stream_client_converse_stream`
+    /// is this call.
+    pub fn converse_stream_with_events<F>(
+        &self,
+        request: &ConverseJson,
+        cancel: CancelHandle,
+        mut f: F,
+    ) -> Result<InvokeSummary>
+    where
+        F: FnMut(ConverseStreamEvent) -> ControlFlow<()>,
+    {
+        self.converse_stream_json(request, cancel)?
+            .inner
+            .push(|s| s.take_converse().map(&mut f))
     }
 
     /// Converse: the whole answer at once (retried like any call that has delivered nothing).

@@ -566,7 +566,7 @@ impl IdentityServices {
                     accept_any: any,
                 };
                 match verify(req, &cfg, super::time::now_unix()) {
-                    Ok(super::sigv4::Verified::SigV4 { access_key_id, .. }) => {
+                    Ok(super::AuthOutcome::SigV4 { access_key_id, .. }) => {
                         call.caller_access_key_id = Some(access_key_id)
                     }
                     Ok(_) => {}

@@ -15,7 +15,7 @@ use super::http::{HttpRequest, HttpResponse, Parsed};
 use super::models::{self, Answer};
 use super::scenario::Fault;
 use super::server::{send, Conn, Next};
-use super::sigv4::{self, Verified};
+use super::sigv4;
 use super::time::{http_date, now_unix};
 use super::{AuthOutcome, RecordedRequest};
 
@@ -179,13 +179,7 @@ pub(super) fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
     let route = match route(&request) {
         Ok(r) => r,
         Err(message) => {
-            let resp = error_response(
-                400,
-                Some("ValidationException"),
-                BEDROCK_NS,
-                json!({"message": message}),
-                &ctx.request_id,
-            );
+            let resp = validation_exception(&message, &ctx.request_id);
             record(400, None, AuthOutcome::NotChecked, None, &ctx.request_id);
             return send(conn, &resp, ctx.keep_alive);
         }
@@ -219,47 +213,30 @@ pub(super) fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
             streaming,
             converse,
         } => {
-            let verified = sigv4::verify(&request, &shared.config.auth, now_unix());
-            let auth = match &verified {
-                Ok(Verified::SigV4 {
-                    access_key_id,
-                    session_token,
-                    signed_headers,
-                }) => AuthOutcome::SigV4 {
-                    access_key_id: access_key_id.clone(),
-                    session_token: *session_token,
-                    signed_headers: signed_headers.clone(),
-                },
-                Ok(Verified::Bearer) => AuthOutcome::Bearer,
-                Ok(Verified::AcceptedAny) => AuthOutcome::AcceptedAny,
-                Err(e) => AuthOutcome::Rejected {
-                    error_type: e.error_type.to_string(),
-                    message: e.message.clone(),
-                },
+            let auth = match sigv4::verify(&request, &shared.config.auth, now_unix()) {
+                Ok(auth) => auth,
+                Err(e) => {
+                    let rejected = AuthOutcome::Rejected {
+                        error_type: e.error_type.to_string(),
+                        message: e.message.clone(),
+                    };
+                    let mut resp = error_response(
+                        e.status,
+                        None,
+                        "",
+                        json!({ e.message_field: e.message }),
+                        &ctx.request_id,
+                    );
+                    resp.headers
+                        .push(("x-amzn-ErrorType".into(), e.error_type_header()));
+                    record(e.status, Some(model_id), rejected, None, &ctx.request_id);
+                    return send(conn, &resp, ctx.keep_alive);
+                }
             };
-            if let Err(e) = verified {
-                let mut resp = error_response(
-                    e.status,
-                    None,
-                    "",
-                    json!({ e.message_field: e.message }),
-                    &ctx.request_id,
-                );
-                resp.headers
-                    .push(("x-amzn-ErrorType".into(), e.error_type_header()));
-                record(e.status, Some(model_id), auth, None, &ctx.request_id);
-                return send(conn, &resp, ctx.keep_alive);
-            }
             let scenario = match select_scenario(&shared, &model_id) {
                 Ok(s) => s,
                 Err(message) => {
-                    let resp = error_response(
-                        400,
-                        Some("ValidationException"),
-                        BEDROCK_NS,
-                        json!({"message": message}),
-                        &ctx.request_id,
-                    );
+                    let resp = validation_exception(&message, &ctx.request_id);
                     record(400, Some(model_id), auth, None, &ctx.request_id);
                     return send(conn, &resp, ctx.keep_alive);
                 }
@@ -363,6 +340,17 @@ pub(super) fn handle(conn: &mut Conn, parsed: Parsed) -> Next {
             }
         }
     }
+}
+
+/// `400 ValidationException` with `message` (a request the service refuses as malformed).
+fn validation_exception(message: &str, request_id: &str) -> HttpResponse {
+    error_response(
+        400,
+        Some("ValidationException"),
+        BEDROCK_NS,
+        json!({ "message": message }),
+        request_id,
+    )
 }
 
 fn unknown_operation(request_id: &str) -> HttpResponse {

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::http::HttpRequest;
 use super::time::{format_amz_date, parse_amz_date};
+use super::AuthOutcome;
 
 /// Everything except the RFC 3986 unreserved characters.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -41,18 +42,6 @@ pub(crate) struct AuthConfig {
     pub service: String,
     pub max_skew_secs: i64,
     pub accept_any: bool,
-}
-
-/// A successful verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Verified {
-    SigV4 {
-        access_key_id: String,
-        session_token: bool,
-        signed_headers: Vec<String>,
-    },
-    Bearer,
-    AcceptedAny,
 }
 
 /// A rejected request: the HTTP status, the error shape and the message AWS would send.
@@ -258,10 +247,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Checks the request's `Authorization` (SigV4 or Bearer) against `cfg` at time `now` (Unix).
-pub(crate) fn verify(req: &HttpRequest, cfg: &AuthConfig, now: i64) -> Result<Verified, AuthError> {
+/// Checks the request's `Authorization` (SigV4 or Bearer) against `cfg` at time `now` (Unix):
+/// `SigV4`, `Bearer` or `AcceptedAny` when it passes.
+pub(crate) fn verify(
+    req: &HttpRequest,
+    cfg: &AuthConfig,
+    now: i64,
+) -> Result<AuthOutcome, AuthError> {
     if cfg.accept_any {
-        return Ok(Verified::AcceptedAny);
+        return Ok(AuthOutcome::AcceptedAny);
     }
     let Some(auth) = req.header("authorization") else {
         return Err(AuthError::new(
@@ -279,14 +273,14 @@ pub(crate) fn verify(req: &HttpRequest, cfg: &AuthConfig, now: i64) -> Result<Ve
     verify_sigv4(req, auth, cfg, now)
 }
 
-fn verify_bearer(token: &str, cfg: &AuthConfig) -> Result<Verified, AuthError> {
+fn verify_bearer(token: &str, cfg: &AuthConfig) -> Result<AuthOutcome, AuthError> {
     if !token.is_empty()
         && cfg
             .bearer_tokens
             .iter()
             .any(|t| constant_time_eq(t.as_bytes(), token.as_bytes()))
     {
-        return Ok(Verified::Bearer);
+        return Ok(AuthOutcome::Bearer);
     }
     // Observed from the service for a wrong or expired Bedrock API key: 403 with a body whose
     // member is spelled `Message`. The error type shown here is our best approximation.
@@ -305,7 +299,7 @@ fn verify_sigv4(
     auth: &str,
     cfg: &AuthConfig,
     now: i64,
-) -> Result<Verified, AuthError> {
+) -> Result<AuthOutcome, AuthError> {
     let Some(params) = auth.strip_prefix(ALGORITHM) else {
         let alg = auth.split_whitespace().next().unwrap_or_default();
         return Err(AuthError::incomplete(format!(
@@ -448,7 +442,7 @@ fn verify_sigv4(
              been\n'{creq}'\n\nThe String-to-Sign should have been\n'{sts}'\n"
         )));
     }
-    Ok(Verified::SigV4 {
+    Ok(AuthOutcome::SigV4 {
         access_key_id: key_id.to_string(),
         session_token: token.is_some(),
         signed_headers: signed_headers.iter().map(|s| s.to_string()).collect(),
@@ -549,7 +543,7 @@ mod tests {
             let got = verify(&req, &cfg, T0).unwrap_or_else(|e| panic!("{e:?}"));
             assert_eq!(
                 got,
-                Verified::SigV4 {
+                AuthOutcome::SigV4 {
                     access_key_id: "AKIDEXAMPLE".into(),
                     session_token: case["session_token"].is_string(),
                     signed_headers: signed.iter().map(|s| s.to_string()).collect(),
@@ -730,16 +724,16 @@ mod tests {
         let mut cfg = config(&fixed);
         let mut r = request(&fixed, &cases[0]);
         r.headers.last_mut().unwrap().1 = "Bearer tok-1".into();
-        assert_eq!(verify(&r, &cfg, T0), Ok(Verified::Bearer));
+        assert_eq!(verify(&r, &cfg, T0), Ok(AuthOutcome::Bearer));
         r.headers.last_mut().unwrap().1 = "bearer  tok-1 ".into();
-        assert_eq!(verify(&r, &cfg, T0), Ok(Verified::Bearer));
+        assert_eq!(verify(&r, &cfg, T0), Ok(AuthOutcome::Bearer));
         r.headers.last_mut().unwrap().1 = "Bearer tok-2".into();
         let e = verify(&r, &cfg, T0).unwrap_err();
         assert_eq!((e.status, e.message_field), (403, "Message"));
         r.headers.last_mut().unwrap().1 = "Bearer ".into();
         assert!(verify(&r, &cfg, T0).is_err());
         cfg.accept_any = true;
-        assert_eq!(verify(&r, &cfg, T0), Ok(Verified::AcceptedAny));
+        assert_eq!(verify(&r, &cfg, T0), Ok(AuthOutcome::AcceptedAny));
     }
 
     #[test]

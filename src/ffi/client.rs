@@ -9,7 +9,7 @@ use super::error::{bedrock_stream_error, Fail};
 use super::event::{bedrock_stream_event, bedrock_stream_stream};
 use super::request::bedrock_stream_request;
 use super::status::bedrock_stream_status;
-use crate::{CancelHandle, Client};
+use crate::{CancelHandle, Client, InvokeSummary};
 
 /// Return value of a `bedrock_stream_event_cb` that asks for the next event.
 pub const BEDROCK_STREAM_CONTINUE: i32 = 0;
@@ -190,22 +190,35 @@ pub unsafe extern "C" fn bedrock_stream_client_invoke(
                 // SAFETY: the callback follows `bedrock_stream_event_cb`'s contract; the event
                 // is valid for the duration of the call.
                 stopped_with = unsafe { callback(user_data, event.lend(e)) };
-                if stopped_with == BEDROCK_STREAM_CONTINUE {
-                    ControlFlow::Continue(())
-                } else {
-                    ControlFlow::Break(())
-                }
+                callback_flow(stopped_with)
             })?;
-        if summary.stopped_early {
-            // The stream was dropped: its connection is closed.
-            return Err(Fail::aborted_by_callback(
-                summary.events,
-                summary.request_id.as_deref(),
-                stopped_with,
-            ));
-        }
-        Ok(())
+        push_result(&summary, stopped_with)
     })
+}
+
+/// A C callback's return value as the core's word: `BEDROCK_STREAM_CONTINUE` goes on, any
+/// other value stops the stream.
+pub(super) fn callback_flow(rc: i32) -> ControlFlow<()> {
+    if rc == BEDROCK_STREAM_CONTINUE {
+        ControlFlow::Continue(())
+    } else {
+        ControlFlow::Break(())
+    }
+}
+
+/// How a push call that returned `summary` ends for C: stopped by the callback (which returned
+/// `stopped_with`) is `BEDROCK_STREAM_STATUS_ABORTED_BY_CALLBACK`, the end of the stream is
+/// success.
+pub(super) fn push_result(summary: &InvokeSummary, stopped_with: i32) -> Result<(), Fail> {
+    if summary.stopped_early {
+        // The stream was dropped: its connection is closed.
+        return Err(Fail::aborted_by_callback(
+            summary.events,
+            summary.request_id.as_deref(),
+            stopped_with,
+        ));
+    }
+    Ok(())
 }
 
 /// Pull API: send `request` and return once the response headers are in (retries included),

@@ -13,7 +13,9 @@ use serde_json::Value;
 use super::args::{
     arg_mut, arg_ref, free_boxed, lend_str, out_ptr, unless_poisoned, write_boxed, write_out,
 };
-use super::client::{bedrock_stream_client, cancel_for_call, BEDROCK_STREAM_CONTINUE};
+use super::client::{
+    bedrock_stream_client, callback_flow, cancel_for_call, push_result, BEDROCK_STREAM_CONTINUE,
+};
 use super::converse::bedrock_stream_converse_request;
 use super::error::{bedrock_stream_error, c_string, Fail};
 use super::event::bedrock_stream_bytes;
@@ -21,11 +23,11 @@ use super::panic::PanicValue;
 use super::request::bedrock_stream_request;
 use super::status::bedrock_stream_status;
 use crate::converse::{
-    ContentBlock, ContentBlockDelta, ContentBlockStart, ConverseEventStream, ConverseResponse,
-    ConverseStreamEvent, ConverseStreamResult, Message, MessageAccumulator, ReasoningContentBlock,
-    ReasoningContentBlockDelta, TokenUsage,
+    ContentBlock, ContentBlockDelta, ContentBlockStart, ConverseEventStream, ConverseJson,
+    ConverseResponse, ConverseStreamEvent, ConverseStreamResult, Message, MessageAccumulator,
+    ReasoningContentBlock, ReasoningContentBlockDelta, TokenUsage,
 };
-use crate::InvokeModelResponse;
+use crate::{CancelHandle, Client, InvokeModelResponse};
 
 // ---------------------------------------------------------------------------------------------
 // Events
@@ -657,6 +659,27 @@ pub type bedrock_stream_converse_event_cb = Option<
     ) -> i32,
 >;
 
+/// The arguments of a ConverseStream call, checked: the client, the request body (validated,
+/// nothing sent yet) and the call's cancel handle.
+///
+/// # Safety
+///
+/// `client`, `request` and `cancel` are NULL or live handles of this library.
+unsafe fn converse_stream_args<'a>(
+    client: *const bedrock_stream_client,
+    request: *const bedrock_stream_converse_request,
+    cancel: *const super::client::bedrock_stream_cancel,
+) -> Result<(&'a Client, ConverseJson, CancelHandle), Fail> {
+    // SAFETY: caller contract.
+    let client = unsafe { arg_ref(client, "client") }?;
+    // SAFETY: caller contract.
+    let request = unsafe { arg_ref(request, "request") }?;
+    // SAFETY: caller contract.
+    let cancel = unsafe { cancel_for_call(cancel) };
+    let body = request.body(true)?;
+    Ok((&client.inner, body, cancel))
+}
+
 /// Send `request` as ConverseStream.
 ///
 /// # Safety
@@ -668,13 +691,8 @@ unsafe fn open(
     cancel: *const super::client::bedrock_stream_cancel,
 ) -> Result<ConverseEventStream, Fail> {
     // SAFETY: caller contract.
-    let client = unsafe { arg_ref(client, "client") }?;
-    // SAFETY: caller contract.
-    let request = unsafe { arg_ref(request, "request") }?;
-    // SAFETY: caller contract.
-    let cancel = unsafe { cancel_for_call(cancel) };
-    let body = request.body(true)?;
-    Ok(client.inner.converse_stream_json(&body, cancel)?)
+    let (client, body, cancel) = unsafe { converse_stream_args(client, request, cancel) }?;
+    Ok(client.converse_stream_json(&body, cancel)?)
 }
 
 /// ConverseStream, push API: send `request` and call `callback` once per event as it arrives,
@@ -710,21 +728,16 @@ pub unsafe extern "C" fn bedrock_stream_client_converse_stream(
             return Err(Fail::null("callback"));
         };
         // SAFETY: caller contract.
-        let mut stream = unsafe { open(client, request, cancel) }?;
-        while let Some(event) = stream.next() {
-            let view = bedrock_stream_converse_event::new(event?);
+        let (client, body, cancel) = unsafe { converse_stream_args(client, request, cancel) }?;
+        let mut stopped_with = BEDROCK_STREAM_CONTINUE;
+        let summary = client.converse_stream_with_events(&body, cancel, |e| {
+            let view = bedrock_stream_converse_event::new(e);
             // SAFETY: the callback follows `bedrock_stream_converse_event_cb`'s contract;
             // `view` is valid for the duration of the call.
-            let rc = unsafe { callback(user_data, &view) };
-            if rc != BEDROCK_STREAM_CONTINUE {
-                let fail =
-                    Fail::aborted_by_callback(stream.events_delivered(), stream.request_id(), rc);
-                // Dropping the stream closes the connection.
-                drop(stream);
-                return Err(fail);
-            }
-        }
-        Ok(())
+            stopped_with = unsafe { callback(user_data, &view) };
+            callback_flow(stopped_with)
+        })?;
+        push_result(&summary, stopped_with)
     })
 }
 
