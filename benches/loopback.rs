@@ -1048,7 +1048,7 @@ fn rss_programs(bench: &Bench, programs: &str, bytes: u64) {
         for size in [200usize, 65536] {
             let frames = bytes.div_ceil(size as u64);
             let model = format!("emulator-fault:bulk:chunks={frames}:size={size}");
-            let mut child = Command::new(path)
+            let child = Command::new(path)
                 .args([model.as_str(), "hi", "anthropic-claude"])
                 .env_clear()
                 .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &bench.url)
@@ -1059,8 +1059,15 @@ fn rss_programs(bench: &Bench, programs: &str, bytes: u64) {
                 .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("{path}: {e}"));
+                .spawn();
+            // A program that cannot run is reported in its row; the later sections still run.
+            let mut child = match child {
+                Ok(c) => c,
+                Err(e) => {
+                    println!("| {label} | cannot start {path}: {e} | - | - |");
+                    break;
+                }
+            };
             let pid = child.id();
             let (mut peak, mut anon, mut file) = (0, 0, 0);
             let status = loop {
@@ -1077,7 +1084,10 @@ fn rss_programs(bench: &Bench, programs: &str, bytes: u64) {
             };
             let mut err = String::new();
             let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
-            assert!(status.success(), "{label}: {err}");
+            if !status.success() {
+                println!("| {label} | failed ({status}): {} | - | - |", err.trim());
+                continue;
+            }
             println!(
                 "| {label} | {frames} × {size} B ({:.2} GiB) | {:.1} | {:.1} / {:.1} |",
                 (frames * size as u64) as f64 / (1u64 << 30) as f64,

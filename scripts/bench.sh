@@ -61,8 +61,11 @@ RSS_DIR="$ROOT/target/bench-rss"
 mkdir -p "$RSS_DIR"
 cc -std=c99 -O2 -static -Iinclude examples-c/stream.c target/release/libbedrock_stream.a \
   -lpthread -ldl -lm -o "$RSS_DIR/stream-static" 2>/dev/null
-cc -std=c99 -O2 -Iinclude examples-c/stream.c -Ltarget/release -lbedrock_stream \
-  -Wl,-rpath,"$ROOT/target/release" -o "$RSS_DIR/stream-shared"
+# The .so by its soname (what `make install` links), found through the program's RUNPATH.
+ln -sf "$ROOT/target/release/libbedrock_stream.so" "$RSS_DIR/libbedrock_stream.so.0"
+cc -std=c99 -O2 -Iinclude examples-c/stream.c "$RSS_DIR/libbedrock_stream.so.0" \
+  -Wl,-rpath,"$RSS_DIR" -o "$RSS_DIR/stream-shared"
+"$RSS_DIR/stream-shared" --version > /dev/null
 PEER_ENV+=(BENCH_RSS_PROGRAMS="C stream.c (static .a)=$RSS_DIR/stream-static,C stream.c (shared .so)=$RSS_DIR/stream-shared")
 
 echo
