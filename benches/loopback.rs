@@ -109,15 +109,7 @@ fn rusage(who: i32) -> f64 {
 }
 
 fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+    proc_status_kib("self", field)
 }
 
 /// One timed run: events and frame bytes seen, wall and CPU seconds.
@@ -1022,8 +1014,8 @@ fn rss_child(spec: &str) {
     );
 }
 
-/// A field of `/proc/<pid>/status`, in KiB (0 when the process is gone).
-fn pid_status_kib(pid: u32, field: &str) -> u64 {
+/// A field of `/proc/<pid>/status` (`pid` may be `self`), in KiB (0 when the process is gone).
+fn proc_status_kib(pid: &str, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -1068,17 +1060,17 @@ fn rss_programs(bench: &Bench, programs: &str, bytes: u64) {
                     break;
                 }
             };
-            let pid = child.id();
+            let pid = child.id().to_string();
             let (mut peak, mut anon, mut file) = (0, 0, 0);
             let status = loop {
                 if let Some(st) = child.try_wait().unwrap() {
                     break st;
                 }
-                let hwm = pid_status_kib(pid, "VmHWM:");
+                let hwm = proc_status_kib(&pid, "VmHWM:");
                 if hwm >= peak {
                     peak = hwm;
-                    anon = pid_status_kib(pid, "RssAnon:");
-                    file = pid_status_kib(pid, "RssFile:");
+                    anon = proc_status_kib(&pid, "RssAnon:");
+                    file = proc_status_kib(&pid, "RssFile:");
                 }
                 thread::sleep(Duration::from_millis(5));
             };

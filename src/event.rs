@@ -648,7 +648,7 @@ mod tests {
     use super::*;
     use crate::eventstream::{Decoder, Header, Message};
 
-    fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
+    pub(super) fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
         Message::new(
             headers.iter().map(|(k, v)| Header::new(*k, *v)).collect(),
             payload.to_vec(),
@@ -888,18 +888,9 @@ mod tests {
 
 #[cfg(test)]
 mod event_decoder_tests {
+    use super::tests::frame;
     use super::*;
-    use crate::eventstream::{Header, Message};
     use base64::Engine as _;
-
-    fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
-        Message::new(
-            headers.iter().map(|(k, v)| Header::new(*k, *v)).collect(),
-            payload.to_vec(),
-        )
-        .encode()
-        .unwrap()
-    }
 
     fn chunk(doc: &str) -> Vec<u8> {
         let b64 = base64::engine::general_purpose::STANDARD.encode(doc);
